@@ -1,0 +1,49 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { PathReporter } from 'io-ts/lib/PathReporter.js';
+import { FrameCodec, type Frame } from './codecs.js';
+import { DisclusterError } from './errors.js';
+
+/** Parses one message text into a validated frame envelope. Never throws. */
+export const parseFrame = (text: string): E.Either<DisclusterError, Frame> => {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    return E.left(new DisclusterError('DECODE_INVALID_JSON', `a gateway message is not valid JSON (${text.length} chars)`, { cause }));
+  }
+  if (FrameCodec.is(value) && (value.op !== 0 || (typeof value.t === 'string' && typeof value.s === 'number'))) {
+    return E.right(value);
+  }
+  const why = FrameCodec.is(value) ? 'a dispatch without t or s' : PathReporter.report(FrameCodec.decode(value)).join('; ');
+  return E.left(new DisclusterError('DECODE_INVALID_FRAME', `a gateway message is not a valid frame: ${truncate(why, 300)}`));
+};
+
+/** The head of a dispatch read without parsing its data. */
+export interface DispatchHead {
+  readonly t: string;
+  readonly s: number;
+}
+
+const PREFIX = '{"t":"';
+
+/**
+ * Reads `t` and `s` of a dispatch from the head of its text, without parsing `d`, when the text
+ * has Discord's usual key order (`{"t":"NAME","s":N,"op":0,"d":…`). Returns undefined for any
+ * other shape; the caller then parses the whole frame. Lets a shard skip events nobody wants.
+ */
+export const peekDispatch = (text: string): DispatchHead | undefined => {
+  if (!text.startsWith(PREFIX)) return undefined;
+  const nameEnd = text.indexOf('"', PREFIX.length);
+  if (nameEnd < 0 || nameEnd > 64) return undefined;
+  if (!text.startsWith('","s":', nameEnd)) return undefined;
+  let i = nameEnd + 6;
+  let s = 0;
+  const digitsStart = i;
+  for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) s = s * 10 + (c - 48);
+  if (i === digitsStart || i - digitsStart > 15) return undefined;
+  if (!text.startsWith(',"op":0,"d":', i)) return undefined;
+  const t = text.slice(PREFIX.length, nameEnd);
+  return t.includes('\\') ? undefined : { t, s };
+};
+
+const truncate = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}…` : text);

@@ -1,0 +1,34 @@
+import { DisclusterError } from './errors.js';
+
+/** Receives what an inflater produces: whole messages as text, or the error that ended it. */
+export interface InflateSink {
+  message(text: string): void;
+  error(error: DisclusterError): void;
+}
+
+/**
+ * One decompression context for the life of one connection. `push` takes each binary frame in
+ * the order received; complete messages reach the sink in the same order.
+ */
+export interface Inflater {
+  push(chunk: Buffer): void;
+  /** Releases the context; later pushes are ignored. */
+  close(): void;
+}
+
+/** The four bytes that end every flushed zlib-stream message. */
+export const endsWithZlibSuffix = (chunk: Buffer): boolean => {
+  const n = chunk.length;
+  return n >= 4 && chunk[n - 4] === 0x00 && chunk[n - 3] === 0x00 && chunk[n - 2] === 0xff && chunk[n - 1] === 0xff;
+};
+
+/** The error for a message that inflates past the cap. */
+export const tooLarge = (cap: number): DisclusterError =>
+  new DisclusterError('DECODE_TOO_LARGE', `an inflated gateway message exceeded the cap of ${cap} bytes`);
+
+/** The error for bytes the decompressor rejects. */
+export const inflateFailed = (cause: unknown): DisclusterError =>
+  new DisclusterError('DECODE_INFLATE_FAILED', `the compressed gateway stream is corrupt: ${describe(cause)}`, { cause });
+
+const describe = (cause: unknown): string =>
+  cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.message) : String(cause);
