@@ -1,0 +1,88 @@
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { DEFAULT_MAX_MESSAGE_BYTES, type Compression } from '../gateway/decoder.js';
+import { DisclusterError } from '../gateway/errors.js';
+import type { ShardOptions } from './types.js';
+
+/** Shard options with every default filled in. */
+export interface ResolvedShardOptions extends ShardOptions {
+  readonly compression: Compression;
+  readonly largeThreshold: number;
+  readonly helloTimeoutMs: number;
+  readonly readyTimeoutMs: number;
+  readonly backoffInitialMs: number;
+  readonly backoffMaxMs: number;
+  readonly maxMessageBytes: number;
+  readonly maxQueuedCommands: number;
+  readonly scheduler: SchedulerLike;
+  readonly random: () => number;
+  readonly events: readonly string[] | undefined;
+}
+
+/** Defaults of the shard's timing, in milliseconds. */
+export const SHARD_TIMING_DEFAULTS = {
+  helloTimeoutMs: 20_000,
+  readyTimeoutMs: 30_000,
+  backoff: { initialMs: 1_000, maxMs: 60_000 },
+} as const;
+
+const COMPRESSIONS: readonly Compression[] = ['none', 'zlib-stream', 'zstd-stream'];
+
+const invalid = (message: string) => new DisclusterError('INVALID_OPTIONS', message);
+
+const isInt = (n: unknown, min: number, max = Number.MAX_SAFE_INTEGER): n is number =>
+  typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max;
+
+const ms = (value: number | undefined, name: string, fallback: number, min = 1): number => {
+  if (value === undefined) return fallback;
+  if (!isInt(value, min, 2_147_483_647)) throw invalid(`${name} must be a whole number of milliseconds from ${min} to 2147483647, got ${String(value)}`);
+  return value;
+};
+
+/**
+ * Checks a shard's options and fills in defaults. Throws a `DisclusterError`
+ * (`INVALID_OPTIONS`) that names the bad option; the token is never part of the message.
+ */
+export const resolveShardOptions = (options: ShardOptions): ResolvedShardOptions => {
+  if (typeof options !== 'object' || options === null) throw invalid('shard options must be an object');
+  if (typeof options.token !== 'string' || options.token.trim() === '') throw invalid('token must be a non-empty string');
+  if (!isInt(options.intents, 0)) throw invalid(`intents must be a non-negative integer, got ${String(options.intents)}`);
+  if (!isInt(options.totalShards, 1, 1_000_000)) throw invalid(`totalShards must be an integer from 1, got ${String(options.totalShards)}`);
+  if (!isInt(options.shardId, 0, options.totalShards - 1)) {
+    throw invalid(`shardId must be an integer from 0 to ${options.totalShards - 1}, got ${String(options.shardId)}`);
+  }
+  try {
+    const protocol = new URL(options.url).protocol;
+    if (protocol !== 'ws:' && protocol !== 'wss:') throw new Error(protocol);
+  } catch {
+    throw invalid(`url must be a ws: or wss: URL, got ${JSON.stringify(String(options.url)).slice(0, 200)}`);
+  }
+  const compression = options.compression ?? 'zlib-stream';
+  if (!COMPRESSIONS.includes(compression)) throw invalid(`compression must be one of ${COMPRESSIONS.join(', ')}, got ${String(compression)}`);
+  const largeThreshold = options.largeThreshold ?? 50;
+  if (!isInt(largeThreshold, 50, 250)) throw invalid(`largeThreshold must be an integer from 50 to 250, got ${String(largeThreshold)}`);
+  const timing = options.timing ?? {};
+  const backoffInitialMs = ms(timing.backoff?.initialMs, 'timing.backoff.initialMs', SHARD_TIMING_DEFAULTS.backoff.initialMs);
+  const backoffMaxMs = ms(timing.backoff?.maxMs, 'timing.backoff.maxMs', Math.max(SHARD_TIMING_DEFAULTS.backoff.maxMs, backoffInitialMs));
+  if (backoffMaxMs < backoffInitialMs) throw invalid('timing.backoff.maxMs must not be less than timing.backoff.initialMs');
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  if (!isInt(maxMessageBytes, 4096, 1 << 30)) throw invalid(`maxMessageBytes must be an integer from 4096 to 1073741824, got ${String(maxMessageBytes)}`);
+  const maxQueuedCommands = options.maxQueuedCommands ?? 1000;
+  if (!isInt(maxQueuedCommands, 1, 1_000_000)) throw invalid(`maxQueuedCommands must be an integer from 1, got ${String(maxQueuedCommands)}`);
+  if (options.events !== undefined && (!Array.isArray(options.events) || !options.events.every((e) => typeof e === 'string'))) {
+    throw invalid('events must be an array of dispatch names');
+  }
+  return {
+    ...options,
+    compression,
+    largeThreshold,
+    helloTimeoutMs: ms(timing.helloTimeoutMs, 'timing.helloTimeoutMs', SHARD_TIMING_DEFAULTS.helloTimeoutMs),
+    readyTimeoutMs: ms(timing.readyTimeoutMs, 'timing.readyTimeoutMs', SHARD_TIMING_DEFAULTS.readyTimeoutMs),
+    backoffInitialMs,
+    backoffMaxMs,
+    maxMessageBytes,
+    maxQueuedCommands,
+    scheduler: options.scheduler ?? asyncScheduler,
+    random: options.random ?? Math.random,
+    events: options.events,
+  };
+};

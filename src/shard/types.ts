@@ -1,0 +1,163 @@
+import type { Observable, SchedulerLike } from 'rxjs';
+import type { GatewayPresenceUpdateData } from 'discord-api-types/v10';
+import type { FatalKind } from '../gateway/close-codes.js';
+import type { Compression } from '../gateway/decoder.js';
+import type { DisclusterError } from '../gateway/errors.js';
+
+/** Where a shard is in its life. */
+export type ShardStatus = 'connecting' | 'identifying' | 'resuming' | 'ready' | 'resumed' | 'reconnecting' | 'closed';
+
+/**
+ * A gateway session as plain, serializable data: enough for any process to resume it.
+ * `seq` is the last sequence number received.
+ */
+export interface SessionSnapshot {
+  readonly sessionId: string;
+  readonly seq: number;
+  readonly resumeUrl: string;
+  readonly shardId: number;
+  readonly totalShards: number;
+}
+
+/** Why a shard is stopping for good: a close code no retry can fix, or the identify budget. */
+export type ShardFatalKind = FatalKind | 'identify-budget';
+
+/** A status change; `code` is the close code where the change follows a close. */
+export interface ShardStatusEvent {
+  readonly type: 'status';
+  readonly shardId: number;
+  readonly status: ShardStatus;
+  readonly code?: number;
+  readonly reason?: string;
+}
+
+/** One dispatch (op 0) from the gateway. `d` is typed by `ofType` narrowing. */
+export interface ShardDispatchEvent {
+  readonly type: 'dispatch';
+  readonly shardId: number;
+  readonly t: string;
+  readonly s: number;
+  readonly d: unknown;
+}
+
+/** The round trip of the last heartbeat, measured when its ACK arrived. */
+export interface ShardHeartbeatEvent {
+  readonly type: 'heartbeat';
+  readonly shardId: number;
+  readonly latencyMs: number;
+}
+
+/** The session started, was resumed or moved (`session`), or ended (`null`). */
+export interface ShardSessionEvent {
+  readonly type: 'session';
+  readonly shardId: number;
+  readonly session: SessionSnapshot | null;
+}
+
+/**
+ * A session ended without being resumed: dispatches after `lastSeq` of that session were never
+ * received. Never silent: every lost session is reported once.
+ */
+export interface ShardSessionLostEvent {
+  readonly type: 'session-lost';
+  readonly shardId: number;
+  readonly sessionId: string;
+  readonly lastSeq: number;
+  readonly reason: string;
+}
+
+/** The shard stopped for good; the Observable completes right after. */
+export interface ShardFatalEvent {
+  readonly type: 'fatal';
+  readonly shardId: number;
+  readonly code: number | null;
+  readonly reason: string;
+  readonly kind: ShardFatalKind;
+}
+
+/** Everything a shard stream emits. */
+export type ShardEvent =
+  | ShardStatusEvent
+  | ShardDispatchEvent
+  | ShardHeartbeatEvent
+  | ShardSessionEvent
+  | ShardSessionLostEvent
+  | ShardFatalEvent;
+
+/** Opcodes a user may send: presence, voice state, request guild members, soundboard sounds. */
+export type UserOpcode = 3 | 4 | 8 | 31;
+
+/** A gateway command from user code. */
+export interface ShardCommand {
+  readonly op: UserOpcode;
+  readonly d: unknown;
+}
+
+/** How a command ended: written to the socket, or refused with the reason. */
+export type CommandResult = { readonly ok: true } | { readonly ok: false; readonly error: DisclusterError };
+
+/** A command plus the callback that hears how it ended (exactly once). */
+export interface CommandRequest {
+  readonly command: ShardCommand;
+  readonly settle?: (result: CommandResult) => void;
+}
+
+/**
+ * Lets identifies through at the rate Discord allows. `acquire` emits once when this shard may
+ * identify, then completes; unsubscribing before that gives the place up. It errors with a
+ * `DisclusterError` (`IDENTIFY_BUDGET_EXHAUSTED`) rather than spend identifies Discord won't grant.
+ */
+export interface IdentifyQueue {
+  acquire(shardId: number): Observable<unknown>;
+}
+
+/** Timeouts and reconnect delays of a shard, in milliseconds. */
+export interface ShardTiming {
+  /** How long to wait for Hello after the socket opens (default 20000). */
+  readonly helloTimeoutMs?: number;
+  /** How long to wait for READY or RESUMED after identifying or resuming (default 30000). */
+  readonly readyTimeoutMs?: number;
+  /** Reconnect delay: full jitter over `initialMs * 2^n`, capped at `maxMs` (defaults 1000, 60000). */
+  readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
+}
+
+/** Options of `shard()`. */
+export interface ShardOptions {
+  /** The bot token, without the `Bot ` prefix. Never logged, never part of an error. */
+  readonly token: string;
+  /** Gateway intents bit field. */
+  readonly intents: number;
+  readonly shardId: number;
+  readonly totalShards: number;
+  /** Gateway URL as `GET /gateway/bot` returned it (query parameters are added). */
+  readonly url: string;
+  /** Transport compression (default `zlib-stream`). */
+  readonly compression?: Compression;
+  /** Initial presence sent with identify. */
+  readonly presence?: GatewayPresenceUpdateData;
+  /** 50–250: members above which a guild's offline members are not sent (default 50). */
+  readonly largeThreshold?: number;
+  /** Identify `properties` (default: os from the runtime, browser and device `discluster`). */
+  readonly properties?: { readonly os?: string; readonly browser?: string; readonly device?: string };
+  /** Waited on before every identify, re-identifies too (default: no waiting). */
+  readonly identifyQueue?: IdentifyQueue;
+  /** A snapshot to resume from instead of identifying. */
+  readonly session?: SessionSnapshot | null;
+  /** User commands to send once READY, in order, through the rate limiter. */
+  readonly commands$?: Observable<CommandRequest>;
+  /** Dispatch names to deliver; others are skipped without parsing their data (default: all). */
+  readonly events?: readonly string[];
+  /** When it emits, the shard closes (4000 if `keepSession`, else 1000) and completes. */
+  readonly stop$?: Observable<{ readonly keepSession: boolean }>;
+  /** Close with 4000 instead of 1000 when unsubscribed, keeping the session resumable. */
+  readonly keepSessionOnUnsubscribe?: boolean;
+  readonly timing?: ShardTiming;
+  /** Cap on one inflated message (default 8 MiB) and on one WebSocket frame (`ws` maxPayload). */
+  readonly maxMessageBytes?: number;
+  /** Most user commands waiting to be sent before new ones are refused (default 1000). */
+  readonly maxQueuedCommands?: number;
+  /** Scheduler of every timer, for virtual time in tests (default `asyncScheduler`). */
+  readonly scheduler?: SchedulerLike;
+  /** Random source in [0,1) for heartbeat and backoff jitter (default `Math.random`). */
+  readonly random?: () => number;
+}

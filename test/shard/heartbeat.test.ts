@@ -1,0 +1,61 @@
+import test from 'ava';
+import { NEVER } from 'rxjs';
+import { heartbeat } from '../../src/shard/heartbeat.js';
+import { virtualTime } from './marbles.js';
+
+const signals = { b: { type: 'beat' }, z: { type: 'zombie' }, a: { type: 'ack', latencyMs: 2 } };
+
+test('first beat after interval × random, then every interval, acks measured', (t) => {
+  const ts = virtualTime(t);
+  ts.run(({ cold, expectObservable }) => {
+    // interval 10 ms, random 0.5: beats at 5, 15, 25; each ACK 2 ms later.
+    const ack$ = cold('-------a---------a---------a', { a: 1 });
+    expectObservable(heartbeat(10, ack$, NEVER, ts, () => 0.5), '^ 30ms !').toBe('-----b-a-------b-a-------b-a', signals);
+  });
+});
+
+test('jitter bounds: random 0 beats at once, random just under 1 beats before one interval', (t) => {
+  const first = virtualTime(t);
+  first.run(({ expectObservable }) => {
+    expectObservable(heartbeat(10, NEVER, NEVER, first, () => 0), '^ 5ms !').toBe('b', signals);
+  });
+  const last = virtualTime(t);
+  last.run(({ expectObservable }) => {
+    expectObservable(heartbeat(10, NEVER, NEVER, last, () => 0.999), '^ 12ms !').toBe('---------b', signals);
+  });
+});
+
+test('no ACK between two beats is a zombie, caught within two intervals, and the stream ends', (t) => {
+  const ts = virtualTime(t);
+  ts.run(({ expectObservable }) => {
+    expectObservable(heartbeat(10, NEVER, NEVER, ts, () => 0.5)).toBe('-----b---------(z|)', signals);
+  });
+});
+
+test('an ACK for the previous beat keeps the connection alive even if it comes late', (t) => {
+  const ts = virtualTime(t);
+  ts.run(({ cold, expectObservable }) => {
+    const ack$ = cold('--------------a', { a: 1 });
+    expectObservable(heartbeat(10, ack$, NEVER, ts, () => 0.5), '^ 20ms !').toBe('-----b--------cb', { ...signals, c: { type: 'ack', latencyMs: 9 } });
+  });
+});
+
+test('a server request beats at once without moving the interval', (t) => {
+  const ts = virtualTime(t);
+  ts.run(({ cold, expectObservable }) => {
+    const ack$ = cold('-------a----a----a', { a: 1 });
+    const request$ = cold('----------r', { r: 1 });
+    expectObservable(heartbeat(10, ack$, request$, ts, () => 0.5), '^ 24ms !').toBe('-----b-a--b-a--b-a', {
+      ...signals,
+      a: { type: 'ack', latencyMs: 2 },
+    });
+  });
+});
+
+test('an ACK nobody waited for is ignored', (t) => {
+  const ts = virtualTime(t);
+  ts.run(({ cold, expectObservable }) => {
+    const ack$ = cold('--a', { a: 1 });
+    expectObservable(heartbeat(10, ack$, NEVER, ts, () => 0.5), '^ 8ms !').toBe('-----b', signals);
+  });
+});
