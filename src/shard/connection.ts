@@ -1,4 +1,4 @@
-import { Observable, Subject, Subscription, take } from 'rxjs';
+import { Observable, Subject, Subscription } from 'rxjs';
 import WebSocket from 'ws';
 import { HelloCodec, ReadyCodec } from '../gateway/codecs.js';
 import { createDecoder } from '../gateway/decoder.js';
@@ -55,6 +55,9 @@ export const connection = (
     let seqBeforeReady: number | null = null;
     let readyTimer: Subscription | null = null;
     let completeOnClose = false;
+    let helloSeen = false;
+    let granted = false;
+    const lease = new Subscription();
 
     const url = state.session !== null && isSafeResumeUrl(state.session.resumeUrl) ? state.session.resumeUrl : options.url;
     status('connecting');
@@ -111,25 +114,17 @@ export const connection = (
           else end({ type: 'zombie' });
         }),
       );
-      if (state.session !== null) {
-        status('resuming');
-        sendSession(resumePayload(options.token, state.session));
-        return;
-      }
-      status('identifying');
-      const gate = options.identifyQueue?.acquire(shardId).pipe(take(1));
-      if (gate === undefined) return sendSession(identifyPayload(options));
-      let granted = false;
-      timers.add(
-        gate.subscribe({
-          next: () => ((granted = true), sendSession(identifyPayload(options))),
-          error: (error: unknown) =>
-            isDisclusterError(error, 'IDENTIFY_BUDGET_EXHAUSTED')
-              ? end({ type: 'identify-refused', error })
-              : end({ type: 'identify-error' }),
-          complete: () => granted || end({ type: 'identify-error' }),
-        }),
-      );
+      helloSeen = true;
+      status(state.session !== null ? 'resuming' : 'identifying');
+      if (state.session !== null) sendSession(resumePayload(options.token, state.session));
+      else identifyWhenGranted();
+    };
+
+    /** Identifies once Hello has come and the queue has granted this shard its turn. */
+    const identifyWhenGranted = () => {
+      if (!granted || !helloSeen || sentSession || ended) return;
+      sendSession(identifyPayload(options));
+      lease.unsubscribe();
     };
 
     const onText = (text: string) => {
@@ -170,6 +165,26 @@ export const connection = (
       if (!ended) end({ type: 'closed', code });
       else if (completeOnClose) subscriber.complete();
     });
+    if (!resuming) {
+      // Register with the identify queue now, in subscription order, and hold the lease until
+      // identify is sent: the queue counts the bucket's window from the release.
+      timers.add(lease);
+      const queue = options.identifyQueue;
+      if (queue === undefined) granted = true;
+      else {
+        lease.add(
+          queue.acquire(shardId).subscribe({
+            next: () => {
+              granted = true;
+              identifyWhenGranted();
+            },
+            error: (error: unknown) =>
+              end(isDisclusterError(error, 'IDENTIFY_BUDGET_EXHAUSTED') ? { type: 'identify-refused', error } : { type: 'identify-error' }),
+            complete: () => granted || end({ type: 'identify-error' }),
+          }),
+        );
+      }
+    }
     const helloTimer = scheduler.schedule(() => end({ type: 'hello-timeout' }), options.helloTimeoutMs);
     timers.add(helloTimer);
     timers.add(stop$.subscribe((request) => end({ type: 'stopped', keepSession: request.keepSession })));

@@ -20,7 +20,7 @@ export interface SessionSnapshot {
 }
 
 /** Why a shard is stopping for good: a close code no retry can fix, or the identify budget. */
-export type ShardFatalKind = FatalKind | 'identify-budget';
+export type ShardFatalKind = FatalKind | 'identify-budget' | 'internal';
 
 /** A status change; `code` is the close code where the change follows a close. */
 export interface ShardStatusEvent {
@@ -103,9 +103,11 @@ export interface CommandRequest {
 }
 
 /**
- * Lets identifies through at the rate Discord allows. `acquire` emits once when this shard may
- * identify, then completes; unsubscribing before that gives the place up. It errors with a
- * `DisclusterError` (`IDENTIFY_BUDGET_EXHAUSTED`) rather than spend identifies Discord won't grant.
+ * Lets identifies through at the rate Discord allows. `acquire` registers the shard at once and
+ * emits when it may identify; the shard keeps the subscription (the lease) until its identify
+ * is sent, then unsubscribes, and the bucket's window counts from that release. Unsubscribing
+ * before the grant gives the place up. It errors with a `DisclusterError`
+ * (`IDENTIFY_BUDGET_EXHAUSTED`) rather than spend identifies Discord won't grant.
  */
 export interface IdentifyQueue {
   acquire(shardId: number): Observable<unknown>;

@@ -1,0 +1,229 @@
+import { interval, type Observable, ReplaySubject, Subject, Subscription, timer } from 'rxjs';
+import { DisclusterError } from '../gateway/errors.js';
+import { resolveShardOptions } from '../shard/options.js';
+import { shard } from '../shard/shard.js';
+import type { CommandRequest, SessionSnapshot, ShardCommand, ShardDispatchEvent, ShardEvent, ShardFatalEvent, ShardStatusEvent } from '../shard/types.js';
+import { createMemoryIdentifyQueue } from './identify-queue.js';
+import { checkClusterOptions, type ClusterOptions } from './options.js';
+import { createMemorySessionStore } from './session-store.js';
+import { createShardRecord, type ShardInfo, type ShardRecord, toInfo } from './shard-record.js';
+
+/** `ready$`'s value: the shards that reached READY (or RESUMED) and the ones that went fatal. */
+export interface ClusterReady {
+  readonly shardIds: readonly number[];
+  readonly failed: readonly number[];
+  readonly elapsedMs: number;
+}
+
+/** Events other than dispatches: status, heartbeat, session, session-lost and fatal. */
+export type ClusterLifecycleEvent = Exclude<ShardEvent, ShardDispatchEvent>;
+
+/** A running group of shards: the object bot code and the CONTROL bridge use. */
+export interface Cluster {
+  /** Every dispatch of every shard (hot: a late subscriber sees what comes after). */
+  readonly dispatch$: Observable<ShardDispatchEvent>;
+  /** Fatal errors: a shard stopped and needs a person or CONTROL. */
+  readonly fatal$: Observable<ShardFatalEvent>;
+  /** Once, when every shard has been READY or resumed once (or went fatal); replayed to late subscribers. */
+  readonly ready$: Observable<ClusterReady>;
+  /** Status changes of every shard. */
+  readonly status$: Observable<ShardStatusEvent>;
+  /** Every event that is not a dispatch. */
+  readonly lifecycle$: Observable<ClusterLifecycleEvent>;
+  /** A snapshot of every shard: status, latency, last sequence, events counted. */
+  statuses(): ShardInfo[];
+  /** The live sessions, as snapshots. */
+  sessions(): SessionSnapshot[];
+  /** Connects every shard; resolves on `ready$`, rejects if every shard went fatal. */
+  connect(): Promise<ClusterReady>;
+  /** Sends a gateway command through a shard's rate limiter; resolves once written. */
+  send(shardId: number, command: ShardCommand): Promise<void>;
+  /** Closes every shard (4000 and snapshots returned with `keepSessions`, else 1000). */
+  shutdown(options?: { readonly keepSessions?: boolean }): Promise<SessionSnapshot[]>;
+}
+
+/** Creates a cluster. Options are checked at once (`INVALID_OPTIONS`); nothing connects until `connect()`. */
+export const createCluster = (options: ClusterOptions): Cluster => {
+  const { scheduler, flushMs, shutdownMs } = checkClusterOptions(options);
+  const shardIds = [...options.shardIds].sort((a, b) => a - b);
+  const identifyQueue =
+    options.identifyQueue ??
+    createMemoryIdentifyQueue({
+      maxConcurrency: options.gateway.maxConcurrency,
+      windowMs: options.timing?.identifyWindowMs ?? 5_000,
+      ...(options.gateway.sessionStartLimit ? { sessionStartLimit: options.gateway.sessionStartLimit } : {}),
+      scheduler,
+    });
+  const store = options.sessionStore ?? createMemorySessionStore();
+  const stop$ = new Subject<{ readonly keepSession: boolean }>();
+  const dispatch$ = new Subject<ShardDispatchEvent>();
+  const fatal$ = new Subject<ShardFatalEvent>();
+  const status$ = new Subject<ShardStatusEvent>();
+  const lifecycle$ = new Subject<ClusterLifecycleEvent>();
+  const ready$ = new ReplaySubject<ClusterReady>(1);
+  const records = new Map<number, ShardRecord>(shardIds.map((id) => [id, createShardRecord(id)]));
+  const running = new Subscription();
+  const shardOptions = (shardId: number, session: SessionSnapshot | undefined) => ({
+    token: options.token,
+    intents: options.intents,
+    shardId,
+    totalShards: options.totalShards,
+    url: options.gateway.url,
+    identifyQueue,
+    session: session ?? null,
+    stop$,
+    scheduler,
+    ...pick(options, ['compression', 'presence', 'largeThreshold', 'events', 'maxMessageBytes', 'random']),
+    ...(options.timing ? { timing: options.timing } : {}),
+  });
+  for (const id of shardIds) resolveShardOptions(shardOptions(id, undefined));
+
+  let startedAt = 0;
+  let connecting: Promise<ClusterReady> | null = null;
+  let settle: { resolve(ready: ClusterReady): void; reject(error: Error): void } | null = null;
+  let readyFired = false;
+  let shutDown: Promise<SessionSnapshot[]> | null = null;
+
+  const checkReady = () => {
+    if (readyFired) return;
+    const all = [...records.values()];
+    if (!all.every((r) => r.readyOnce || r.fatal !== null)) return;
+    readyFired = true;
+    const ready: ClusterReady = {
+      shardIds: all.filter((r) => r.readyOnce).map((r) => r.shardId),
+      failed: all.filter((r) => !r.readyOnce).map((r) => r.shardId),
+      elapsedMs: scheduler.now() - startedAt,
+    };
+    if (ready.shardIds.length === 0) {
+      settle?.reject(new DisclusterError('CLUSTER_FATAL', `every shard went fatal: ${all.map((r) => `${r.shardId}: ${r.fatal?.reason}`).join('; ')}`));
+      return;
+    }
+    ready$.next(ready);
+    ready$.complete();
+    settle?.resolve(ready);
+  };
+
+  const onLifecycle = (record: ShardRecord, event: ClusterLifecycleEvent) => {
+    switch (event.type) {
+      case 'status':
+        record.status = event.status;
+        if (event.code !== undefined) record.lastCloseCode = event.code;
+        if (event.status === 'ready' || event.status === 'resumed') record.readyOnce = true;
+        status$.next(event);
+        break;
+      case 'heartbeat':
+        record.latencyMs = event.latencyMs;
+        break;
+      case 'session':
+        record.session = event.session;
+        record.dirty = false;
+        if (event.session === null) store.delete(record.shardId);
+        else store.save(event.session);
+        break;
+      case 'fatal':
+        record.fatal = event;
+        fatal$.next(event);
+        break;
+    }
+    lifecycle$.next(event);
+    if (event.type === 'status' || event.type === 'fatal') checkReady();
+  };
+
+  const start = (record: ShardRecord, session: SessionSnapshot | undefined) => {
+    const commands$ = record.commands;
+    running.add(
+      shard({ ...shardOptions(record.shardId, session), commands$ }).subscribe({
+        next: (event) => {
+          if (event.type === 'dispatch') {
+            record.events++;
+            record.seq = event.s;
+            record.dirty = true;
+            dispatch$.next(event);
+          } else onLifecycle(record, event);
+        },
+        error: (error: unknown) => {
+          record.live = false;
+          onLifecycle(record, { type: 'fatal', shardId: record.shardId, code: null, reason: String((error as Error)?.message ?? error), kind: 'internal' });
+          record.finished();
+        },
+        complete: () => {
+          record.live = false;
+          record.finished();
+        },
+      }),
+    );
+  };
+
+  const flushSessions = () => {
+    for (const record of records.values()) {
+      if (!record.dirty || record.session === null) continue;
+      record.dirty = false;
+      store.save({ ...record.session, seq: record.seq ?? record.session.seq });
+    }
+  };
+
+  const sessions = (): SessionSnapshot[] =>
+    [...records.values()].flatMap((r) => (r.session === null ? [] : [{ ...r.session, seq: r.seq ?? r.session.seq }]));
+
+  return {
+    dispatch$: dispatch$.asObservable(),
+    fatal$: fatal$.asObservable(),
+    ready$: ready$.asObservable(),
+    status$: status$.asObservable(),
+    lifecycle$: lifecycle$.asObservable(),
+    statuses: () => [...records.values()].map(toInfo),
+    sessions,
+    connect() {
+      if (shutDown !== null) return Promise.reject(new DisclusterError('CLUSTER_SHUT_DOWN', 'the cluster was shut down'));
+      connecting ??= (async () => {
+        const stored = await store.load(shardIds);
+        const given = new Map((options.sessions ?? []).map((s) => [s.shardId, s] as const));
+        const result = new Promise<ClusterReady>((resolve, reject) => (settle = { resolve, reject }));
+        startedAt = scheduler.now();
+        running.add(interval(flushMs, scheduler).subscribe(flushSessions));
+        for (const record of records.values()) {
+          const session = given.get(record.shardId) ?? stored.get(record.shardId);
+          record.live = true;
+          if (session) record.seq = session.seq;
+          start(record, session && session.totalShards === options.totalShards ? session : undefined);
+        }
+        return result;
+      })();
+      return connecting;
+    },
+    send(shardId, command) {
+      const record = records.get(shardId);
+      if (record === undefined) return Promise.reject(new DisclusterError('SHARD_UNAVAILABLE', `shard ${shardId} is not in this cluster`));
+      if (!record.live) return Promise.reject(new DisclusterError('SHARD_UNAVAILABLE', `shard ${shardId} is not running (${record.status})`));
+      return new Promise<void>((resolve, reject) => {
+        const request: CommandRequest = { command, settle: (result) => (result.ok ? resolve() : reject(result.error)) };
+        record.commands.next(request);
+      });
+    },
+    shutdown({ keepSessions = false } = {}) {
+      shutDown ??= (async () => {
+        stop$.next({ keepSession: keepSessions });
+        const live = [...records.values()].filter((r) => r.live).map((r) => r.done);
+        await Promise.race([Promise.all(live), new Promise((resolve) => running.add(timer(shutdownMs, scheduler).subscribe(resolve)))]);
+        const kept = keepSessions ? sessions() : [];
+        running.unsubscribe();
+        for (const record of records.values()) {
+          record.commands.complete();
+          if (keepSessions && record.session !== null) store.save({ ...record.session, seq: record.seq ?? record.session.seq });
+          else if (!keepSessions) store.delete(record.shardId);
+        }
+        await store.flush?.();
+        settle?.reject(new DisclusterError('CLUSTER_SHUT_DOWN', 'the cluster was shut down before it was ready'));
+        for (const subject of [dispatch$, fatal$, status$, lifecycle$, ready$]) subject.complete();
+        return kept;
+      })();
+      return shutDown;
+    },
+  };
+};
+
+const pick = <T extends object, K extends keyof T>(source: T, keys: readonly K[]): Partial<Pick<T, K>> => {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
+  return out;
+};

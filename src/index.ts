@@ -1,0 +1,4 @@
+/** @discluster/cluster: Discord gateway shards as RxJS streams, grouped in a cluster. */
+export * from './cluster/index.js';
+export * from './shard/index.js';
+export * from './gateway/index.js';
