@@ -1,0 +1,171 @@
+/**
+ * One client connection on the emulator's side: the `ws` socket, its encoder, write batching,
+ * backpressure, the heartbeat watchdog and fault switches. Protocol decisions live in the
+ * gateway core; this class only moves bytes and keeps per-connection state.
+ */
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import type { FrameEncoder } from './compression.js';
+import { SlidingWindow } from './limits.js';
+import type { ClosedBy, GatewayPath } from './records.js';
+import type { Session } from './session.js';
+
+/** What a connection reports to its owner. */
+export interface ConnectionEvents {
+  message(conn: Connection, data: Buffer): void;
+  closed(conn: Connection, code: number, reason: string, by: ClosedBy): void;
+  heartbeatTimeout(conn: Connection): void;
+}
+
+/** The emulator's side of one WebSocket connection. */
+export class Connection {
+  /** The shard, once known (Identify's `shard[0]`, or the resumed session's). */
+  shardId: number | undefined;
+  /** The session this connection is bound to (after READY or RESUMED). */
+  session: Session | undefined;
+  /** While true, nothing is sent (no ACKs, no dispatches) and missed heartbeats are forgiven. */
+  zombie = false;
+  /** While true, the socket is not read. */
+  paused = false;
+  /** The last sequence this connection was sent. */
+  sentSeq = 0;
+  framesReceived = 0;
+  framesSent = 0;
+  /** `performance.now()` of the last heartbeat (or of Hello). */
+  lastHeartbeatAt: number;
+  /** The client's send limit window. */
+  readonly sendWindow: SlidingWindow;
+  /** Pending close after op 7. */
+  reconnectTimer: NodeJS.Timeout | undefined;
+  private serverClose: { code: number; reason: string } | undefined;
+  private dropped = false;
+  private closed = false;
+  private corked = false;
+  private watchdog: NodeJS.Timeout | undefined;
+  private writableWaiters: (() => void)[] = [];
+  private markEnded: () => void = () => {};
+  /** Resolves once the connection has closed (after the owner was told). */
+  readonly ended = new Promise<void>((resolve) => (this.markEnded = resolve));
+
+  constructor(
+    readonly id: number,
+    readonly path: GatewayPath,
+    readonly query: Readonly<Record<string, string>>,
+    private readonly ws: WebSocket,
+    private readonly socket: Socket,
+    private readonly encoder: FrameEncoder,
+    sendLimit: { count: number; windowMs: number },
+    private readonly events: ConnectionEvents,
+  ) {
+    this.lastHeartbeatAt = performance.now();
+    this.sendWindow = new SlidingWindow(sendLimit.count, sendLimit.windowMs);
+    ws.on('message', (data: Buffer) => events.message(this, data));
+    ws.on('error', () => {}); // a protocol error is followed by 'close'; nothing else to do
+    ws.on('close', (code, reason) => this.onClose(code, reason.toString()));
+    socket.on('drain', () => this.wakeWriters());
+  }
+
+  /** Whether the connection can still send (not closing or closed). */
+  get open(): boolean {
+    return !this.closed && this.serverClose === undefined && !this.dropped && this.ws.readyState === 1;
+  }
+
+  /** Bytes waiting to be written to the socket. */
+  get bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /** The compression of this connection, if any. */
+  get compress(): string | undefined {
+    return this.query['compress'];
+  }
+
+  /** Sends one whole message (JSON text). Writes of one tick are corked into one syscall. */
+  send(text: string): void {
+    if (!this.open) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.framesSent++;
+    this.ws.send(this.encoder.encode(text));
+  }
+
+  /** Sends something that is not a valid message (see `brokenFrame`), bypassing the encoder. */
+  sendRaw(data: string | Buffer): void {
+    if (this.open) this.ws.send(data);
+  }
+
+  /** Resolves when the socket's buffer drains (or the connection ends). */
+  whenWritable(): Promise<void> {
+    if (!this.open || !this.socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => this.writableWaiters.push(resolve));
+  }
+
+  /** Watches for heartbeats: after `timeoutMs` without one (and not zombie or paused), reports it. */
+  watchHeartbeats(timeoutMs: number): void {
+    const check = (): void => {
+      this.watchdog = undefined;
+      if (this.closed) return;
+      const now = performance.now();
+      if (this.zombie || this.paused) this.lastHeartbeatAt = now;
+      const due = this.lastHeartbeatAt + timeoutMs;
+      if (now >= due) this.events.heartbeatTimeout(this);
+      else this.watchdog = setTimeout(check, due - now);
+    };
+    this.watchdog = setTimeout(check, timeoutMs);
+  }
+
+  /** Sends a close frame with `code`; the session fate is decided by the owner on 'closed'. */
+  close(code: number, reason: string): void {
+    if (this.closed || this.serverClose !== undefined || this.dropped) return;
+    this.serverClose = { code, reason };
+    this.ws.close(code, Buffer.from(reason).subarray(0, 123).toString());
+  }
+
+  /** Destroys the TCP socket without a close frame. */
+  drop(): void {
+    if (this.closed) return;
+    this.dropped = true;
+    this.socket.destroy();
+  }
+
+  /** Destroys the socket at once, whatever its state (used when the emulator shuts down). */
+  terminate(): void {
+    if (!this.closed) this.ws.terminate();
+  }
+
+  /** Stops or restarts reading from the client. */
+  setPaused(on: boolean): void {
+    this.paused = on;
+    if (on) this.socket.pause();
+    else {
+      this.lastHeartbeatAt = performance.now();
+      this.socket.resume();
+    }
+  }
+
+  private wakeWriters(): void {
+    const waiters = this.writableWaiters;
+    this.writableWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private onClose(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.watchdog !== undefined) clearTimeout(this.watchdog);
+    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
+    this.encoder.close();
+    this.wakeWriters();
+    if (this.serverClose !== undefined) this.events.closed(this, this.serverClose.code, this.serverClose.reason, 'server');
+    else if (this.dropped) this.events.closed(this, 1006, '', 'drop');
+    else if (code === 1006) this.events.closed(this, code, reason, 'network');
+    else this.events.closed(this, code, reason, 'client');
+    this.markEnded();
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * `createEmulator`: a Discord gateway (API v10) on loopback for tests, demos and benchmarks.
+ * One HTTP server serves `GET /gateway/bot` and takes WebSocket upgrades on `/` and `/resume`.
+ */
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer } from 'ws';
+import * as faults from './faults.js';
+import { stampNow, template } from './frames.js';
+import { GatewayCore } from './gateway.js';
+import type { Emulator } from './handle.js';
+import { httpHandler } from './http.js';
+import { resolveOptions, type EmulatorOptions } from './options.js';
+import { RecordLog } from './record-log.js';
+import type { GatewayPath } from './records.js';
+import { startStream, type StreamHandle } from './stream.js';
+import { createWorld } from './world.js';
+
+/** How long `close()` waits for clients to answer the close frame before destroying sockets, ms. */
+const CLOSE_GRACE_MS = 500;
+
+/** Starts an emulator and resolves once it listens. */
+export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emulator> => {
+  const opts = resolveOptions(options);
+  const log = new RecordLog(opts.recordLimit);
+  const world = createWorld(opts.guilds, opts.seed);
+  let base = '';
+  const core = new GatewayCore(opts, world, log, () => `ws://${base}/resume`);
+  const streams = new Set<StreamHandle>();
+  const server = createServer(
+    httpHandler({
+      token: opts.token,
+      shards: opts.shards,
+      maxConcurrency: opts.maxConcurrency,
+      log,
+      gatewayUrl: () => `ws://${base}`,
+      sessionStartLimit: () => core.startLimit.snapshot(performance.now()),
+    }),
+  );
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1 << 20, clientTracking: false });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    if (url.pathname !== '/' && url.pathname !== '/resume') {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      core.accept(ws, socket, url.pathname as GatewayPath, Object.fromEntries(url.searchParams));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  base = `${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+
+  /** Waits for every open connection to close, destroying those still open after `graceMs`. */
+  const awaitClosed = async (graceMs: number): Promise<void> => {
+    const conns = [...core.connections.values()];
+    const all = Promise.all(conns.map((c) => c.ended));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    for (const c of conns) c.terminate();
+    await all;
+  };
+
+  let closed: Promise<void> | undefined;
+  const gw: Emulator = {
+    url: `ws://${base}`,
+    resumeUrl: `ws://${base}/resume`,
+    httpUrl: `http://${base}`,
+    port,
+    options: opts,
+    guilds: world.guilds,
+    guildsOf: (shardId, numShards) => world.guildsOf(shardId, numShards),
+    get records() {
+      return log.records;
+    },
+    records$: log.observe(),
+    get violations() {
+      return log.violations;
+    },
+    waitFor: (predicate, timeoutMs) => log.waitFor(predicate, timeoutMs),
+    get sessions() {
+      return core.sessions.list().map((s) => ({
+        id: s.id,
+        shardId: s.shardId,
+        numShards: s.numShards,
+        intents: s.intents,
+        seq: s.seq,
+        live: s.connectionId !== undefined,
+        connectionId: s.connectionId,
+        buffered: s.buffered,
+      }));
+    },
+    get connections() {
+      return [...core.connections.values()].map((c) => ({
+        id: c.id,
+        shardId: c.shardId,
+        sessionId: c.session?.id,
+        path: c.path,
+        query: c.query,
+        compress: c.compress,
+        zombie: c.zombie,
+        paused: c.paused,
+        framesReceived: c.framesReceived,
+        framesSent: c.framesSent,
+        sentSeq: c.sentSeq,
+        bufferedBytes: c.bufferedBytes,
+        lastHeartbeatAt: c.lastHeartbeatAt,
+      }));
+    },
+    dispatch: (shardId, t, d, dispatchOptions) => {
+      const session = core.sessions.newestOf(shardId);
+      if (session === undefined) throw new Error(`emulator dispatch: shard ${shardId} has no session (identify first)`);
+      return core.dispatch(session, template(t, d), dispatchOptions?.stamp === true ? stampNow() : undefined);
+    },
+    stream: (target, streamOptions = {}) => {
+      if (closed !== undefined) throw new Error('emulator stream: the emulator is closed');
+      const handle = startStream(core, target, streamOptions, { seed: opts.seed, highWaterMark: opts.highWaterMark }, (h) => streams.delete(h));
+      streams.add(handle);
+      return handle;
+    },
+    closeShard: (target, code, reason) => faults.closeShard(core, target, code, reason),
+    drop: (target) => faults.drop(core, target),
+    zombie: (target, on) => faults.zombie(core, target, on),
+    reconnect: (target, o) => faults.reconnect(core, target, o?.graceMs ?? opts.reconnectGraceMs),
+    invalidate: (target, resumable) => faults.invalidate(core, target, resumable),
+    truncate: (target) => faults.truncate(core, target),
+    pauseReading: (target, on) => faults.pauseReading(core, target, on),
+    requestHeartbeat: (target) => faults.requestHeartbeat(core, target),
+    restart: async () => {
+      for (const conn of core.connections.values()) conn.drop();
+      await awaitClosed(0);
+    },
+    close: () => {
+      closed ??= (async () => {
+        for (const s of [...streams]) s.stop();
+        for (const conn of core.connections.values()) conn.close(1001, 'emulator closed');
+        await awaitClosed(CLOSE_GRACE_MS);
+        core.sessions.clear();
+        log.close();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        // The listening handle is released in the loop's close phase, after this turn's immediates.
+        for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+      })();
+      return closed;
+    },
+  };
+  return gw;
+};

@@ -1,0 +1,56 @@
+/**
+ * Gateway frames as text, serialized the way Discord does: keys in the order `t`, `s`, `op`, `d`.
+ *
+ * A dispatch is kept as a {@link DispatchTemplate}: its `d` is serialized once, and a frame is
+ * rendered by gluing the sequence number (and optionally a timestamp) in between precomputed
+ * strings, so streaming never calls `JSON.stringify` on a payload twice.
+ */
+
+/** A dispatch whose payload is serialized once; render it with {@link renderDispatch}. */
+export interface DispatchTemplate {
+  /** The event name, e.g. `MESSAGE_CREATE`. */
+  readonly t: string;
+  /** `{"t":"NAME","s":` */
+  readonly head: string;
+  /** `,"op":0,"d":{...}}` */
+  readonly tail: string;
+  /** The tail of a stamped frame, after `"emulator_ts":N`: `,{rest of d}}` or `}}` for an empty `d`; undefined when `d` is not an object. */
+  readonly stampTail: string | undefined;
+  /** Serialized size of `d` in characters. */
+  readonly size: number;
+}
+
+/** Builds a template from an event name and an already serialized `d`. */
+export const templateFromJson = (t: string, dJson: string): DispatchTemplate => {
+  const isObject = dJson.startsWith('{') && dJson.endsWith('}');
+  const inner = isObject ? dJson.slice(1) : '';
+  return {
+    t,
+    head: `{"t":${JSON.stringify(t)},"s":`,
+    tail: `,"op":0,"d":${dJson}}`,
+    stampTail: isObject ? (inner === '}' ? '}}' : `,${inner}}`) : undefined,
+    size: dJson.length,
+  };
+};
+
+/** Builds a template from an event name and a payload (serialized now, once). */
+export const template = (t: string, d: unknown): DispatchTemplate => templateFromJson(t, JSON.stringify(d ?? null));
+
+/**
+ * Renders a dispatch frame with sequence `s`. With `stamp`, `d` gets a first key
+ * `emulator_ts` (ms, `performance.timeOrigin + performance.now()` when the frame was made),
+ * provided `d` is an object.
+ */
+export const renderDispatch = (tpl: DispatchTemplate, s: number, stamp?: number): string =>
+  stamp === undefined || tpl.stampTail === undefined
+    ? tpl.head + s + tpl.tail
+    : `${tpl.head}${s},"op":0,"d":{"emulator_ts":${stamp}${tpl.stampTail}`;
+
+/** Renders a non-dispatch frame: `{"t":null,"s":null,"op":N,"d":...}`, as Discord sends them. */
+export const renderOp = (op: number, d: unknown): string => `{"t":null,"s":null,"op":${op},"d":${JSON.stringify(d ?? null)}}`;
+
+/** The Heartbeat ACK frame (op 11), prebuilt. */
+export const HEARTBEAT_ACK = renderOp(11, null);
+
+/** A wall-clock-like ms timestamp from the monotonic clock: `performance.timeOrigin + performance.now()`. */
+export const stampNow = (): number => performance.timeOrigin + performance.now();

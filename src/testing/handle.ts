@@ -1,0 +1,104 @@
+/**
+ * The emulator handle's public shape: what `createEmulator` resolves with, and the
+ * introspection snapshots it returns.
+ */
+import type { Observable } from 'rxjs';
+import type { Target } from './faults.js';
+import type { ResolvedOptions } from './options.js';
+import type { EmulatorRecord, RecordPredicate, Violation } from './records.js';
+import type { StreamHandle, StreamOptions } from './stream.js';
+import type { SyntheticGuild } from './world.js';
+
+/** A snapshot of one session. */
+export interface SessionInfo {
+  readonly id: string;
+  readonly shardId: number;
+  readonly numShards: number;
+  readonly intents: number;
+  /** The last sequence number given out. */
+  readonly seq: number;
+  /** Whether a connection is bound to it now. */
+  readonly live: boolean;
+  readonly connectionId: number | undefined;
+  /** Dispatches kept for replay. */
+  readonly buffered: number;
+}
+
+/** A snapshot of one open connection. */
+export interface ConnectionInfo {
+  readonly id: number;
+  readonly shardId: number | undefined;
+  readonly sessionId: string | undefined;
+  readonly path: '/' | '/resume';
+  readonly query: Readonly<Record<string, string>>;
+  readonly compress: string | undefined;
+  readonly zombie: boolean;
+  readonly paused: boolean;
+  readonly framesReceived: number;
+  readonly framesSent: number;
+  /** The last sequence this connection was sent. */
+  readonly sentSeq: number;
+  /** Bytes waiting in the socket. */
+  readonly bufferedBytes: number;
+  /** `performance.now()` of the last heartbeat received (or of Hello). */
+  readonly lastHeartbeatAt: number;
+}
+
+/** A running gateway emulator. Every fault method returns how many connections it acted on. */
+export interface Emulator {
+  /** The gateway URL, e.g. `ws://127.0.0.1:PORT` (what `GET /gateway/bot` returns). */
+  readonly url: string;
+  /** `ws://127.0.0.1:PORT/resume`, sent as `READY.resume_gateway_url`: resumes are told apart by this path. */
+  readonly resumeUrl: string;
+  /** `http://127.0.0.1:PORT`, serving `GET /gateway/bot`. */
+  readonly httpUrl: string;
+  readonly port: number;
+  /** The options in force, defaults filled in. */
+  readonly options: ResolvedOptions;
+  /** Every synthetic guild; guild `i` is routed to shard `(BigInt(id) >> 22n) % numShards`. */
+  readonly guilds: readonly SyntheticGuild[];
+  /** The guilds of one shard. */
+  guildsOf(shardId: number, numShards: number): readonly SyntheticGuild[];
+
+  /** Everything seen so far, oldest first (see `EmulatorRecord`). */
+  readonly records: readonly EmulatorRecord[];
+  /** Every future record. */
+  readonly records$: Observable<EmulatorRecord>;
+  /** Every rule the clients broke. */
+  readonly violations: readonly Violation[];
+  /** The first record (past or future) matching `predicate`; rejects after `timeoutMs` (default 5000) with the last records in the message. */
+  waitFor<R extends EmulatorRecord>(predicate: RecordPredicate<R>, timeoutMs?: number): Promise<R>;
+  /** Live and resumable sessions. */
+  readonly sessions: readonly SessionInfo[];
+  /** Open connections. */
+  readonly connections: readonly ConnectionInfo[];
+
+  /**
+   * Sends one dispatch to the newest session of `shardId` and returns its sequence number. A
+   * detached session buffers it for replay on resume. Throws when the shard has no session.
+   */
+  dispatch(shardId: number, t: string, d: unknown, options?: { readonly stamp?: boolean }): number;
+  /** Streams synthetic traffic to one shard's newest session, or to every session. */
+  stream(target: number | 'all', options?: StreamOptions): StreamHandle;
+
+  /** Closes with a close frame and `code`; 4003–4014 (but 4006) delete the session, other codes keep it resumable. */
+  closeShard(target: Target, code: number, reason?: string): number;
+  /** Destroys the TCP socket with no close frame; the session stays resumable. */
+  drop(target: Target): number;
+  /** Zombie mode: no ACKs, no dispatches, no heartbeat timeout; off sends what was missed. */
+  zombie(target: Target, on: boolean): number;
+  /** Sends op 7; closes with 4000 after `graceMs` (default `options.reconnectGraceMs`) unless the client closed first. */
+  reconnect(target: Target, options?: { readonly graceMs?: number }): number;
+  /** Sends op 9 with `d = resumable`; with false the session is deleted. The socket stays open. */
+  invalidate(target: Target, resumable: boolean): number;
+  /** Sends a broken message (invalid JSON, or a corrupt compressed block). */
+  truncate(target: Target): number;
+  /** Stops or restarts reading from the client. */
+  pauseReading(target: Target, on: boolean): number;
+  /** Sends op 1: the client must heartbeat at once. */
+  requestHeartbeat(target: Target): number;
+  /** Drops every connection at once (no close frames), keeps sessions resumable and the port. */
+  restart(): Promise<void>;
+  /** Closes every connection (1001) and the server, stops streams and clears every timer. */
+  close(): Promise<void>;
+}
