@@ -1,0 +1,122 @@
+import test from 'ava';
+import type { FrameRecord, Violation } from '../../src/testing/index.js';
+import { connect, emulator, identify, ready, TOKEN } from './helpers.js';
+
+test('more than 120 payloads in 60 s close 4008 with a violation', async (t) => {
+  const gw = await emulator(t);
+  const { client } = await ready(gw.url, TOKEN);
+  // Identify was payload 1: 119 more are allowed, the 121st is not.
+  for (let i = 0; i < 119; i++) client.send({ op: 1, d: null });
+  await gw.waitFor((r) => r.kind === 'frame' && gw.records.filter((x) => x.kind === 'frame').length === 120);
+  t.is(gw.violations.length, 0);
+  client.send({ op: 1, d: null });
+  t.is((await client.closed).code, 4008);
+  const v = await gw.waitFor((r): r is Violation => r.kind === 'violation');
+  t.is(v.rule, 'send-rate-limit');
+  await gw.waitFor((r) => r.kind === 'close');
+  t.is(gw.sessions.length, 0, '4008 means a new session');
+});
+
+test('the send limit is a sliding window and configurable', async (t) => {
+  const gw = await emulator(t, { sendLimit: { count: 5, windowMs: 150 } });
+  const c = await connect(gw.url);
+  for (let i = 0; i < 5; i++) c.send({ op: 1, d: null });
+  const fifth = await gw.waitFor((r): r is FrameRecord => r.kind === 'frame' && gw.records.filter((x) => x.kind === 'frame').length === 5);
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, fifth.at + 160 - performance.now())));
+  for (let i = 0; i < 5; i++) c.send({ op: 1, d: null });
+  await c.frame((f) => f.op === 11 && c.frames.filter((x) => x.op === 11).length === 10);
+  t.deepEqual(gw.violations, []);
+  c.send({ op: 1, d: null });
+  t.is((await c.closed).code, 4008);
+});
+
+test('a payload over 4096 bytes closes 4002', async (t) => {
+  const gw = await emulator(t);
+  const { client } = await ready(gw.url, TOKEN);
+  client.send({ op: 3, d: { since: null, activities: [{ name: 'x'.repeat(4100), type: 0 }], status: 'online', afk: false } });
+  t.is((await client.closed).code, 4002);
+  const v = await gw.waitFor((r): r is Violation => r.kind === 'violation');
+  t.is(v.rule, 'payload-too-large');
+  await gw.waitFor((r) => r.kind === 'close');
+  t.true(gw.sessions.length === 1 && !gw.sessions[0]!.live, '4002 keeps the session resumable');
+});
+
+test('a payload of exactly 4096 bytes is accepted', async (t) => {
+  const gw = await emulator(t);
+  const { client } = await ready(gw.url, TOKEN);
+  const base = JSON.stringify({ op: 3, d: { since: null, activities: [{ name: '', type: 0 }], status: 'online', afk: false } });
+  client.send({ op: 3, d: { since: null, activities: [{ name: 'x'.repeat(4096 - base.length), type: 0 }], status: 'online', afk: false } });
+  const f = await gw.waitFor((r): r is FrameRecord => r.kind === 'frame' && r.op === 3);
+  t.is(f.bytes, 4096);
+  client.send({ op: 1, d: 1 });
+  await client.frame((x) => x.op === 11);
+  t.deepEqual(gw.violations, []);
+  await client.close();
+});
+
+test('invalid JSON closes 4002', async (t) => {
+  const gw = await emulator(t);
+  const c = await connect(gw.url);
+  c.ws.send('{"op":1,');
+  t.is((await c.closed).code, 4002);
+  t.is(gw.violations[0]?.rule, 'decode-error');
+  const f = await gw.waitFor((r): r is FrameRecord => r.kind === 'frame');
+  t.is(f.op, null);
+  t.is(f.payload, '{"op":1,');
+});
+
+test('a JSON value that is not an object closes 4002', async (t) => {
+  const gw = await emulator(t);
+  const c = await connect(gw.url);
+  c.ws.send('[1,2]');
+  t.is((await c.closed).code, 4002);
+});
+
+test('an unknown opcode closes 4001, as does a server-only opcode or a missing op', async (t) => {
+  const gw = await emulator(t, { identifyWindowMs: 0 });
+  const ops = [42, 11, 'x'];
+  for (const op of ops) {
+    const { client } = await ready(gw.url, TOKEN);
+    client.send({ op, d: null });
+    t.is((await client.closed).code, 4001, `op ${op}`);
+  }
+  t.deepEqual(gw.violations.map((v) => v.rule), ops.map(() => 'unknown-opcode'));
+});
+
+test('an Identify on an identified connection closes 4005', async (t) => {
+  const gw = await emulator(t, { identifyWindowMs: 0 });
+  const { client } = await ready(gw.url, TOKEN);
+  client.send(identify(TOKEN));
+  t.is((await client.closed).code, 4005);
+  t.is(gw.violations[0]?.rule, 'already-authenticated');
+  await gw.waitFor((r) => r.kind === 'close');
+  t.is(gw.sessions.length, 0, '4005 means a new session');
+});
+
+test('a Resume on an identified connection closes 4005', async (t) => {
+  const gw = await emulator(t);
+  const { client, ready: r } = await ready(gw.url, TOKEN);
+  client.send({ op: 6, d: { token: TOKEN, session_id: r.d.session_id, seq: 1 } });
+  t.is((await client.closed).code, 4005);
+});
+
+test('anything but heartbeat, identify and resume before identifying closes 4003', async (t) => {
+  const gw = await emulator(t);
+  const c = await connect(gw.url);
+  c.send({ op: 1, d: null });
+  await c.frame((f) => f.op === 11);
+  c.send({ op: 8, d: { guild_id: '1', query: '', limit: 0 } });
+  t.is((await c.closed).code, 4003);
+  t.is(gw.violations[0]?.rule, 'not-authenticated');
+});
+
+test('after identifying, other opcodes are accepted and recorded', async (t) => {
+  const gw = await emulator(t);
+  const { client } = await ready(gw.url, TOKEN, [0, 1]);
+  client.send({ op: 3, d: { since: null, activities: [], status: 'idle', afk: false } });
+  const f = await gw.waitFor((r): r is FrameRecord => r.kind === 'frame' && r.op === 3);
+  t.is(f.shardId, 0);
+  t.like(f.payload as object, { op: 3, d: { status: 'idle' } });
+  t.deepEqual(gw.violations, []);
+  await client.close();
+});
