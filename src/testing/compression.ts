@@ -10,10 +10,12 @@
  * `node:zlib`'s own `*Sync` functions drive it (they then close the handle; we keep it), so frames
  * stay in order without a queue and a burst costs no thread-pool round trips (the async API
  * manages ~14k messages/s per connection here; this, several hundred thousand). Where a Node
- * lacks that handle, zlib-stream falls back to compressing each message on its own with public
- * `deflateRawSync` (still one valid zlib stream, but no back-references across messages).
+ * lacks that handle, zlib-stream falls back to the precompressed encoder (`precompressed.ts`),
+ * which uses public APIs only.
  */
 import * as zlib from 'node:zlib';
+import type { DispatchTemplate } from './frames.js';
+import { precompressedZlibEncoder } from './precompressed.js';
 
 /** The `compress` query values the emulator knows. */
 export type TransportCompression = 'zlib-stream' | 'zstd-stream';
@@ -24,6 +26,8 @@ export interface FrameEncoder {
   readonly binary: boolean;
   /** Encodes one whole message. */
   encode(text: string): string | Buffer;
+  /** Encodes a dispatch without rendering its text first, where the encoder can do better. */
+  encodeDispatch?(tpl: DispatchTemplate, s: number, stamp: number | undefined): Buffer;
   /** Frees the compression context. */
   close(): void;
 }
@@ -93,21 +97,6 @@ const streaming = (stream: StreamInternals, flush: number): FrameEncoder => {
   };
 };
 
-/** zlib-stream without the native handle: each message compressed on its own, after one zlib header. */
-const independentZlib = (level: number): FrameEncoder => {
-  let first = true;
-  return {
-    binary: true,
-    encode: (text) => {
-      const body = zlib.deflateRawSync(text, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH });
-      if (!first) return body;
-      first = false;
-      return Buffer.concat([Buffer.from([0x78, 0x01]), body]);
-    },
-    close: () => {},
-  };
-};
-
 /** Replaces the shared scratch buffer (internal: tests shrink it to exercise the multi-pass path). */
 export const setScratchSize = (bytes: number): void => {
   scratch = Buffer.allocUnsafe(bytes);
@@ -121,14 +110,14 @@ export const zlibStreamEncoder = (level: number): FrameEncoder => {
   const stream = zlib.createDeflate({ level }) as unknown as StreamInternals;
   if (hasNativeHandle(stream)) return streaming(stream, zlib.constants.Z_SYNC_FLUSH);
   stream.close();
-  return independentZlib(level);
+  return precompressedZlibEncoder(level);
 };
 
 /** A zstd-stream encoder (one zstd frame, each message a flushed chunk); throws where zstd or the native handle is missing. */
 export const zstdStreamEncoder = (): FrameEncoder => {
   const z = zlib as unknown as ZstdModule;
   const flush = z.constants.ZSTD_e_flush;
-  if (z.createZstdCompress === undefined || flush === undefined) throw new Error('node:zlib has no zstd on this Node (it needs >= 22.15)');
+  if (z.createZstdCompress === undefined || flush === undefined) throw new Error('compress=zstd-stream needs node:zlib zstd (Node >= 22.15)');
   const stream = z.createZstdCompress();
   if (!hasNativeHandle(stream)) {
     stream.close();
@@ -144,3 +133,14 @@ export const zstdStreamEncoder = (): FrameEncoder => {
  */
 export const brokenFrame = (binary: boolean): string | Buffer =>
   binary ? Buffer.from([0x06, 0xff, 0xff, 0x00, 0x00, 0xff, 0xff]) : '{"t":"MESSAGE_CREATE","s":';
+
+/**
+ * The encoder for a connection's `compress` query value (undefined: plain text). Throws, with a
+ * message for the close reason, for an unknown value or a compression this Node cannot do.
+ */
+export const createEncoder = (compress: string | undefined, level: number, zlibMode: 'context' | 'precompressed'): FrameEncoder => {
+  if (compress === undefined) return plainEncoder();
+  if (compress === 'zlib-stream') return zlibMode === 'precompressed' ? precompressedZlibEncoder(level) : zlibStreamEncoder(level);
+  if (compress === 'zstd-stream') return zstdStreamEncoder();
+  throw new Error(`compress=${compress} is unknown: use zlib-stream or zstd-stream`);
+};

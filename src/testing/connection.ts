@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { FrameEncoder } from './compression.js';
+import { renderDispatch, type DispatchTemplate } from './frames.js';
 import { SlidingWindow } from './limits.js';
 import type { ClosedBy, GatewayPath } from './records.js';
 import type { Session } from './session.js';
@@ -83,16 +84,29 @@ export class Connection {
   /** Sends one whole message (JSON text). Writes of one tick are corked into one syscall. */
   send(text: string): void {
     if (!this.open) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
+    this.cork();
     this.framesSent++;
     this.ws.send(this.encoder.encode(text));
+  }
+
+  /** Sends a dispatch frame with sequence `s` (and an optional stamp). */
+  sendDispatch(tpl: DispatchTemplate, s: number, stamp: number | undefined): void {
+    if (!this.open) return;
+    this.cork();
+    this.framesSent++;
+    const encoder = this.encoder;
+    this.ws.send(encoder.encodeDispatch === undefined ? encoder.encode(renderDispatch(tpl, s, stamp)) : encoder.encodeDispatch(tpl, s, stamp));
+    this.sentSeq = s;
+  }
+
+  private cork(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.socket.uncork();
+    });
   }
 
   /** Sends something that is not a valid message (see `brokenFrame`), bypassing the encoder. */

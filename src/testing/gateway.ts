@@ -6,11 +6,12 @@
 import type { Socket } from 'node:net';
 import { GatewayOpcodes } from 'discord-api-types/v10';
 import type { WebSocket } from 'ws';
-import { plainEncoder, zlibStreamEncoder, zstdStreamEncoder, type FrameEncoder } from './compression.js';
+import { createEncoder, plainEncoder, type FrameEncoder } from './compression.js';
 import { Connection, type ConnectionEvents } from './connection.js';
-import { HEARTBEAT_ACK, renderDispatch, renderOp, template, type DispatchTemplate } from './frames.js';
+import { HEARTBEAT_ACK, renderOp, template, type DispatchTemplate } from './frames.js';
 import { checkIdentify, checkResume, decodePayload, redact } from './inbound.js';
 import { IdentifyBuckets, SessionStartLimit } from './limits.js';
+import { MemberRequests } from './members.js';
 import type { ResolvedOptions } from './options.js';
 import { guildCreatePayload, readyPayload } from './payloads.js';
 import type { RecordLog } from './record-log.js';
@@ -33,6 +34,7 @@ export class GatewayCore {
   readonly startLimit: SessionStartLimit;
   private readonly buckets: IdentifyBuckets;
   private readonly smallGuilds = new Map<string, DispatchTemplate>();
+  private readonly members = new MemberRequests();
   private readonly events: ConnectionEvents;
   private readonly hello: string;
   private nextConnectionId = 1;
@@ -62,13 +64,11 @@ export class GatewayCore {
     const { v, encoding, compress } = query;
     if (v !== undefined && v !== '10') problem = ['invalid-version', 4012, `API version ${v} is not supported: use v=10`];
     else if (encoding !== undefined && encoding !== 'json') problem = ['unsupported-parameter', 4000, `encoding=${encoding} is not supported by the emulator: use json`];
-    else if (compress !== undefined && compress !== 'zlib-stream' && compress !== 'zstd-stream') {
-      problem = ['unsupported-parameter', 4000, `compress=${compress} is unknown: use zlib-stream or zstd-stream`];
-    } else if (compress !== undefined) {
+    else {
       try {
-        encoder = compress === 'zlib-stream' ? zlibStreamEncoder(this.opts.zlibLevel) : zstdStreamEncoder();
+        encoder = createEncoder(compress, this.opts.zlibLevel, this.opts.zlibMode);
       } catch (error) {
-        problem = ['unsupported-parameter', 4000, `compress=${compress}: ${(error as Error).message}`];
+        problem = ['unsupported-parameter', 4000, (error as Error).message];
       }
     }
     const sendLimit = { count: this.opts.sendLimitCount, windowMs: this.opts.sendLimitWindowMs };
@@ -88,10 +88,7 @@ export class GatewayCore {
   dispatch(session: Session, tpl: DispatchTemplate, stamp?: number): number {
     const entry = session.push(tpl, stamp);
     const conn = this.liveConnection(session);
-    if (conn !== undefined && !conn.zombie) {
-      conn.send(renderDispatch(tpl, entry.s, stamp));
-      conn.sentSeq = entry.s;
-    }
+    if (conn !== undefined && !conn.zombie) conn.sendDispatch(tpl, entry.s, stamp);
     return entry.s;
   }
 
@@ -104,7 +101,7 @@ export class GatewayCore {
   catchUp(conn: Connection): void {
     const session = conn.session;
     if (session === undefined) return;
-    for (const e of session.after(conn.sentSeq) ?? []) conn.send(renderDispatch(e.tpl, e.s, e.stamp));
+    for (const e of session.after(conn.sentSeq) ?? []) conn.sendDispatch(e.tpl, e.s, e.stamp);
     conn.sentSeq = session.seq;
   }
 
@@ -147,7 +144,8 @@ export class GatewayCore {
       case GatewayOpcodes.Resume:
         return this.resume(conn, decoded.d);
       default:
-        if (conn.session === undefined) this.refuse(conn, 'not-authenticated', 4003, `op ${decoded.op} before Identify`);
+        if (conn.session === undefined) return this.refuse(conn, 'not-authenticated', 4003, `op ${decoded.op} before Identify`);
+        if (decoded.op === GatewayOpcodes.RequestGuildMembers) this.requestMembers(conn.session, decoded.d, now);
     }
   }
 
@@ -173,6 +171,12 @@ export class GatewayCore {
     this.dispatch(session, template('READY', readyPayload(this.world, session.id, this.resumeUrl(), req.shard, guilds)));
     // GUILD_CREATE needs the GUILDS intent, as on Discord.
     if ((req.intents & 1) !== 0) for (const g of guilds) this.dispatch(session, this.guildCreate(g));
+  }
+
+  private requestMembers(session: Session, d: unknown, now: number): void {
+    const guilds = this.world.guildsOf(session.shardId, session.numShards);
+    const answer = this.members.answer(d, guilds, this.world.bot, now);
+    if (answer !== undefined) this.dispatch(session, template(answer.t, answer.d));
   }
 
   private guildCreate(guild: SyntheticGuild): DispatchTemplate {
@@ -207,10 +211,8 @@ export class GatewayCore {
     }
     this.sessions.attach(session, conn.id);
     conn.session = session;
-    for (const e of replay) conn.send(renderDispatch(e.tpl, e.s, e.stamp));
-    const s = session.nextSeq();
-    conn.send(renderDispatch(RESUMED, s));
-    conn.sentSeq = s;
+    for (const e of replay) conn.sendDispatch(e.tpl, e.s, e.stamp);
+    conn.sendDispatch(RESUMED, session.nextSeq(), undefined);
   }
 
   private onClosed(conn: Connection, code: number, reason: string, by: ClosedBy): void {

@@ -52,6 +52,13 @@ export interface EmulatorOptions {
   readonly seed?: number;
   /** zlib level of `compress=zlib-stream` connections (0–9). Default 1 (fastest; still compresses JSON well). */
   readonly zlibLevel?: number;
+  /**
+   * How zlib-stream is made. `'context'` (default): one deflate context per connection, as on
+   * Discord. `'precompressed'`: each event template is compressed once and its bytes reused, no
+   * deflate per event (several times faster: for benchmarks); messages never refer back to earlier
+   * ones, so a client inflating each message on its own would not be caught. See `precompressed.ts`.
+   */
+  readonly zlibMode?: 'context' | 'precompressed';
   /** Streaming pauses for a connection while this many bytes wait in its socket. Default 1 MiB. */
   readonly highWaterMark?: number;
   /** Keep at most this many records (the oldest are dropped). Default 100_000. */
@@ -85,6 +92,7 @@ export interface ResolvedOptions {
   readonly reconnectGraceMs: number;
   readonly seed: number;
   readonly zlibLevel: number;
+  readonly zlibMode: 'context' | 'precompressed';
   readonly highWaterMark: number;
   readonly recordLimit: number;
   readonly port: number;
@@ -98,6 +106,17 @@ const count = (name: string, value: number | undefined, fallback: number, min = 
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < min) throw new RangeError(`emulator option ${name} must be an integer >= ${min}, got ${v}`);
   return v;
+};
+
+const zlibLevel = (level: number | undefined): number => {
+  const v = count('zlibLevel', level, 1);
+  if (v > 9) throw new RangeError(`emulator option zlibLevel must be 0–9, got ${v}`);
+  return v;
+};
+
+const zlibMode = (mode: string | undefined): 'context' | 'precompressed' => {
+  if (mode === undefined || mode === 'context' || mode === 'precompressed') return mode ?? 'context';
+  throw new RangeError(`emulator option zlibMode must be 'context' or 'precompressed', got ${mode}`);
 };
 
 /** Fills in defaults and checks ranges; throws a RangeError naming the bad option. */
@@ -125,7 +144,8 @@ export const resolveOptions = (o: EmulatorOptions = {}): ResolvedOptions => {
     sessionBufferSize: count('sessionBufferSize', o.sessionBufferSize, 10_000, 1),
     reconnectGraceMs: count('reconnectGraceMs', o.reconnectGraceMs, 5000),
     seed: count('seed', o.seed, 1),
-    zlibLevel: count('zlibLevel', o.zlibLevel, 1),
+    zlibLevel: zlibLevel(o.zlibLevel),
+    zlibMode: zlibMode(o.zlibMode),
     highWaterMark: count('highWaterMark', o.highWaterMark, 1 << 20, 1),
     recordLimit: count('recordLimit', o.recordLimit, 100_000, 1),
     port: count('port', o.port, 0),

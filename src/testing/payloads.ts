@@ -50,7 +50,8 @@ export const readyPayload = (
   application: { id: world.applicationId, flags: 0 as ApplicationFlags, flags_new: '0' },
 });
 
-const member = (user: APIUser, joinedAt: string): APIGuildMember => ({
+/** A guild member object for a user. */
+export const guildMember = (user: APIUser, joinedAt: string): APIGuildMember => ({
   user,
   nick: null,
   avatar: null,
@@ -151,7 +152,7 @@ export const guildCreatePayload = (world: World, guild: SyntheticGuild, large: b
     unavailable: false,
     member_count: Math.max(guild.memberCount, users.length + 1),
     voice_states: [],
-    members: [member(world.bot, joinedAt), ...users.map((u) => member(u, joinedAt))],
+    members: [guildMember(world.bot, joinedAt), ...users.map((u) => guildMember(u, joinedAt))],
     channels: [...textChannels, voice],
     threads: [],
     presences: users.map((u, i) => presence(u, guild.id, statuses[i % statuses.length] as PresenceUpdateReceiveStatus)),
@@ -204,7 +205,7 @@ export const typingStartPayload = (guild: SyntheticGuild | undefined, user: APIU
   user_id: user.id,
   timestamp: unixSeconds,
   channel_id: channelId,
-  ...(guild === undefined ? {} : { guild_id: guild.id, member: member(user, '2022-03-04T05:06:07.000000+00:00') }),
+  ...(guild === undefined ? {} : { guild_id: guild.id, member: guildMember(user, '2022-03-04T05:06:07.000000+00:00') }),
 });
 
 /** A PRESENCE_UPDATE of a guild member. */

@@ -85,3 +85,28 @@ test('truncate on zlib-stream sends a corrupt block that fails inflation', async
   t.regex(error.message, /invalid|incorrect|unknown/i);
   await c.close();
 });
+
+test("zlibMode 'precompressed': still one zlib stream a single inflater decodes, stamped or not", async (t) => {
+  const gw = await emulator(t, { guilds: 3, zlibMode: 'precompressed' });
+  const c = await connect(gw.url, ZLIB);
+  c.send(identify(TOKEN));
+  await c.frame((f) => f.t === 'READY');
+  await gw.stream(0, { count: 200 }).done;
+  await gw.stream(0, { count: 50, stamp: true, seed: 3 }).done;
+  c.send({ op: 1, d: 1 });
+  await c.frame((f) => f.op === 11);
+  const last = await c.frame((f) => f.s === 254);
+  t.is(typeof last.d.emulator_ts, 'number');
+  t.true(c.chunks.every((chunk) => chunk.subarray(-4).equals(SUFFIX)));
+  t.is(c.chunks[0]![0], 0x78);
+  t.deepEqual(c.frames.filter((f) => f.op === 0).map((f) => f.s), Array.from({ length: 254 }, (_, i) => i + 1));
+  // No back-references across messages: one payload twice costs the same bytes twice.
+  gw.dispatch(0, 'SAME', { text: 'the same words again and again' });
+  gw.dispatch(0, 'SAME', { text: 'the same words again and again' });
+  await c.frame((f) => f.s === 256);
+  const [x, y] = c.chunks.slice(-2);
+  t.is(x!.length, y!.length);
+  t.true(x!.length > 40);
+  t.deepEqual(c.decodeErrors, []);
+  await c.close();
+});

@@ -20,7 +20,7 @@ test('GET /gateway/bot answers like Discord with the right token', async (t) => 
 
 test('GET /gateway/bot with a wrong or missing token is a 401 JSON error', async (t) => {
   const gw = await emulator(t, { token: 'secret' });
-  for (const headers of [{}, { authorization: 'Bot nope' }, { authorization: 'secret' }]) {
+  for (const headers of [{}, { authorization: 'Bot nope' }, { authorization: 'secret' }] as Record<string, string>[]) {
     const res = await fetch(`${gw.httpUrl}/gateway/bot`, { headers });
     t.is(res.status, 401);
     t.is(res.headers.get('content-type'), 'application/json');

@@ -1,8 +1,8 @@
 import test from 'ava';
-import type { SessionRecord, Violation } from '../../src/testing/index.js';
+import type { SessionRecord, Violation, ViolationRule } from '../../src/testing/index.js';
 import { connect, delay, emulator, identify, TOKEN } from './helpers.js';
 
-const refusedWith = async (t: import('ava').ExecutionContext, extra: Record<string, unknown>, code: number, rule: string, options = {}) => {
+const refusedWith = async (t: import('ava').ExecutionContext, extra: Record<string, unknown>, code: number, rule: ViolationRule, options = {}) => {
   const gw = await emulator(t, options);
   const c = await connect(gw.url);
   c.send(identify(TOKEN, extra));

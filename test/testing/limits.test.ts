@@ -120,3 +120,27 @@ test('after identifying, other opcodes are accepted and recorded', async (t) => 
   t.deepEqual(gw.violations, []);
   await client.close();
 });
+
+test('Request Guild Members gets a GUILD_MEMBERS_CHUNK; all members of a guild again within 30 s gets RATE_LIMITED', async (t) => {
+  const gw = await emulator(t, { guilds: 2 });
+  const { client } = await ready(gw.url, TOKEN, [0, 1]);
+  const guild = gw.guilds[0]!;
+  client.send({ op: 8, d: { guild_id: guild.id, query: '', limit: 0, nonce: 'a' } });
+  const chunk = await client.frame((f) => f.t === 'GUILD_MEMBERS_CHUNK');
+  t.like(chunk.d, { guild_id: guild.id, chunk_index: 0, chunk_count: 1, nonce: 'a' });
+  t.is(chunk.d.members.length, guild.members.length + 1);
+  client.send({ op: 8, d: { guild_id: guild.id, query: '', limit: 0, nonce: 'b' } });
+  const limited = await client.frame((f) => f.t === 'RATE_LIMITED');
+  t.like(limited.d, { opcode: 8, meta: { guild_id: guild.id, nonce: 'b' } });
+  t.true(limited.d.retry_after > 29 && limited.d.retry_after <= 30);
+  const wanted = guild.members[3]!;
+  client.send({ op: 8, d: { guild_id: guild.id, user_ids: [wanted.id, '1'], nonce: 'c' } });
+  const byId = await client.frame((f) => f.t === 'GUILD_MEMBERS_CHUNK' && f.d.nonce === 'c');
+  t.deepEqual(byId.d.members.map((m: { user: { id: string } }) => m.user.id), [wanted.id]);
+  t.deepEqual(byId.d.not_found, ['1']);
+  client.send({ op: 8, d: { guild_id: guild.id, query: wanted.username.slice(0, -1), limit: 1, nonce: 'd' } });
+  const byQuery = await client.frame((f) => f.t === 'GUILD_MEMBERS_CHUNK' && f.d.nonce === 'd');
+  t.is(byQuery.d.members.length, 1);
+  t.deepEqual(gw.violations, []);
+  await client.close();
+});
