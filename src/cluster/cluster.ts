@@ -3,7 +3,7 @@ import { DisclusterError } from '../gateway/errors.js';
 import { resolveShardOptions } from '../shard/options.js';
 import { shard } from '../shard/shard.js';
 import type { CommandRequest, SessionSnapshot, ShardCommand, ShardDispatchEvent, ShardEvent, ShardFatalEvent, ShardStatusEvent } from '../shard/types.js';
-import { createMemoryIdentifyQueue } from './identify-queue.js';
+import { createMemoryIdentifyQueue } from '../shard/identify-queue.js';
 import { checkClusterOptions, type ClusterOptions } from './options.js';
 import { createMemorySessionStore } from './session-store.js';
 import { createShardRecord, type ShardInfo, type ShardRecord, toInfo } from './shard-record.js';

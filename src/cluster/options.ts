@@ -3,7 +3,7 @@ import type { GatewayPresenceUpdateData } from 'discord-api-types/v10';
 import type { Compression } from '../gateway/decoder.js';
 import { DisclusterError } from '../gateway/errors.js';
 import type { IdentifyQueue, SessionSnapshot, ShardTiming } from '../shard/types.js';
-import type { SessionStartLimit } from './identify-queue.js';
+import type { SessionStartLimit } from '../shard/identify-queue.js';
 import type { SessionStore } from './session-store.js';
 
 /** Options of `createCluster`. */

@@ -159,6 +159,7 @@ export const connection = (
       { compression: options.compression, maxMessageBytes: options.maxMessageBytes },
       { message: onText, error: (error) => end({ type: 'decode-error', error }) },
     );
+    ws.on('open', () => limiter.attach(write));
     ws.on('message', (data, isBinary) => decoder.push(data, isBinary));
     ws.on('error', () => {}); // every error is followed by 'close', which ends the connection.
     ws.on('close', (code) => {

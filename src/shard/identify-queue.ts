@@ -1,7 +1,7 @@
 import { asyncScheduler, Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import { DisclusterError } from '../gateway/errors.js';
 import { IDENTIFY_WINDOW_MS } from '../gateway/opcodes.js';
-import type { IdentifyQueue } from '../shard/types.js';
+import type { IdentifyQueue } from './types.js';
 
 /** Discord's daily identify budget, as `GET /gateway/bot` reports it. */
 export interface SessionStartLimit {
@@ -17,7 +17,7 @@ export interface MemoryIdentifyQueueOptions {
   readonly maxConcurrency: number;
   /** Each bucket identifies once per window (default 5000 ms). */
   readonly windowMs?: number;
-  /** Added to each window against network jitter (default 1 % of the window, at most 250 ms). */
+  /** Added to each window against network jitter (default 1.5 % of the window, at most 250 ms). */
   readonly safetyMarginMs?: number;
   /** When given, the queue refuses identifies past `remaining` until the reset. */
   readonly sessionStartLimit?: SessionStartLimit;
@@ -56,7 +56,7 @@ export const createMemoryIdentifyQueue = (options: MemoryIdentifyQueueOptions): 
   }
   const windowMs = options.windowMs ?? IDENTIFY_WINDOW_MS;
   if (!Number.isInteger(windowMs) || windowMs < 0) throw new DisclusterError('INVALID_OPTIONS', `identify windowMs must be a non-negative integer, got ${String(windowMs)}`);
-  const margin = options.safetyMarginMs ?? Math.min(250, Math.ceil(windowMs / 100));
+  const margin = options.safetyMarginMs ?? Math.min(250, Math.ceil(windowMs * 0.015));
   const scheduler = options.scheduler ?? asyncScheduler;
   const limit = options.sessionStartLimit;
   let remaining = limit?.remaining ?? Infinity;

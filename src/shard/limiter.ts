@@ -11,7 +11,7 @@ export interface CommandLimiterOptions {
   readonly scheduler: SchedulerLike;
   /** Frames allowed per window (default 120, Discord's limit). */
   readonly limit?: number;
-  /** The sliding window, ms (default 60000). */
+  /** The sliding window, ms (default 60000); 5 % is added against clock jitter. */
   readonly windowMs?: number;
   /** Permits only heartbeats may use (default 4). */
   readonly heartbeatReserve?: number;
@@ -51,7 +51,9 @@ export interface CommandLimiter {
 export const createCommandLimiter = (options: CommandLimiterOptions): CommandLimiter => {
   const { scheduler } = options;
   const limit = options.limit ?? SEND_LIMIT;
-  const windowMs = options.windowMs ?? SEND_WINDOW_MS;
+  // 5 % on top of the window, so that jitter between our clock and the gateway's never lets it
+  // count one frame too many in its own window.
+  const windowMs = Math.ceil((options.windowMs ?? SEND_WINDOW_MS) * 1.05);
   const reserve = Math.min(options.heartbeatReserve ?? 4, limit - 1);
   const maxQueued = options.maxQueued ?? 1000;
   const queues: Record<SendPriority, Pending[]> = { heartbeat: [], session: [], user: [] };

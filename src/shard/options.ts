@@ -68,6 +68,9 @@ export const resolveShardOptions = (options: ShardOptions): ResolvedShardOptions
   if (!isInt(maxMessageBytes, 4096, 1 << 30)) throw invalid(`maxMessageBytes must be an integer from 4096 to 1073741824, got ${String(maxMessageBytes)}`);
   const maxQueuedCommands = options.maxQueuedCommands ?? 1000;
   if (!isInt(maxQueuedCommands, 1, 1_000_000)) throw invalid(`maxQueuedCommands must be an integer from 1, got ${String(maxQueuedCommands)}`);
+  if (options.sendLimit !== undefined && (!isInt(options.sendLimit.count, 2, 10_000) || !isInt(options.sendLimit.windowMs, 1, 3_600_000))) {
+    throw invalid('sendLimit must be { count: 2–10000, windowMs: 1–3600000 }');
+  }
   if (options.events !== undefined && (!Array.isArray(options.events) || !options.events.every((e) => typeof e === 'string'))) {
     throw invalid('events must be an array of dispatch names');
   }

@@ -4,6 +4,7 @@ import { DisclusterError } from '../gateway/errors.js';
 import { repeatWithBackoff } from './backoff.js';
 import { submitCommand } from './commands.js';
 import { connection, type ShardState } from './connection.js';
+import { createMemoryIdentifyQueue } from './identify-queue.js';
 import { createCommandLimiter } from './limiter.js';
 import { resolveShardOptions } from './options.js';
 import { identifyPayload } from './payloads.js';
@@ -18,7 +19,8 @@ import type { ShardEvent, ShardOptions } from './types.js';
  */
 export const shard = (input: ShardOptions): Observable<ShardEvent> =>
   defer(() => {
-    const options = resolveShardOptions(input);
+    const resolved = resolveShardOptions(input);
+    const options = resolved.identifyQueue ? resolved : { ...resolved, identifyQueue: createMemoryIdentifyQueue({ maxConcurrency: 1, scheduler: resolved.scheduler }) };
     const identify = encodePayload(identifyPayload(options));
     if (identify._tag === 'Left') throw new DisclusterError('INVALID_OPTIONS', `the identify payload is too large: ${identify.left.message}`);
     const { scheduler, shardId } = options;
@@ -29,7 +31,11 @@ export const shard = (input: ShardOptions): Observable<ShardEvent> =>
       next: null,
       stopRequest: null,
     };
-    const limiter = createCommandLimiter({ scheduler, maxQueued: options.maxQueuedCommands });
+    const limiter = createCommandLimiter({
+      scheduler,
+      maxQueued: options.maxQueuedCommands,
+      ...(options.sendLimit ? { limit: options.sendLimit.count, windowMs: options.sendLimit.windowMs } : {}),
+    });
     const stop$ = new Subject<{ readonly keepSession: boolean }>();
     const commands = options.commands$?.subscribe((request) => submitCommand(request, limiter));
     const stopping = options.stop$?.subscribe((request) => {

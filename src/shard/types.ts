@@ -141,7 +141,7 @@ export interface ShardOptions {
   readonly largeThreshold?: number;
   /** Identify `properties` (default: os from the runtime, browser and device `discluster`). */
   readonly properties?: { readonly os?: string; readonly browser?: string; readonly device?: string };
-  /** Waited on before every identify, re-identifies too (default: no waiting). */
+  /** Waited on before every identify, re-identifies too (default: one identify per 5 s for this shard alone). */
   readonly identifyQueue?: IdentifyQueue;
   /** A snapshot to resume from instead of identifying. */
   readonly session?: SessionSnapshot | null;
@@ -156,6 +156,8 @@ export interface ShardOptions {
   readonly timing?: ShardTiming;
   /** Cap on one inflated message (default 8 MiB) and on one WebSocket frame (`ws` maxPayload). */
   readonly maxMessageBytes?: number;
+  /** The outbound rate limit per connection (default Discord's: 120 frames per 60000 ms). For emulators and tests. */
+  readonly sendLimit?: { readonly count: number; readonly windowMs: number };
   /** Most user commands waiting to be sent before new ones are refused (default 1000). */
   readonly maxQueuedCommands?: number;
   /** Scheduler of every timer, for virtual time in tests (default `asyncScheduler`). */

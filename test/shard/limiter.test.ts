@@ -33,8 +33,8 @@ test('never more than the limit in any sliding window; the rest wait for the win
   });
   t.is(written.length, 10);
   t.deepEqual(written.map(([, x]) => x), Array.from({ length: 10 }, (_, i) => `u${i}`));
-  t.deepEqual(written.map(([at]) => at), [0, 0, 0, 0, 100, 100, 100, 100, 200, 200]);
-  for (const [at] of written) t.true(written.filter(([other]) => other > at - 100 && other <= at).length <= 5);
+  t.deepEqual(written.map(([at]) => at), [0, 0, 0, 0, 105, 105, 105, 105, 210, 210]);
+  for (const [at] of written) t.true(written.filter(([other]) => other > at - 105 && other <= at).length <= 5);
 });
 
 test('heartbeats never wait behind user commands: they use the reserve', (t) => {
