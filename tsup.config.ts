@@ -5,6 +5,9 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
+    'redis/index': 'src/redis/index.ts',
+    'control/process-entry': 'src/control/process-entry.ts',
+    'control/worker-entry': 'src/control/worker-entry.ts',
   },
   format: ['esm'],
   target: 'node20',
