@@ -1,6 +1,7 @@
 /**
  * `createEmulator`: a Discord gateway (API v10) on loopback for tests, demos and benchmarks.
  * One HTTP server serves `GET /gateway/bot` and takes WebSocket upgrades on `/` and `/resume`.
+ * Rules, records and throughput figures: see README.md beside this file.
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
