@@ -82,14 +82,16 @@ export const createMemoryIdentifyQueue = (options: MemoryIdentifyQueueOptions): 
     return true;
   };
 
-  const pump = (bucket: Bucket) => {
+  const pump = (bucket: Bucket, due = false): void => {
     if (bucket.holder !== null || bucket.waiters.length === 0 || bucket.wake !== null) return;
     const wait = bucket.freeAt - scheduler.now();
-    if (wait > 0) {
+    if (wait > 0 || !due) {
+      // Grants always happen on a scheduled turn, so waiters that arrive together are served
+      // lowest shard first rather than first come.
       bucket.wake = scheduler.schedule(() => {
         bucket.wake = null;
-        pump(bucket);
-      }, wait);
+        pump(bucket, true);
+      }, Math.max(0, wait));
       return;
     }
     const next = bucket.waiters.shift()!;
@@ -98,7 +100,7 @@ export const createMemoryIdentifyQueue = (options: MemoryIdentifyQueueOptions): 
       next.subscriber.error(
         new DisclusterError('IDENTIFY_BUDGET_EXHAUSTED', `the daily identify budget is spent; it resets in ${inMs} ms. Refusing to identify shard ${next.shardId}.`),
       );
-      return pump(bucket);
+      return pump(bucket, true);
     }
     bucket.holder = next;
     granted++;

@@ -1,0 +1,83 @@
+import test from 'ava';
+import type { Subscription } from 'rxjs';
+import { createMemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
+import { virtualTime } from '../shard/marbles.js';
+
+/** Acquires for each shard at time 0 and releases each lease as soon as it is granted. */
+const grantTimes = (t: Parameters<typeof virtualTime>[0], shardIds: number[], maxConcurrency: number, windowMs = 100) => {
+  const ts = virtualTime(t);
+  const grants: Array<[number, number]> = [];
+  ts.run(({ flush }) => {
+    const queue = createMemoryIdentifyQueue({ maxConcurrency, windowMs, safetyMarginMs: 0, scheduler: ts });
+    for (const id of shardIds) {
+      const lease: Subscription = queue.acquire(id).subscribe(() => {
+        grants.push([id, ts.now()]);
+        ts.schedule(() => lease.unsubscribe(), 0);
+      });
+    }
+    flush();
+  });
+  return grants;
+};
+
+test('one bucket: one identify per window, in shard order', (t) => {
+  t.deepEqual(grantTimes(t, [3, 0, 2, 1], 1), [[0, 0], [1, 100], [2, 200], [3, 300]]);
+});
+
+test('max_concurrency c: c identifies per window, bucket by shard % c, in bucket order', (t) => {
+  const grants = grantTimes(t, [0, 1, 2, 3, 4, 5, 6, 7], 4);
+  t.deepEqual(grants, [[0, 0], [1, 0], [2, 0], [3, 0], [4, 100], [5, 100], [6, 100], [7, 100]]);
+  const two = grantTimes(t, [0, 1, 2, 3, 4, 5, 6, 7], 2);
+  t.deepEqual(two.map(([, at]) => at), [0, 0, 100, 100, 200, 200, 300, 300]);
+});
+
+test('the window counts from the release of the lease, plus the safety margin', (t) => {
+  const ts = virtualTime(t);
+  const grants: number[] = [];
+  ts.run(({ flush }) => {
+    const queue = createMemoryIdentifyQueue({ maxConcurrency: 1, windowMs: 100, safetyMarginMs: 5, scheduler: ts });
+    const first = queue.acquire(0).subscribe(() => grants.push(ts.now()));
+    queue.acquire(1).subscribe(() => grants.push(ts.now()));
+    ts.schedule(() => first.unsubscribe(), 30); // identify sent 30 ms after the grant
+    flush();
+  });
+  t.deepEqual(grants, [0, 135]);
+});
+
+test('a waiter that gives up its place is skipped; nothing is granted twice', (t) => {
+  const ts = virtualTime(t);
+  const grants: number[] = [];
+  ts.run(({ flush }) => {
+    const queue = createMemoryIdentifyQueue({ maxConcurrency: 1, windowMs: 100, safetyMarginMs: 0, scheduler: ts });
+    const a = queue.acquire(0).subscribe(() => grants.push(0));
+    const b = queue.acquire(1).subscribe(() => grants.push(1));
+    queue.acquire(2).subscribe(() => grants.push(2));
+    b.unsubscribe();
+    ts.schedule(() => a.unsubscribe(), 10);
+    flush();
+  });
+  t.deepEqual(grants, [0, 2]);
+});
+
+test('the daily budget is never overspent: past remaining, acquire errors with a clear code', (t) => {
+  const ts = virtualTime(t);
+  const outcomes: string[] = [];
+  ts.run(({ flush }) => {
+    const queue = createMemoryIdentifyQueue({ maxConcurrency: 4, windowMs: 100, scheduler: ts, sessionStartLimit: { total: 1000, remaining: 2, resetAfter: 60_000 } });
+    for (const id of [0, 1, 2]) {
+      const lease = queue.acquire(id).subscribe({
+        next: () => (outcomes.push(`granted ${id}`), ts.schedule(() => lease.unsubscribe(), 0)),
+        error: (e: { code: string; message: string }) => outcomes.push(`${e.code} ${id} ${/resets in 60000 ms/.test(e.message)}`),
+      });
+    }
+    flush();
+    t.is(queue.remaining, 0);
+  });
+  t.deepEqual(outcomes, ['granted 0', 'granted 1', 'IDENTIFY_BUDGET_EXHAUSTED 2 true']);
+});
+
+test('absurd options are refused', (t) => {
+  t.throws(() => createMemoryIdentifyQueue({ maxConcurrency: 0 }), { message: /maxConcurrency/ });
+  t.throws(() => createMemoryIdentifyQueue({ maxConcurrency: 1.5 }), { message: /maxConcurrency/ });
+  t.throws(() => createMemoryIdentifyQueue({ maxConcurrency: 1, windowMs: -1 }), { message: /windowMs/ });
+});
