@@ -1,0 +1,102 @@
+import test from 'ava';
+import fc from 'fast-check';
+import zlib from 'node:zlib';
+import * as E from 'fp-ts/lib/Either.js';
+import { createDecoder, type DisclusterError } from '../../src/gateway/index.js';
+import { parseFrame } from '../../src/gateway/frame.js';
+
+const RUNS = 300;
+
+/** Compresses messages like Discord: one deflate context, a sync flush after each. */
+const zlibStream = (messages: string[]): Buffer[] => {
+  const deflate = zlib.createDeflate();
+  const handle = deflate as unknown as { _handle: { writeSync: (...a: unknown[]) => void }; _writeState: Uint32Array };
+  const out: Buffer[] = [];
+  for (const text of messages) {
+    const input = Buffer.from(text);
+    const chunks: Buffer[] = [];
+    let inOff = 0;
+    let availIn = input.length;
+    for (;;) {
+      const buffer = Buffer.alloc(65536);
+      handle._handle.writeSync(zlib.constants.Z_SYNC_FLUSH, input, inOff, availIn, buffer, 0, buffer.length);
+      const [availOut, availInAfter] = handle._writeState as unknown as [number, number];
+      chunks.push(buffer.subarray(0, buffer.length - availOut));
+      inOff += availIn - availInAfter;
+      availIn = availInAfter;
+      if (availOut !== 0) break;
+    }
+    out.push(Buffer.concat(chunks));
+  }
+  deflate.close();
+  return out;
+};
+
+const decodeAll = (frames: Buffer[]) => {
+  const messages: string[] = [];
+  const errors: DisclusterError[] = [];
+  const decoder = createDecoder({ compression: 'zlib-stream', zlib: 'sync', maxMessageBytes: 1 << 20 }, {
+    message: (m) => messages.push(m),
+    error: (e) => errors.push(e),
+  });
+  for (const frame of frames) decoder.push(frame, true);
+  decoder.close();
+  return { messages, errors };
+};
+
+test('arbitrary bytes never throw out of any decoder: a typed error or messages', (t) => {
+  fc.assert(
+    fc.property(fc.array(fc.uint8Array({ maxLength: 512 }), { maxLength: 8 }), fc.constantFrom('zlib-stream', 'none', 'zstd-stream'), fc.boolean(), (chunks, compression, binary) => {
+      const errors: DisclusterError[] = [];
+      const decoder = createDecoder({ compression: compression as 'zlib-stream', zlib: 'sync' }, { message: () => {}, error: (e) => errors.push(e) });
+      for (const chunk of chunks) decoder.push(Buffer.from(chunk), binary);
+      decoder.close();
+      return errors.length <= 1 && errors.every((e) => typeof e.code === 'string' && e.code.startsWith('DECODE_'));
+    }),
+    { numRuns: RUNS },
+  );
+  t.pass();
+});
+
+test('any split of a valid zlib stream decodes to exactly the original messages', (t) => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.json({ maxDepth: 3 }), { minLength: 1, maxLength: 12 }),
+      fc.array(fc.nat({ max: 10_000 }), { maxLength: 20 }),
+      (messages, cuts) => {
+        const frames = zlibStream(messages);
+        const stream = Buffer.concat(frames);
+        // cut only inside each message's bytes, and never across a message end: a gateway frame
+        // holds part of at most one message; each message's last piece ends with 00 00 ff ff.
+        const pieces: Buffer[] = [];
+        let offset = 0;
+        frames.forEach((frame, i) => {
+          const inside = cuts.filter((_, k) => k % frames.length === i).map((c) => c % Math.max(1, frame.length - 4)).sort((a, b) => a - b);
+          let from = 0;
+          for (const cut of inside) if (cut > from) (pieces.push(stream.subarray(offset + from, offset + cut)), (from = cut));
+          pieces.push(stream.subarray(offset + from, offset + frame.length));
+          offset += frame.length;
+        });
+        const { messages: got, errors } = decodeAll(pieces);
+        return errors.length === 0 && JSON.stringify(got) === JSON.stringify(messages);
+      },
+    ),
+    { numRuns: RUNS },
+  );
+  t.pass();
+});
+
+test('valid JSON of the wrong shape is a typed frame error, never a throw', (t) => {
+  fc.assert(
+    fc.property(fc.jsonValue(), (value) => {
+      const result = parseFrame(JSON.stringify(value));
+      if (E.isRight(result)) {
+        const frame = result.right;
+        return Number.isInteger(frame.op) && frame.op >= 0 && (frame.op !== 0 || (typeof frame.t === 'string' && typeof frame.s === 'number'));
+      }
+      return result.left.code === 'DECODE_INVALID_FRAME';
+    }),
+    { numRuns: 1000 },
+  );
+  t.pass();
+});
