@@ -11,6 +11,12 @@ import { SlidingWindow } from './limits.js';
 import type { ClosedBy, GatewayPath } from './records.js';
 import type { Session } from './session.js';
 
+/** The close code `ws` sends for each of its protocol errors (1002 for the others). */
+const WS_ERROR_CLOSE_CODES: Readonly<Record<string, number>> = {
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009,
+  WS_ERR_INVALID_UTF8: 1007,
+};
+
 /** What a connection reports to its owner. */
 export interface ConnectionEvents {
   message(conn: Connection, data: Buffer): void;
@@ -61,7 +67,10 @@ export class Connection {
     this.lastHeartbeatAt = performance.now();
     this.sendWindow = new SlidingWindow(sendLimit.count, sendLimit.windowMs);
     ws.on('message', (data: Buffer) => events.message(this, data));
-    ws.on('error', () => {}); // a protocol error is followed by 'close'; nothing else to do
+    // ws itself closes on a WebSocket protocol error (bad frame, invalid UTF-8, over 1 MiB): record it as ours.
+    ws.on('error', (error: Error & { code?: string }) => {
+      this.serverClose ??= { code: WS_ERROR_CLOSE_CODES[error.code ?? ''] ?? 1002, reason: error.message };
+    });
     ws.on('close', (code, reason) => this.onClose(code, reason.toString()));
     socket.on('drain', () => this.wakeWriters());
   }

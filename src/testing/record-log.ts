@@ -49,7 +49,17 @@ export class RecordLog {
     if (this.list.length > this.limit + Math.min(this.limit, 1024)) this.list.splice(0, this.list.length - this.limit);
     if (record.kind === 'violation') this.violationList.push(record);
     for (const w of this.waiters) {
-      if (w.test(record)) {
+      let hit: boolean;
+      try {
+        hit = w.test(record);
+      } catch (error) {
+        // A throwing predicate fails its own waiter, never the emulator.
+        this.waiters.delete(w);
+        clearTimeout(w.timer);
+        w.reject(error as Error);
+        continue;
+      }
+      if (hit) {
         this.waiters.delete(w);
         clearTimeout(w.timer);
         w.resolve(record);
@@ -61,7 +71,12 @@ export class RecordLog {
   /** The first record, past or future, matching `predicate`; rejects after `timeoutMs`. */
   waitFor<R extends EmulatorRecord>(predicate: RecordPredicate<R>, timeoutMs = 5000): Promise<R> {
     const test = predicate as (record: EmulatorRecord) => boolean;
-    const past = this.list.find(test);
+    let past: EmulatorRecord | undefined;
+    try {
+      past = this.list.find(test);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     if (past !== undefined) return Promise.resolve(past as R);
     return new Promise<R>((resolve, reject) => {
       const waiter: Waiter = {

@@ -144,3 +144,22 @@ test('Request Guild Members gets a GUILD_MEMBERS_CHUNK; all members of a guild a
   t.deepEqual(gw.violations, []);
   await client.close();
 });
+
+test('a message over 1 MiB is refused by the WebSocket layer with 1009, recorded as a server close', async (t) => {
+  const gw = await emulator(t);
+  const c = await connect(gw.url);
+  c.ws.send('x'.repeat((1 << 20) + 1));
+  t.is((await c.closed).code, 1009);
+  const closed = await gw.waitFor((r) => r.kind === 'close');
+  t.like(closed, { by: 'server', code: 1009 });
+});
+
+test('a waitFor predicate that throws rejects that wait only', async (t) => {
+  const gw = await emulator(t);
+  const bad = gw.waitFor((r) => (r as unknown as { payload: { d: { x: number } } }).payload.d.x === 1);
+  const c = await connect(gw.url);
+  await t.throwsAsync(bad, { instanceOf: TypeError });
+  c.send({ op: 1, d: null });
+  await c.frame((f) => f.op === 11);
+  await c.close();
+});
