@@ -17,9 +17,6 @@ import * as zlib from 'node:zlib';
 import type { DispatchTemplate } from './frames.js';
 import { precompressedZlibEncoder } from './precompressed.js';
 
-/** The `compress` query values the emulator knows. */
-export type TransportCompression = 'zlib-stream' | 'zstd-stream';
-
 /** Turns outgoing JSON text into what goes on the wire. */
 export interface FrameEncoder {
   /** Whether frames are binary (compressed) or text. */
