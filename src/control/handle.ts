@@ -1,0 +1,124 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { type Observable, Subject } from 'rxjs';
+import { DisclusterError, type ErrorCode } from '../gateway/errors.js';
+import type { IdentifyQueue, SessionSnapshot, ShardCommand } from '../shard/types.js';
+import { decodeMessage, TO_CONTROL_LIMITS } from './decode.js';
+import { createIdentifyBroker } from './identify-broker.js';
+import { createRequests } from './requests.js';
+import type { StartMessage, ToClusterMessage } from './to-cluster.js';
+import { TO_CONTROL, type ToControlMessage, type ToControlOf } from './to-control.js';
+import type { Transport } from './transport.js';
+
+/** CONTROL's handle on one running cluster. */
+export interface ClusterHandle {
+  /** Every validated message from the cluster, in order; completes when it exits. */
+  readonly messages$: Observable<ToControlMessage>;
+  /** Every message sent to the cluster, for logs: the token of `start` is replaced by `'[redacted]'`. */
+  readonly sent$: Observable<unknown>;
+  /** Messages from the cluster that failed validation (`PROTOCOL_INVALID`); they are not in `messages$`. */
+  readonly protocolErrors$: Observable<DisclusterError>;
+  /** The `ready` message (check `failed`); rejects if `start` was refused or the cluster exited first. */
+  readonly ready: Promise<ToControlOf<'ready'>>;
+  /** Sends a gateway command through a shard; rejects with the cluster's reason. */
+  command(shardId: number, payload: ShardCommand): Promise<void>;
+  /** The cluster's `stats` reply. */
+  stats(): Promise<ToControlOf<'stats'>>;
+  /** The `pong` reply (with the cluster's event-loop lag). */
+  ping(): Promise<ToControlOf<'pong'>>;
+  /** Closes every shard and resolves with the sessions (with `keepSessions`, resumable); the cluster then exits. */
+  shutdown(options?: { readonly keepSessions?: boolean }): Promise<SessionSnapshot[]>;
+  /** Sends anything as is, valid or not (for tests of the protocol). */
+  raw(message: unknown): void;
+  /** Closes CONTROL's end of the channel, as if CONTROL died: the cluster shuts down and exits. */
+  disconnect(): void;
+  /** Resolves with the exit code once the cluster's process or thread has ended. */
+  readonly exited: Promise<number>;
+  /** Ends the cluster at once (SIGKILL, or `terminate()` for a worker). */
+  kill(): void;
+}
+
+/** What `createClusterHandle` needs of the spawned process or thread. */
+export interface HandleOptions {
+  readonly transport: Transport;
+  /** The `start` message to send once the cluster said `spawned`. */
+  readonly start: StartMessage;
+  /** Leases for `identify-request`, when `start.identify` is `'control'`. */
+  readonly identifyQueue: IdentifyQueue | null;
+  readonly exited: Promise<number>;
+  readonly kill: () => void;
+  readonly disconnect: () => void;
+  /** Reply timeout of every request (ms). */
+  readonly requestTimeoutMs: number;
+}
+
+const COMMAND_CODES: ReadonlySet<string> = new Set<ErrorCode>(['COMMAND_REJECTED', 'SHARD_UNAVAILABLE', 'ENCODE_TOO_LARGE', 'ENCODE_INVALID']);
+
+/** Runs CONTROL's end of the protocol over a transport: start on `spawned`, replies by nonce, identify leases. */
+export const createClusterHandle = (options: HandleOptions): ClusterHandle => {
+  const { transport, start, requestTimeoutMs } = options;
+  const messages$ = new Subject<ToControlMessage>();
+  const sent$ = new Subject<unknown>();
+  const protocolErrors$ = new Subject<DisclusterError>();
+  const requests = createRequests();
+  const send = (message: ToClusterMessage | unknown) => {
+    sent$.next(message === start ? { ...start, token: '[redacted]' } : message);
+    transport.send(message);
+  };
+  const broker = options.identifyQueue ? createIdentifyBroker(options.identifyQueue, send) : null;
+  let readyState: { resolve(m: ToControlOf<'ready'>): void; reject(e: Error): void } | null = null;
+  const ready = new Promise<ToControlOf<'ready'>>((resolve, reject) => (readyState = { resolve, reject }));
+  ready.catch(() => {}); // a caller that never awaits `ready` must not get an unhandled rejection
+
+  const onMessage = (message: ToControlMessage) => {
+    messages$.next(message);
+    if (requests.settle(message)) return;
+    switch (message.type) {
+      case 'spawned':
+        return send(start);
+      case 'ready':
+        return readyState?.resolve(message);
+      case 'identify-request':
+        return broker?.request(message.shardId, message.nonce);
+      case 'identify-done':
+        return broker?.done(message.nonce);
+      case 'error':
+        if (message.about === 'start') readyState?.reject(new DisclusterError('PROTOCOL_INVALID', `the cluster refused start (${message.code}): ${message.message}`));
+    }
+  };
+
+  const inbound = transport.messages$.subscribe((raw) => {
+    const decoded = decodeMessage(TO_CONTROL, raw, TO_CONTROL_LIMITS);
+    if (E.isRight(decoded)) onMessage(decoded.right as ToControlMessage);
+    else protocolErrors$.next(new DisclusterError('PROTOCOL_INVALID', `invalid message from the cluster (${decoded.left.code}): ${decoded.left.message}`));
+  });
+
+  void options.exited.then((code) => {
+    inbound.unsubscribe();
+    broker?.releaseAll();
+    const gone = new DisclusterError('CONTROL_EXITED', `the cluster exited with code ${code}`);
+    requests.failAll(gone);
+    readyState?.reject(gone);
+    for (const subject of [messages$, sent$, protocolErrors$]) subject.complete();
+  });
+
+  return {
+    messages$: messages$.asObservable(),
+    sent$: sent$.asObservable(),
+    protocolErrors$: protocolErrors$.asObservable(),
+    ready,
+    async command(shardId, payload) {
+      const reply = await requests.request('command-result', (nonce) => send({ type: 'command', shardId, payload, nonce }), requestTimeoutMs, 'command');
+      if (!reply.ok) throw new DisclusterError(COMMAND_CODES.has(reply.code) ? (reply.code as ErrorCode) : 'COMMAND_REJECTED', reply.message);
+    },
+    stats: () => requests.request('stats', (nonce) => send({ type: 'stats', nonce }), requestTimeoutMs, 'stats'),
+    ping: () => requests.request('pong', (nonce) => send({ type: 'ping', nonce }), requestTimeoutMs, 'ping'),
+    async shutdown({ keepSessions = false } = {}) {
+      const stopped = await requests.request('stopped', (nonce) => send({ type: 'shutdown', keepSessions, nonce }), requestTimeoutMs, 'shutdown');
+      return stopped.sessions;
+    },
+    raw: send,
+    disconnect: options.disconnect,
+    exited: options.exited,
+    kill: options.kill,
+  };
+};

@@ -1,0 +1,46 @@
+import type { Subscription } from 'rxjs';
+import { isDisclusterError } from '../gateway/errors.js';
+import type { IdentifyQueue } from '../shard/types.js';
+import type { ToClusterMessage } from './to-cluster.js';
+
+/** CONTROL's side of `identify: 'control'`: turns a cluster's identify requests into leases on an `IdentifyQueue`. */
+export interface IdentifyBroker {
+  /** `identify-request`: acquire a lease; `identify-grant` is sent when the queue emits. */
+  request(shardId: number, nonce: number): void;
+  /** `identify-done`: release the lease (or give the place up). */
+  done(nonce: number): void;
+  /** The cluster is gone: release every lease. */
+  releaseAll(): void;
+}
+
+/** A broker over `queue`; leases are keyed by the cluster's nonces. */
+export const createIdentifyBroker = (queue: IdentifyQueue, send: (message: ToClusterMessage) => void): IdentifyBroker => {
+  const leases = new Map<number, Subscription>();
+  let closed = false;
+  const release = (nonce: number) => {
+    const lease = leases.get(nonce);
+    leases.delete(nonce);
+    lease?.unsubscribe();
+  };
+  return {
+    request(shardId, nonce) {
+      if (closed) return;
+      release(nonce);
+      const lease = queue.acquire(shardId).subscribe({
+        next: () => send({ type: 'identify-grant', shardId, nonce }),
+        error: (error: unknown) => {
+          leases.delete(nonce);
+          const code = isDisclusterError(error) ? error.code : 'IDENTIFY_CANCELLED';
+          const message = (error instanceof Error ? error.message : 'the identify queue failed').slice(0, 1024) || 'refused';
+          send({ type: 'identify-refused', shardId, nonce, code, message });
+        },
+      });
+      if (!lease.closed) leases.set(nonce, lease);
+    },
+    done: release,
+    releaseAll() {
+      closed = true;
+      for (const nonce of [...leases.keys()]) release(nonce);
+    },
+  };
+};

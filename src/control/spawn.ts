@@ -1,0 +1,93 @@
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { createMemoryIdentifyQueue } from '../shard/identify-queue.js';
+import type { IdentifyQueue } from '../shard/types.js';
+import { PROTOCOL_VERSION } from './codec-fields.js';
+import { type ClusterHandle, createClusterHandle } from './handle.js';
+import { ipcTransport } from './ipc-transport.js';
+import { portTransport } from './port-transport.js';
+import type { StartMessage } from './to-cluster.js';
+
+/** Options of `spawnCluster`: the fields of `start`, plus where and how to run the cluster. */
+export type SpawnClusterOptions = Omit<StartMessage, 'type' | 'protocol' | 'identify'> & {
+  /** A child process (`fork`) or a worker thread. */
+  readonly mode: 'process' | 'worker';
+  /** Who throttles identifies: CONTROL (`'control'`, the default: see `identifyQueue`) or the cluster itself. */
+  readonly identify?: 'local' | 'control';
+  /**
+   * In control mode, the queue whose leases answer `identify-request` (default: a fresh in-memory
+   * queue over `gateway.maxConcurrency` and `timing.identifyWindowMs`). Pass one queue to several
+   * `spawnCluster` calls to share identify buckets between their clusters.
+   */
+  readonly identifyQueue?: IdentifyQueue;
+  /** Extra Node flags for the process or thread. */
+  readonly execArgv?: readonly string[];
+  /** Reply timeout of `command`, `stats`, `ping` and `shutdown` (default 10000 ms). */
+  readonly requestTimeoutMs?: number;
+};
+
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/** The entry modules: beside this file in src/, under dist/control/ once built (chunks sit in dist/). */
+const entry = (mode: 'process' | 'worker'): URL => {
+  if (FROM_SOURCE) return new URL(mode === 'process' ? './process-entry.ts' : './worker-entry.dev.mjs', import.meta.url);
+  return new URL(mode === 'process' ? './control/process-entry.js' : './control/worker-entry.js', import.meta.url);
+};
+
+const defaultQueue = (options: SpawnClusterOptions): IdentifyQueue =>
+  createMemoryIdentifyQueue({
+    maxConcurrency: options.gateway.maxConcurrency,
+    windowMs: options.timing?.identifyWindowMs ?? 5_000,
+    ...(options.gateway.sessionStartLimit ? { sessionStartLimit: options.gateway.sessionStartLimit } : {}),
+  });
+
+/** The `start` message: only protocol fields are copied, never CONTROL-side options. */
+const startMessage = (options: SpawnClusterOptions): StartMessage => {
+  const { mode: _mode, identifyQueue: _queue, execArgv: _argv, requestTimeoutMs: _timeout, identify, ...fields } = options;
+  return { type: 'start', protocol: PROTOCOL_VERSION, identify: identify ?? 'control', ...fields };
+};
+
+/**
+ * Starts a cluster in a child process or a worker thread and returns CONTROL's handle on it.
+ * The token travels only in the `start` message over the channel (never argv or environment).
+ */
+export const spawnCluster = (options: SpawnClusterOptions): ClusterHandle => {
+  const start = startMessage(options);
+  const identifyQueue = start.identify === 'control' ? (options.identifyQueue ?? defaultQueue(options)) : null;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+  const extra = [...(options.execArgv ?? [])];
+  if (options.mode === 'process') {
+    const child = fork(fileURLToPath(entry('process')), [], {
+      execArgv: FROM_SOURCE ? ['--import', 'tsx', ...extra] : extra,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'json',
+    });
+    const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+    return createClusterHandle({
+      transport: ipcTransport(child),
+      start,
+      identifyQueue,
+      exited,
+      requestTimeoutMs,
+      kill: () => void child.kill('SIGKILL'),
+      disconnect: () => {
+        if (child.connected) child.disconnect();
+      },
+    });
+  }
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(entry('worker'), { execArgv: extra, workerData: { port: port2 }, transferList: [port2] });
+  const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+  worker.on('error', () => {}); // an uncaught error ends the thread: reported through `exited`
+  void exited.then(() => port1.close());
+  return createClusterHandle({
+    transport: portTransport(port1),
+    start,
+    identifyQueue,
+    exited,
+    requestTimeoutMs,
+    kill: () => void worker.terminate(),
+    disconnect: () => port1.close(),
+  });
+};

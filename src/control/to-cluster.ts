@@ -1,0 +1,100 @@
+/**
+ * Messages CONTROL sends to a cluster, as io-ts codecs: the one definition both ends use (the
+ * cluster decodes them, CONTROL builds them from the inferred types). See PROTOCOL.md.
+ */
+import * as t from 'io-ts';
+import {
+  boundedArray,
+  CommandPayloadCodec,
+  Count,
+  DispatchName,
+  intBetween,
+  nonEmptyString,
+  Nonce,
+  PresenceCodec,
+  PROTOCOL_VERSION,
+  SessionSnapshotCodec,
+  SessionStartLimitCodec,
+  ShardId,
+  TimingCodec,
+} from './codec-fields.js';
+
+/** Most shards one cluster may run. */
+export const MAX_CLUSTER_SHARDS = 4096;
+
+/** `start`: the first message; carries the token and the cluster's options. */
+export const StartCodec = t.intersection(
+  [
+    t.type({
+      type: t.literal('start'),
+      protocol: t.literal(PROTOCOL_VERSION, `protocol version ${PROTOCOL_VERSION}`),
+      clusterId: nonEmptyString(128),
+      shardIds: boundedArray(ShardId, MAX_CLUSTER_SHARDS),
+      totalShards: intBetween(1, 1_000_000),
+      token: nonEmptyString(512, 'token (string, 1..512)'),
+      intents: Count,
+      gateway: t.intersection(
+        [
+          t.type({ url: nonEmptyString(2048), maxConcurrency: intBetween(1, 1024) }),
+          t.partial({ sessionStartLimit: SessionStartLimitCodec }),
+        ],
+        'gateway',
+      ),
+      identify: t.keyof({ local: null, control: null }, "identify ('local' | 'control')"),
+    }),
+    t.partial({
+      compression: t.keyof({ none: null, 'zlib-stream': null, 'zstd-stream': null }, 'compression'),
+      presence: PresenceCodec,
+      largeThreshold: intBetween(50, 250),
+      sessions: boundedArray(SessionSnapshotCodec, MAX_CLUSTER_SHARDS),
+      timing: TimingCodec,
+      events: boundedArray(DispatchName, 512),
+      forward: t.type({ dispatches: boundedArray(DispatchName, 512) }, 'forward'),
+    }),
+  ],
+  'start',
+);
+
+/** `identify-grant`: the shard of `identify-request` `nonce` may identify now. */
+export const IdentifyGrantCodec = t.type({ type: t.literal('identify-grant'), shardId: ShardId, nonce: Nonce }, 'identify-grant');
+
+/** `identify-refused`: the identify of request `nonce` will never be granted (e.g. the daily budget is spent). */
+export const IdentifyRefusedCodec = t.type(
+  { type: t.literal('identify-refused'), shardId: ShardId, nonce: Nonce, code: nonEmptyString(64), message: nonEmptyString(1024) },
+  'identify-refused',
+);
+
+/** `command`: send a gateway command through a shard; answered by `command-result`. */
+export const CommandCodec = t.type(
+  { type: t.literal('command'), shardId: ShardId, payload: CommandPayloadCodec, nonce: Nonce },
+  'command',
+);
+
+/** `stats`: asks for a `stats` reply. */
+export const StatsRequestCodec = t.type({ type: t.literal('stats'), nonce: Nonce }, 'stats');
+
+/** `ping`: answered by `pong`. */
+export const PingCodec = t.type({ type: t.literal('ping'), nonce: Nonce }, 'ping');
+
+/** `shutdown`: close every shard, reply `stopped`, then exit. */
+export const ShutdownCodec = t.type({ type: t.literal('shutdown'), keepSessions: t.boolean, nonce: Nonce }, 'shutdown');
+
+/** Every message CONTROL may send, by `type`. */
+export const TO_CLUSTER = {
+  start: StartCodec,
+  'identify-grant': IdentifyGrantCodec,
+  'identify-refused': IdentifyRefusedCodec,
+  command: CommandCodec,
+  stats: StatsRequestCodec,
+  ping: PingCodec,
+  shutdown: ShutdownCodec,
+} as const;
+
+/** `start`. */
+export type StartMessage = t.TypeOf<typeof StartCodec>;
+/** `command`. */
+export type CommandMessage = t.TypeOf<typeof CommandCodec>;
+/** Any message from CONTROL to a cluster. */
+export type ToClusterMessage = { [K in keyof typeof TO_CLUSTER]: t.TypeOf<(typeof TO_CLUSTER)[K]> }[keyof typeof TO_CLUSTER];
+/** The `type` of a message from CONTROL. */
+export type ToClusterType = keyof typeof TO_CLUSTER;

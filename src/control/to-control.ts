@@ -1,0 +1,167 @@
+/**
+ * Messages a cluster sends to CONTROL, as io-ts codecs: the one definition both ends use (CONTROL
+ * decodes them, the cluster builds them from the inferred types). See PROTOCOL.md.
+ */
+import * as t from 'io-ts';
+import {
+  boundedArray,
+  boundedString,
+  Count,
+  DispatchName,
+  FatalKindCodec,
+  FiniteNumber,
+  intBetween,
+  nonEmptyString,
+  Nonce,
+  PROTOCOL_VERSION,
+  SessionSnapshotCodec,
+  ShardId,
+  ShardStatusCodec,
+} from './codec-fields.js';
+import { MAX_CLUSTER_SHARDS } from './to-cluster.js';
+
+const CloseCode = intBetween(0, 65_535, 'close code');
+const Text = boundedString(4096);
+
+/** `spawned`: the first message; the cluster is up and waits for `start`. */
+export const SpawnedCodec = t.type(
+  { type: t.literal('spawned'), protocol: t.literal(PROTOCOL_VERSION, `protocol version ${PROTOCOL_VERSION}`), pid: Count },
+  'spawned',
+);
+
+/** `shard-status`: a shard's status changed; `code` is the close code behind the change, if any. */
+export const ShardStatusMessageCodec = t.intersection(
+  [t.type({ type: t.literal('shard-status'), shardId: ShardId, status: ShardStatusCodec }), t.partial({ code: CloseCode })],
+  'shard-status',
+);
+
+/** `ready`: every shard was READY (or resumed) once, or went fatal. Sent once. */
+export const ReadyCodec = t.type(
+  {
+    type: t.literal('ready'),
+    shardIds: boundedArray(ShardId, MAX_CLUSTER_SHARDS),
+    failed: boundedArray(ShardId, MAX_CLUSTER_SHARDS),
+    elapsedMs: FiniteNumber,
+  },
+  'ready',
+);
+
+/** `fatal`: a shard stopped for good. */
+export const FatalCodec = t.type(
+  { type: t.literal('fatal'), shardId: ShardId, code: t.union([t.null, CloseCode]), reason: Text, kind: FatalKindCodec },
+  'fatal',
+);
+
+/** `identify-request`: a shard waits for `identify-grant` with the same nonce. `bucket` is `shardId % maxConcurrency`. */
+export const IdentifyRequestCodec = t.type(
+  { type: t.literal('identify-request'), shardId: ShardId, bucket: Count, nonce: Nonce },
+  'identify-request',
+);
+
+/** `identify-done`: the lease of request `nonce` is released (identify sent) or given up (before a grant). */
+export const IdentifyDoneCodec = t.type({ type: t.literal('identify-done'), shardId: ShardId, nonce: Nonce }, 'identify-done');
+
+/** `command-result`: how the `command` with this nonce ended. */
+export const CommandResultCodec = t.union(
+  [
+    t.type({ type: t.literal('command-result'), nonce: Nonce, ok: t.literal(true) }),
+    t.type({ type: t.literal('command-result'), nonce: Nonce, ok: t.literal(false), code: nonEmptyString(64), message: Text }),
+  ],
+  'command-result',
+);
+
+/** One shard in a `stats` reply. */
+export const ShardStatsCodec = t.type(
+  {
+    shardId: ShardId,
+    status: ShardStatusCodec,
+    latencyMs: t.union([t.null, FiniteNumber]),
+    seq: t.union([t.null, Count]),
+    events: Count,
+    lastCloseCode: t.union([t.null, CloseCode]),
+    fatal: t.boolean,
+  },
+  'shard stats',
+);
+
+/** `stats`: the reply to a `stats` request. */
+export const StatsCodec = t.type(
+  {
+    type: t.literal('stats'),
+    nonce: Nonce,
+    clusterId: boundedString(128),
+    shards: boundedArray(ShardStatsCodec, MAX_CLUSTER_SHARDS),
+    memory: t.type({ rss: Count, heapUsed: Count, heapTotal: Count, external: Count }, 'memory'),
+    eventLoopLagMs: FiniteNumber,
+    uptimeMs: FiniteNumber,
+  },
+  'stats',
+);
+
+/** `pong`: the reply to `ping`. */
+export const PongCodec = t.type({ type: t.literal('pong'), nonce: Nonce, eventLoopLagMs: FiniteNumber }, 'pong');
+
+/** `stopped`: the reply to `shutdown`; every shard is closed. The cluster exits after it. */
+export const StoppedCodec = t.type(
+  { type: t.literal('stopped'), nonce: Nonce, sessions: boundedArray(SessionSnapshotCodec, MAX_CLUSTER_SHARDS) },
+  'stopped',
+);
+
+/** `dispatch`: a gateway dispatch whose name is in `start.forward.dispatches`. */
+export const DispatchCodec = t.type(
+  { type: t.literal('dispatch'), shardId: ShardId, t: DispatchName, s: Count, d: t.unknown },
+  'dispatch',
+);
+
+/** What went wrong with a message from CONTROL (see PROTOCOL.md for every code). */
+export const ErrorCodeCodec = t.keyof(
+  {
+    'not-an-object': null,
+    'too-large': null,
+    'unknown-type': null,
+    invalid: null,
+    'not-started': null,
+    'already-started': null,
+    'start-failed': null,
+  },
+  'error code',
+);
+
+/** One reason a message failed validation: where, and what was expected there. Never the value. */
+export const IssueCodec = t.type({ path: boundedString(256), expected: boundedString(256) }, 'issue');
+
+/** `error`: a message from CONTROL was refused. `about` and `nonce` are set when they could be read safely. */
+export const ErrorCodec = t.intersection(
+  [
+    t.type({ type: t.literal('error'), code: ErrorCodeCodec, message: Text, issues: boundedArray(IssueCodec, 16) }),
+    t.partial({ about: nonEmptyString(32), nonce: Nonce }),
+  ],
+  'error',
+);
+
+/** Every message a cluster may send, by `type`. */
+export const TO_CONTROL = {
+  spawned: SpawnedCodec,
+  'shard-status': ShardStatusMessageCodec,
+  ready: ReadyCodec,
+  fatal: FatalCodec,
+  'identify-request': IdentifyRequestCodec,
+  'identify-done': IdentifyDoneCodec,
+  'command-result': CommandResultCodec,
+  stats: StatsCodec,
+  pong: PongCodec,
+  stopped: StoppedCodec,
+  dispatch: DispatchCodec,
+  error: ErrorCodec,
+} as const;
+
+/** Any message from a cluster to CONTROL. */
+export type ToControlMessage = { [K in keyof typeof TO_CONTROL]: t.TypeOf<(typeof TO_CONTROL)[K]> }[keyof typeof TO_CONTROL];
+/** The `type` of a message from a cluster. */
+export type ToControlType = keyof typeof TO_CONTROL;
+/** The message of one `type`. */
+export type ToControlOf<K extends ToControlType> = Extract<ToControlMessage, { type: K }>;
+/** An `error` message's code. */
+export type ProtocolErrorCode = t.TypeOf<typeof ErrorCodeCodec>;
+/** One validation issue. */
+export type ProtocolIssue = t.TypeOf<typeof IssueCodec>;
