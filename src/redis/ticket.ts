@@ -1,0 +1,118 @@
+import { type SchedulerLike, type Subscriber, Subscription } from 'rxjs';
+import { DisclusterError } from '../gateway/errors.js';
+import type { HealthTracker } from './health.js';
+import type { QueueScripts } from './scripts.js';
+
+/** What one waiting shard needs from its queue. */
+export interface TicketContext {
+  readonly scripts: QueueScripts;
+  readonly health: HealthTracker;
+  readonly scheduler: SchedulerLike;
+  readonly pollMs: number;
+  readonly leaseTtlMs: number;
+  /** The window plus the safety margin. */
+  readonly gapMs: number;
+  /** How long a waiter stays queued without polling before others skip it. */
+  readonly ticketTtlMs: number;
+  /** The budget arguments for this poll: remaining (-1: no limit) and its TTL in ms. */
+  budget(): readonly [number, number];
+  /** Called when the ticket is granted or given up, for the queue's counters. */
+  onGranted(): void;
+  onSettled(): void;
+}
+
+/** The Redis keys of one bucket. */
+export interface BucketKeys {
+  readonly state: string;
+  readonly tickets: string;
+  readonly alive: string;
+  readonly budget: string;
+}
+
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Runs one `acquire`: polls until the lease is granted, emits once, renews the lease until the
+ * subscriber lets go, and releases it (or gives the place up). If the lease could have lapsed on
+ * Redis before the identify was sent (renewals failing for `leaseTtlMs`), it errors with
+ * `IDENTIFY_CANCELLED` so the shard retries instead of identifying into someone else's window.
+ * Returns the teardown.
+ */
+export const runTicket = (ctx: TicketContext, keys: BucketKeys, ticket: string, shardId: number, subscriber: Subscriber<void>): (() => void) => {
+  const timers = new Subscription();
+  const { scheduler } = ctx;
+  let stopped = false;
+  let granted = false;
+  let watchdog: Subscription | null = null;
+
+  /** The lease lasts at least until `sentAt + leaseTtlMs` (Redis set it later than we sent). */
+  const leaseConfirmed = (sentAt: number) => {
+    watchdog?.unsubscribe();
+    const guard = Math.min(1_000, Math.floor(ctx.leaseTtlMs / 5));
+    watchdog = scheduler.schedule(() => {
+      if (stopped) return;
+      stop();
+      subscriber.error(new DisclusterError('IDENTIFY_CANCELLED', `the identify lease of shard ${shardId} could not be renewed on Redis; retrying rather than risk a second identify in the window`));
+    }, Math.max(0, sentAt + ctx.leaseTtlMs - guard - scheduler.now()));
+    timers.add(watchdog);
+  };
+
+  const renew = () => {
+    if (stopped) return;
+    const sentAt = scheduler.now();
+    ctx.scripts.renew(keys.state, ticket, ctx.leaseTtlMs).then(
+      (held) => {
+        ctx.health.ok();
+        if (!stopped && held) leaseConfirmed(sentAt);
+      },
+      (error: unknown) => ctx.health.failed(describe(error)),
+    );
+    timers.add(scheduler.schedule(renew, Math.max(1, Math.floor(ctx.leaseTtlMs / 4))));
+  };
+
+  const poll = () => {
+    if (stopped) return;
+    const sentAt = scheduler.now();
+    const [remaining, budgetTtl] = ctx.budget();
+    ctx.scripts
+      .poll([keys.state, keys.tickets, keys.alive, keys.budget], [ticket, ctx.leaseTtlMs, ctx.gapMs, ctx.ticketTtlMs, remaining, budgetTtl])
+      .then(
+        ([code, ms]) => {
+          ctx.health.ok();
+          if (stopped) return;
+          if (code === 0) {
+            granted = true;
+            ctx.onGranted();
+            leaseConfirmed(sentAt);
+            timers.add(scheduler.schedule(renew, Math.max(1, Math.floor(ctx.leaseTtlMs / 4))));
+            subscriber.next();
+          } else if (code === 2) {
+            stop();
+            subscriber.error(
+              new DisclusterError('IDENTIFY_BUDGET_EXHAUSTED', `the daily identify budget is spent; it resets in ${Math.max(0, ms)} ms. Refusing to identify shard ${shardId}.`),
+            );
+          } else {
+            // Sleep until the bucket may be free, but poll often enough to stay alive in the queue.
+            const delay = Math.min(Math.max(ctx.pollMs, ms), Math.floor(ctx.ticketTtlMs / 3));
+            timers.add(scheduler.schedule(poll, delay));
+          }
+        },
+        (error: unknown) => {
+          ctx.health.failed(describe(error));
+          if (!stopped) timers.add(scheduler.schedule(poll, ctx.pollMs));
+        },
+      );
+  };
+
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    timers.unsubscribe();
+    ctx.onSettled();
+    // Fire and forget: a lost release only delays the bucket (the lease or the ticket expires).
+    ctx.scripts.release([keys.state, keys.tickets, keys.alive], ticket, ctx.gapMs, granted).catch((error: unknown) => ctx.health.failed(describe(error)));
+  };
+
+  poll();
+  return stop;
+};

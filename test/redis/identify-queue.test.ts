@@ -1,0 +1,140 @@
+import test from 'ava';
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import { isDisclusterError } from '../../src/gateway/errors.js';
+import { createRedisIdentifyQueue, type RedisIdentifyQueue, type RedisIdentifyQueueOptions } from '../../src/redis/index.js';
+import { client, prefixFor, REDIS_URL, skipReason, sleep } from './helpers.js';
+
+const skipped = await skipReason();
+const redisTest = skipped === null ? test : test.skip;
+const title = (name: string) => (skipped === null ? name : `${name} (skipped: ${skipped})`);
+
+/** A queue on its own connection (as another process would have), closed after the test. */
+const queue = (t: Parameters<typeof prefixFor>[0], options: Omit<RedisIdentifyQueueOptions, 'redis'> & { redis?: Redis }): RedisIdentifyQueue => {
+  const q = createRedisIdentifyQueue({ redis: options.redis ?? client(t), pollMs: 10, ...options });
+  t.teardown(() => q.close());
+  return q;
+};
+
+interface Turn {
+  readonly shardId: number;
+  readonly grantedAt: number;
+  readonly releasedAt: number;
+}
+
+/** Acquires, holds the lease `holdMs` (as a shard waiting for Hello would), then releases. */
+const turn = (q: RedisIdentifyQueue, shardId: number, holdMs = 5, onGrant = () => {}): Promise<Turn> =>
+  new Promise((resolve, reject) => {
+    const subscription = q.acquire(shardId).subscribe({
+      next: () => {
+        const grantedAt = performance.now();
+        onGrant();
+        setTimeout(() => {
+          subscription.unsubscribe();
+          resolve({ shardId, grantedAt, releasedAt: performance.now() });
+        }, holdMs);
+      },
+      error: reject,
+    });
+  });
+
+redisTest(title('one bucket shared by two processes: one grant per window, counted from the release, first come first served'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const [ra, rb] = [client(t), client(t)];
+  await Promise.all([ra.ping(), rb.ping()]); // connected, so arrival order is call order
+  const a = queue(t, { keyPrefix, redis: ra, maxConcurrency: 1, windowMs: 150, safetyMarginMs: 10 });
+  const b = queue(t, { keyPrefix, redis: rb, maxConcurrency: 1, windowMs: 150, safetyMarginMs: 10 });
+  const order: Promise<Turn>[] = [];
+  for (const [q, shardId] of [[a, 3], [b, 0], [a, 1], [b, 2]] as const) {
+    order.push(turn(q, shardId, 20));
+    await sleep(30); // arrive in this order
+  }
+  const turns = await Promise.all(order);
+  t.deepEqual(turns.map((x) => x.shardId), [3, 0, 1, 2]);
+  const sorted = [...turns].sort((x, y) => x.grantedAt - y.grantedAt);
+  t.deepEqual(sorted.map((x) => x.shardId), [3, 0, 1, 2]);
+  for (let i = 1; i < sorted.length; i++) t.true(sorted[i]!.grantedAt - sorted[i - 1]!.releasedAt >= 150, `gap ${i}: ${sorted[i]!.grantedAt - sorted[i - 1]!.releasedAt}`);
+  t.is(a.granted + b.granted, 4);
+});
+
+redisTest(title('buckets are independent: shardId % maxConcurrency'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const a = queue(t, { keyPrefix, maxConcurrency: 2, windowMs: 1_000 });
+  const b = queue(t, { keyPrefix, maxConcurrency: 2, windowMs: 1_000 });
+  const started = performance.now();
+  const [x, y] = await Promise.all([turn(a, 0), turn(b, 1)]);
+  t.true(x.grantedAt - started < 500 && y.grantedAt - started < 500);
+});
+
+redisTest(title('unsubscribing before the grant gives the place up'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const a = queue(t, { keyPrefix, maxConcurrency: 1, windowMs: 100 });
+  const b = queue(t, { keyPrefix, maxConcurrency: 1, windowMs: 100 });
+  let granted = () => {};
+  const firstGranted = new Promise<void>((resolve) => (granted = resolve));
+  const first = turn(a, 0, 150, () => granted());
+  await firstGranted;
+  const quitter = b.acquire(1).subscribe(() => t.fail('the quitter was granted'));
+  await sleep(20);
+  const third = turn(a, 2);
+  await sleep(20);
+  t.is(b.status.waiting, 1);
+  quitter.unsubscribe();
+  t.is(b.status.waiting, 0);
+  const [one, three] = await Promise.all([first, third]);
+  t.true(three.grantedAt - one.releasedAt < 400);
+  const tickets = await client(t).zcard(`${keyPrefix}iq:0:tickets`);
+  t.is(tickets, 0);
+});
+
+redisTest(title('a holder that crashes: its lease lapses and the window counts from the lapse'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const crashing = new Redis(REDIS_URL, { maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  crashing.on('error', () => {});
+  const a = queue(t, { keyPrefix, redis: crashing, maxConcurrency: 1, windowMs: 200, safetyMarginMs: 0, leaseTtlMs: 500 });
+  const b = queue(t, { keyPrefix, maxConcurrency: 1, windowMs: 200, safetyMarginMs: 0, leaseTtlMs: 500 });
+  let grantedAt = 0;
+  const cancelled = new Promise<unknown>((resolve) =>
+    a.acquire(0).subscribe({
+      next: () => {
+        grantedAt = performance.now();
+        crashing.disconnect(); // no renewals, no release: as if the process died holding the lease
+      },
+      error: resolve,
+    }),
+  );
+  await sleep(50);
+  const next = await turn(b, 1);
+  t.true(next.grantedAt - grantedAt >= 500 + 200 - 20, `granted ${next.grantedAt - grantedAt} ms after the crash`);
+  // The holder itself, still subscribed but unable to renew, is told not to identify.
+  t.true(isDisclusterError(await cancelled, 'IDENTIFY_CANCELLED'));
+});
+
+redisTest(title('the daily budget is counted in Redis across processes'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const sessionStartLimit = { total: 1000, remaining: 2, resetAfter: 60_000 };
+  const a = queue(t, { keyPrefix, maxConcurrency: 4, windowMs: 50, sessionStartLimit });
+  const b = queue(t, { keyPrefix, maxConcurrency: 4, windowMs: 50, sessionStartLimit });
+  await turn(a, 0);
+  await turn(b, 1);
+  const error = await turn(a, 2).then(() => null, (e: unknown) => e);
+  t.true(isDisclusterError(error, 'IDENTIFY_BUDGET_EXHAUSTED'), String(error));
+  const redis = client(t);
+  t.is(await redis.get(`${keyPrefix}iq:budget`), '0');
+  const ttl = await redis.pttl(`${keyPrefix}iq:budget`);
+  t.true(ttl > 50_000 && ttl <= 60_000);
+  t.is(await redis.zcard(`${keyPrefix}iq:2:tickets`), 0);
+});
+
+redisTest(title('status$ reports waiters and when Redis stops answering'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const q = createRedisIdentifyQueue({ redis: 'redis://127.0.0.1:1', keyPrefix, maxConcurrency: 1, pollMs: 10 });
+  t.teardown(() => q.close());
+  const subscription = q.acquire(0).subscribe(() => t.fail('granted without Redis'));
+  await sleep(300);
+  t.like(q.status, { redis: 'down', waiting: 1 });
+  t.not(q.status.downSince, null);
+  t.not(q.status.waitingSince, null);
+  subscription.unsubscribe();
+  t.is(q.status.waiting, 0);
+});
