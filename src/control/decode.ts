@@ -45,15 +45,24 @@ const isPlainObject = (value: object): boolean => {
   return proto === Object.prototype || proto === null;
 };
 
+/** A broken limit: too big (`too-large`), or a value JSON cannot carry (`invalid`). */
+export interface LimitBreak {
+  readonly code: 'too-large' | 'invalid';
+  readonly reason: string;
+}
+
+const tooLarge = (reason: string): LimitBreak => ({ code: 'too-large', reason });
+const NOT_PLAIN: LimitBreak = { code: 'invalid', reason: 'a value is not plain JSON data' };
+
 /** Walks `value` once and says which limit it breaks, if any. Keys are never reported: they could hold anything. */
-export const checkLimits = (value: unknown, limits: MessageLimits): string | null => {
+export const checkLimits = (value: unknown, limits: MessageLimits): LimitBreak | null => {
   let bytes = 0;
   const stack: Array<readonly [unknown, number]> = [[value, 0]];
   while (stack.length > 0) {
     const [item, depth] = stack.pop()!;
     switch (typeof item) {
       case 'string':
-        if (item.length > limits.maxStringLength) return `a string is longer than ${limits.maxStringLength} characters`;
+        if (item.length > limits.maxStringLength) return tooLarge(`a string is longer than ${limits.maxStringLength} characters`);
         bytes += item.length + 2;
         break;
       case 'number':
@@ -66,7 +75,7 @@ export const checkLimits = (value: unknown, limits: MessageLimits): string | nul
           bytes += 4;
           break;
         }
-        if (depth >= limits.maxDepth) return `nesting is deeper than ${limits.maxDepth} levels`;
+        if (depth >= limits.maxDepth) return tooLarge(`nesting is deeper than ${limits.maxDepth} levels`);
         if (Array.isArray(item)) {
           bytes += 2 + item.length;
           for (const child of item) stack.push([child, depth + 1]);
@@ -76,13 +85,13 @@ export const checkLimits = (value: unknown, limits: MessageLimits): string | nul
             bytes += key.length + 4;
             stack.push([(item as Record<string, unknown>)[key], depth + 1]);
           }
-        } else return 'a value is not plain JSON data';
+        } else return NOT_PLAIN;
         break;
       }
       default:
-        return 'a value is not plain JSON data';
+        return NOT_PLAIN;
     }
-    if (bytes > limits.maxBytes) return `the message is larger than ${limits.maxBytes} bytes`;
+    if (bytes > limits.maxBytes) return tooLarge(`the message is larger than ${limits.maxBytes} bytes`);
   }
   return null;
 };
@@ -126,11 +135,11 @@ export const decodeMessage = <M extends Record<string, t.Mixed>>(
   limits: MessageLimits,
 ): E.Either<Rejection, MessageOf<M>> => {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return reject('not-an-object', 'a message must be a JSON object');
-  const broken = checkLimits(raw, limits);
-  if (broken !== null) return reject('too-large', `message refused: ${broken}`);
   const record = raw as Record<string, unknown>;
   const nonce = safeNonce(record['nonce']);
   const withNonce = nonce === undefined ? {} : { nonce };
+  const broken = checkLimits(raw, limits);
+  if (broken !== null) return reject(broken.code, `message refused: ${broken.reason}`, withNonce);
   const type = record['type'];
   if (typeof type !== 'string' || !Object.hasOwn(codecs, type)) {
     return reject('unknown-type', `unknown or missing message type; expected one of: ${Object.keys(codecs).join(', ')}`, withNonce);

@@ -30,6 +30,8 @@ export const options = (gw: Emulator, extra: Partial<SpawnClusterOptions> & Pick
 /** A spawned cluster with every message both ways collected; killed when the test ends if still running. */
 export interface Spawned {
   readonly handle: ClusterHandle;
+  /** `handle.raw`, kept out of `allMessages`: deliberate garbage may hold the token. */
+  raw(message: unknown): void;
   readonly inbound: Collected<ToControlMessage>;
   readonly outbound: Collected<unknown>;
 }
@@ -37,19 +39,27 @@ export interface Spawned {
 /** Every message seen by any spawned cluster of this test file, both ways, for the token grep. */
 export const allMessages: unknown[] = [];
 
+/** True when any logged message holds the token (bigints logged as strings). */
+export const tokenLeaked = (): boolean => JSON.stringify(allMessages, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v)).includes(TOKEN);
+
 /** Spawns a cluster and collects its traffic. */
 export const spawn = (t: ExecutionContext, spawnOptions: SpawnClusterOptions): Spawned => {
   const handle = spawnCluster(spawnOptions);
   const inbound = collect(handle.messages$);
   const outbound = collect(handle.sent$);
   handle.messages$.subscribe((m) => allMessages.push(m));
-  handle.sent$.subscribe((m) => allMessages.push(m));
+  const raws = new Set<unknown>();
+  handle.sent$.subscribe((m) => raws.has(m) || allMessages.push(m));
   handle.protocolErrors$.subscribe((e) => allMessages.push({ protocolError: e.message }));
   t.teardown(async () => {
     handle.kill();
     await handle.exited;
   });
-  return { handle, inbound, outbound };
+  const raw = (message: unknown) => {
+    raws.add(message);
+    handle.raw(message);
+  };
+  return { handle, inbound, outbound, raw };
 };
 
 /** Identify (op 2) frames, oldest first. */
