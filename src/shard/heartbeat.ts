@@ -1,4 +1,4 @@
-import { defer, filter, map, merge, type Observable, type SchedulerLike, scan, takeWhile, timer } from 'rxjs';
+import { defer, filter, map, merge, type Observable, type SchedulerLike, scan, Subject, takeWhile, tap, timer } from 'rxjs';
 
 /** What the heartbeat asks of its connection. */
 export type HeartbeatSignal =
@@ -9,19 +9,23 @@ export type HeartbeatSignal =
   /** No ACK came between two beats: the connection is a zombie. The stream completes after it. */
   | { readonly type: 'zombie' };
 
+/** Internal: a tick found the last beat unacknowledged; confirmed after pending I/O is read. */
+type Suspect = { readonly type: 'suspect' };
+
 interface BeatState {
   readonly awaitingAck: boolean;
   readonly sentAt: number;
-  readonly signal: HeartbeatSignal | null;
+  readonly signal: HeartbeatSignal | Suspect | null;
 }
 
-type Input = 'tick' | 'request' | 'ack';
+type Input = 'tick' | 'request' | 'ack' | 'check';
 
 /**
  * The heartbeat of one connection, from Hello on: the first beat after `intervalMs * random()`,
  * then one every `intervalMs`; a server request (op 1) beats at once without moving the
  * interval. A tick that finds the previous beat unacknowledged reports a zombie, so a silent
- * connection is caught within two intervals.
+ * connection is caught within two intervals. The zombie verdict waits one scheduler turn, so an
+ * ACK already received but not yet read (the event loop was busy) still counts.
  *
  * ```text
  * interval 4, random 0.5:
@@ -37,26 +41,33 @@ export const heartbeat = (
   scheduler: SchedulerLike,
   random: () => number,
 ): Observable<HeartbeatSignal> =>
-  defer(() =>
-    merge(
+  defer(() => {
+    const check$ = new Subject<void>();
+    return merge(
       timer(Math.floor(intervalMs * random()), intervalMs, scheduler).pipe(map((): Input => 'tick')),
       request$.pipe(map((): Input => 'request')),
       ack$.pipe(map((): Input => 'ack')),
+      check$.pipe(map((): Input => 'check')),
     ).pipe(
       scan((state: BeatState, input: Input): BeatState => step(state, input, scheduler.now()), INITIAL),
       map((state) => state.signal),
-      filter((signal): signal is HeartbeatSignal => signal !== null),
+      tap((signal) => signal?.type === 'suspect' && scheduler.schedule(() => check$.next(), 0)),
+      filter((signal): signal is HeartbeatSignal => signal !== null && signal.type !== 'suspect'),
       takeWhile((signal) => signal.type !== 'zombie', true),
-    ),
-  );
+    );
+  });
 
 const INITIAL: BeatState = { awaitingAck: false, sentAt: 0, signal: null };
 const BEAT: HeartbeatSignal = { type: 'beat' };
 const ZOMBIE: HeartbeatSignal = { type: 'zombie' };
+const SUSPECT: Suspect = { type: 'suspect' };
 
 const step = (state: BeatState, input: Input, now: number): BeatState => {
   switch (input) {
     case 'tick':
+      return state.awaitingAck ? { ...state, signal: SUSPECT } : { awaitingAck: true, sentAt: now, signal: BEAT };
+    case 'check':
+      // still no ACK: a zombie; the ACK came after all: the beat the tick held back goes now
       return state.awaitingAck ? { ...state, signal: ZOMBIE } : { awaitingAck: true, sentAt: now, signal: BEAT };
     case 'request':
       return state.awaitingAck ? { ...state, signal: BEAT } : { awaitingAck: true, sentAt: now, signal: BEAT };

@@ -59,3 +59,12 @@ test('an ACK nobody waited for is ignored', (t) => {
     expectObservable(heartbeat(10, ack$, NEVER, ts, () => 0.5), '^ 8ms !').toBe('-----b', signals);
   });
 });
+
+test('an ACK that arrives in the same turn as the late tick is not a zombie (busy event loop)', (t) => {
+  const ts = virtualTime(t);
+  ts.run(({ cold, expectObservable }) => {
+    // the tick at 15 finds beat 5 unacknowledged, but its ACK is read in the same frame
+    const ack$ = cold('---------------a', { a: 1 });
+    expectObservable(heartbeat(10, ack$, NEVER, ts, () => 0.5), '^ 20ms !').toBe('-----b---------(cb)', { ...signals, c: { type: 'ack', latencyMs: 10 } });
+  });
+});
