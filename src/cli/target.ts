@@ -1,0 +1,68 @@
+import { createEmulator, type Emulator } from '../testing/index.js';
+
+/** Where the demo connects: the embedded emulator, or real Discord when a token is given. */
+export interface Target {
+  readonly kind: 'emulator' | 'discord';
+  /** Base of the HTTP API: `GET {apiBase}/gateway/bot`. */
+  readonly apiBase: string;
+  readonly token: string;
+  readonly intents: number;
+  /** Identify window the gateway enforces. */
+  readonly identifyWindowMs: number;
+  /** Shards to run, or undefined for Discord's recommendation. */
+  readonly shards: number | undefined;
+  /** The emulator, when the target is the emulator (for traffic and faults). */
+  readonly emulator: Emulator | null;
+}
+
+/** GUILDS | GUILD_MESSAGES | MESSAGE_CONTENT. */
+const DEFAULT_INTENTS = 1 | (1 << 9) | (1 << 15);
+
+/** The emulator's demo bot: 8 shards for the main cluster, a 9th for the fatal demo. */
+export const DEMO_SHARDS = 9;
+
+/**
+ * Resolves the target from the environment: `DISCORD_TOKEN` (and optional `DISCORD_INTENTS`,
+ * `SHARDS`) means real Discord; otherwise an emulator is started on loopback. Both are then
+ * used the same way: `GET /gateway/bot`, then the gateway URL it returns.
+ */
+export const resolveTarget = async (env: NodeJS.ProcessEnv): Promise<Target> => {
+  const token = env.DISCORD_TOKEN?.trim();
+  if (token) {
+    return {
+      kind: 'discord',
+      apiBase: 'https://discord.com/api/v10',
+      token,
+      intents: env.DISCORD_INTENTS ? Number(env.DISCORD_INTENTS) : DEFAULT_INTENTS,
+      identifyWindowMs: 5_000,
+      shards: env.SHARDS ? Number(env.SHARDS) : undefined,
+      emulator: null,
+    };
+  }
+  const identifyWindowMs = 600;
+  const emulator = await createEmulator({
+    token: 'demo-token',
+    shards: DEMO_SHARDS,
+    maxConcurrency: 2,
+    identifyWindowMs,
+    heartbeatInterval: 1_500,
+    guilds: 36,
+    // the app may use GUILD_MEMBERS and MESSAGE_CONTENT, not GUILD_PRESENCES: the fatal demo asks for it
+    privilegedIntents: (1 << 1) | (1 << 15),
+  });
+  return { kind: 'emulator', apiBase: emulator.httpUrl, token: 'demo-token', intents: DEFAULT_INTENTS, identifyWindowMs, shards: 8, emulator };
+};
+
+/** What `GET /gateway/bot` answers. */
+export interface GatewayBot {
+  readonly url: string;
+  readonly shards: number;
+  readonly session_start_limit: { total: number; remaining: number; reset_after: number; max_concurrency: number };
+}
+
+/** Fetches `GET /gateway/bot`; the error names the status, never the token. */
+export const fetchGatewayBot = async (target: Target): Promise<GatewayBot> => {
+  const response = await fetch(`${target.apiBase}/gateway/bot`, { headers: { Authorization: `Bot ${target.token}`, 'User-Agent': 'DiscordBot (@discluster/cluster, 0.1.0)' } });
+  if (!response.ok) throw new Error(`GET /gateway/bot answered ${response.status} ${response.statusText}`);
+  return (await response.json()) as GatewayBot;
+};
