@@ -1,4 +1,4 @@
-import { asyncScheduler, type Observable, type SchedulerLike, Subject, Subscription } from 'rxjs';
+import { asyncScheduler, type Observable, type SchedulerLike, Subject, type Subscription } from 'rxjs';
 import { DisclusterError } from '../gateway/errors.js';
 import type { SessionStore } from '../cluster/session-store.js';
 import type { SessionSnapshot } from '../shard/types.js';
@@ -72,10 +72,10 @@ export const createRedisSessionStore = (options: RedisSessionStoreOptions): Redi
   let pending = new Map<number, SessionSnapshot | null>();
   /** Shards whose snapshot this process keeps alive. */
   const live = new Set<number>();
-  const timers = new Subscription();
   let batchTimer: Subscription | null = null;
   let renewTimer: Subscription | null = null;
   let inFlight: Promise<void> | null = null;
+  let closed = false;
 
   const write = (): Promise<void> => {
     batchTimer = null;
@@ -103,9 +103,8 @@ export const createRedisSessionStore = (options: RedisSessionStoreOptions): Redi
   };
 
   const schedule = () => {
-    if (batchTimer !== null || inFlight !== null || pending.size === 0) return;
+    if (closed || batchTimer !== null || inFlight !== null || pending.size === 0) return;
     batchTimer = scheduler.schedule(() => void write(), batchMs);
-    timers.add(batchTimer);
   };
 
   const renew = () => {
@@ -118,9 +117,8 @@ export const createRedisSessionStore = (options: RedisSessionStoreOptions): Redi
   };
 
   const keepAlive = () => {
-    if (renewTimer !== null || live.size === 0) return;
+    if (closed || renewTimer !== null || live.size === 0) return;
     renewTimer = scheduler.schedule(renew, Math.max(1, Math.floor(ttlMs / 3)));
-    timers.add(renewTimer);
   };
 
   const withTimeout = <T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> =>
@@ -179,7 +177,8 @@ export const createRedisSessionStore = (options: RedisSessionStoreOptions): Redi
     flush,
     close: async () => {
       await flush();
-      timers.unsubscribe();
+      closed = true;
+      batchTimer?.unsubscribe();
       errors$.complete();
       health.close();
       await releaseClient(client);

@@ -1,4 +1,4 @@
-import { type SchedulerLike, type Subscriber, Subscription } from 'rxjs';
+import type { SchedulerLike, Subscriber, Subscription } from 'rxjs';
 import { DisclusterError } from '../gateway/errors.js';
 import type { HealthTracker } from './health.js';
 import type { QueueScripts } from './scripts.js';
@@ -39,22 +39,30 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
  * Returns the teardown.
  */
 export const runTicket = (ctx: TicketContext, keys: BucketKeys, ticket: string, shardId: number, subscriber: Subscriber<void>): (() => void) => {
-  const timers = new Subscription();
   const { scheduler } = ctx;
   let stopped = false;
   let granted = false;
+  // One timer of each kind at a time (a Subscription bag would keep every fired timer).
   let watchdog: Subscription | null = null;
+  let next: Subscription | null = null;
+  /** Runs `step` after `ms`, replacing the pending poll or renewal. */
+  const later = (step: () => void, ms: number) => {
+    next?.unsubscribe();
+    next = scheduler.schedule(step, ms);
+  };
 
   /** The lease lasts at least until `sentAt + leaseTtlMs` (Redis set it later than we sent). */
   const leaseConfirmed = (sentAt: number) => {
     watchdog?.unsubscribe();
     const guard = Math.min(1_000, Math.floor(ctx.leaseTtlMs / 5));
-    watchdog = scheduler.schedule(() => {
-      if (stopped) return;
-      stop();
-      subscriber.error(new DisclusterError('IDENTIFY_CANCELLED', `the identify lease of shard ${shardId} could not be renewed on Redis; retrying rather than risk a second identify in the window`));
-    }, Math.max(0, sentAt + ctx.leaseTtlMs - guard - scheduler.now()));
-    timers.add(watchdog);
+    watchdog = scheduler.schedule(() => cancel('could not be renewed on Redis'), Math.max(0, sentAt + ctx.leaseTtlMs - guard - scheduler.now()));
+  };
+
+  /** The lease may be someone else's by now: the shard must not identify on it. */
+  const cancel = (why: string) => {
+    if (stopped) return;
+    stop();
+    subscriber.error(new DisclusterError('IDENTIFY_CANCELLED', `the identify lease of shard ${shardId} ${why}; retrying rather than risk a second identify in the window`));
   };
 
   const renew = () => {
@@ -63,11 +71,13 @@ export const runTicket = (ctx: TicketContext, keys: BucketKeys, ticket: string, 
     ctx.scripts.renew(keys.state, ticket, ctx.leaseTtlMs).then(
       (held) => {
         ctx.health.ok();
-        if (!stopped && held) leaseConfirmed(sentAt);
+        if (stopped) return;
+        if (held) leaseConfirmed(sentAt);
+        else cancel('is gone from Redis (lapsed, or Redis lost its data)');
       },
       (error: unknown) => ctx.health.failed(describe(error)),
     );
-    timers.add(scheduler.schedule(renew, Math.max(1, Math.floor(ctx.leaseTtlMs / 4))));
+    later(renew, Math.max(1, Math.floor(ctx.leaseTtlMs / 4)));
   };
 
   const poll = () => {
@@ -84,7 +94,7 @@ export const runTicket = (ctx: TicketContext, keys: BucketKeys, ticket: string, 
             granted = true;
             ctx.onGranted();
             leaseConfirmed(sentAt);
-            timers.add(scheduler.schedule(renew, Math.max(1, Math.floor(ctx.leaseTtlMs / 4))));
+            later(renew, Math.max(1, Math.floor(ctx.leaseTtlMs / 4)));
             subscriber.next();
           } else if (code === 2) {
             stop();
@@ -94,12 +104,12 @@ export const runTicket = (ctx: TicketContext, keys: BucketKeys, ticket: string, 
           } else {
             // Sleep until the bucket may be free, but poll often enough to stay alive in the queue.
             const delay = Math.min(Math.max(ctx.pollMs, ms), Math.floor(ctx.ticketTtlMs / 3));
-            timers.add(scheduler.schedule(poll, delay));
+            later(poll, delay);
           }
         },
         (error: unknown) => {
           ctx.health.failed(describe(error));
-          if (!stopped) timers.add(scheduler.schedule(poll, ctx.pollMs));
+          if (!stopped) later(poll, ctx.pollMs);
         },
       );
   };
@@ -107,7 +117,8 @@ export const runTicket = (ctx: TicketContext, keys: BucketKeys, ticket: string, 
   const stop = () => {
     if (stopped) return;
     stopped = true;
-    timers.unsubscribe();
+    watchdog?.unsubscribe();
+    next?.unsubscribe();
     ctx.onSettled();
     // Fire and forget: a lost release only delays the bucket (the lease or the ticket expires).
     ctx.scripts.release([keys.state, keys.tickets, keys.alive], ticket, ctx.gapMs, granted).catch((error: unknown) => ctx.health.failed(describe(error)));

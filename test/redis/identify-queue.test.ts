@@ -138,3 +138,14 @@ redisTest(title('status$ reports waiters and when Redis stops answering'), async
   subscription.unsubscribe();
   t.is(q.status.waiting, 0);
 });
+
+redisTest(title('a holder whose lease vanished from Redis (data lost) is told not to identify'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const redis = client(t);
+  const q = queue(t, { keyPrefix, maxConcurrency: 1, leaseTtlMs: 400 });
+  const error = await new Promise<unknown>((resolve) =>
+    q.acquire(0).subscribe({ next: () => void redis.del(`${keyPrefix}iq:0:state`), error: resolve }),
+  );
+  t.true(isDisclusterError(error, 'IDENTIFY_CANCELLED'), String(error));
+  t.regex((error as Error).message, /gone from Redis/);
+});
