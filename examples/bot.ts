@@ -1,0 +1,141 @@
+/**
+ * A bot the way you would write one: RxJS pipelines over `cluster.dispatch$`.
+ *
+ *   npx tsx examples/bot.ts                      # on an embedded emulator, a few seconds
+ *   DISCORD_TOKEN=… npx tsx examples/bot.ts      # on real Discord (Ctrl-C to stop)
+ *
+ * In your project, import from '@discluster/cluster' exactly as here.
+ */
+import { createCluster, ofType, type Cluster } from '@discluster/cluster';
+import { createEmulator } from '@discluster/cluster/testing';
+import { filter, firstValueFrom, map, mergeMap, type Observable, scan, share, shareReplay } from 'rxjs';
+import { pathToFileURL } from 'node:url';
+
+/** Sends a message to a channel (Discord's REST API, or a stand-in in tests). */
+export type Reply = (channelId: string, content: string) => Promise<void>;
+
+/** The bot's behaviour, as streams: nothing here knows about sockets or shards' lifecycles. */
+export const createBot = (cluster: Cluster, reply: Reply) => {
+  const messages$ = cluster.dispatch$.pipe(
+    ofType('MESSAGE_CREATE'),
+    filter(({ d }) => d.author.bot !== true),
+  );
+
+  /**
+   * `!ping` → "pong", naming the shard that saw it. Emits each channel replied to. Shared, so a
+   * second subscriber does not send a second reply.
+   */
+  const pongs$: Observable<string> = messages$.pipe(
+    filter(({ d }) => d.content.trim() === '!ping'),
+    mergeMap(async ({ d, shardId }) => {
+      await reply(d.channel_id, `pong (shard ${shardId})`);
+      return d.channel_id;
+    }),
+    share(),
+  );
+
+  /**
+   * Messages counted per guild, updated with each message. One count for every subscriber:
+   * it starts with the first and a late subscriber gets the latest counts at once.
+   */
+  const perGuild$: Observable<ReadonlyMap<string, number>> = messages$.pipe(
+    filter(({ d }) => d.guild_id !== undefined),
+    scan((counts, { d }) => new Map(counts).set(d.guild_id!, (counts.get(d.guild_id!) ?? 0) + 1), new Map<string, number>()),
+    shareReplay({ bufferSize: 1, refCount: false }),
+  );
+
+  /** The guilds the bot is in, as they become available or leave. */
+  const guilds$: Observable<number> = cluster.dispatch$.pipe(
+    ofType('GUILD_CREATE', 'GUILD_DELETE'),
+    scan((ids, event) => {
+      const next = new Set(ids);
+      if (event.t === 'GUILD_CREATE') next.add(event.d.id);
+      else next.delete(event.d.id);
+      return next;
+    }, new Set<string>()),
+    map((ids) => ids.size),
+  );
+
+  return { pongs$, perGuild$, guilds$ };
+};
+
+/** Replies through Discord's REST API. */
+const restReply =
+  (token: string): Reply =>
+  async (channelId, content) => {
+    const response = await fetch(`https://discord.com/api/v10/channels/${channelId}/messages`, {
+      method: 'POST',
+      headers: { Authorization: `Bot ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ content }),
+    });
+    if (!response.ok) throw new Error(`sending a message answered ${response.status}`);
+  };
+
+/** A MESSAGE_CREATE payload as Discord sends it (the fields this bot reads, and a few more). */
+export const message = (guildId: string, content: string, n: number) => ({
+  id: String(1_300_000_000_000_000_000n + BigInt(n)),
+  channel_id: `${guildId}0`,
+  guild_id: guildId,
+  content,
+  author: { id: '4242', username: 'someone', discriminator: '0', global_name: null, avatar: null },
+  timestamp: new Date().toISOString(),
+  edited_timestamp: null,
+  tts: false,
+  mention_everyone: false,
+  mentions: [],
+  mention_roles: [],
+  attachments: [],
+  embeds: [],
+  pinned: false,
+  type: 0,
+});
+
+const main = async () => {
+  const token = process.env.DISCORD_TOKEN?.trim();
+  if (token) {
+    const info = (await (await fetch('https://discord.com/api/v10/gateway/bot', { headers: { Authorization: `Bot ${token}` } })).json()) as {
+      url: string;
+      shards: number;
+      session_start_limit: { max_concurrency: number };
+    };
+    const cluster = createCluster({
+      token,
+      intents: 1 | (1 << 9) | (1 << 15),
+      shardIds: Array.from({ length: info.shards }, (_, i) => i),
+      totalShards: info.shards,
+      gateway: { url: info.url, maxConcurrency: info.session_start_limit.max_concurrency },
+    });
+    const bot = createBot(cluster, restReply(token));
+    bot.pongs$.subscribe((channel) => console.log(`replied in ${channel}`));
+    bot.guilds$.subscribe((n) => console.log(`in ${n} guilds`));
+    process.once('SIGINT', () => void cluster.shutdown().then(() => process.exit(0)));
+    await cluster.connect();
+    console.log('ready; Ctrl-C to stop');
+    return;
+  }
+
+  const gw = await createEmulator({ shards: 2, guilds: 4, identifyWindowMs: 100, heartbeatInterval: 1000 });
+  const cluster = createCluster({
+    token: 'emulator-token',
+    intents: 1 | (1 << 9) | (1 << 15),
+    shardIds: [0, 1],
+    totalShards: 2,
+    gateway: { url: gw.url, maxConcurrency: 1 },
+    timing: { identifyWindowMs: 100 },
+  });
+  const bot = createBot(cluster, async (channel, content) => console.log(`reply in ${channel}: ${content}`));
+  const total = (counts: ReadonlyMap<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
+  const allCounted = firstValueFrom(bot.perGuild$.pipe(filter((counts) => total(counts) === 10)));
+  bot.guilds$.subscribe((n) => console.log(`in ${n} guilds`));
+  bot.pongs$.subscribe();
+  await cluster.connect();
+  gw.guilds.forEach((guild, i) => {
+    const shardId = Number((BigInt(guild.id) >> 22n) % 2n);
+    for (let k = 0; k <= i; k++) gw.dispatch(shardId, 'MESSAGE_CREATE', message(guild.id, k === 0 ? '!ping' : `hello ${k}`, i * 10 + k));
+  });
+  for (const [guild, n] of await allCounted) console.log(`guild ${guild}: ${n} messages`);
+  await cluster.shutdown();
+  await gw.close();
+};
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
