@@ -1,0 +1,60 @@
+/**
+ * The benchmark's gateway: a child process that runs one emulator at a time, driven over IPC
+ * by bench/run.ts, so the client processes' CPU is measured without it.
+ */
+import { createEmulator, type Emulator, type EmulatorOptions, type StreamOptions } from '../src/testing/index.js';
+import { serve, wallNow } from './ipc.js';
+
+let gw: Emulator | undefined;
+
+const current = (): Emulator => {
+  if (gw === undefined) throw new Error('no emulator running');
+  return gw;
+};
+
+/** The shard ids that have a live session now. */
+const liveShards = (emulator: Emulator): number[] => [...new Set(emulator.sessions.filter((s) => s.live).map((s) => s.shardId))];
+
+serve({
+  async start(options: EmulatorOptions) {
+    if (gw !== undefined) await gw.close();
+    gw = await createEmulator(options);
+    return { url: gw.url, httpUrl: gw.httpUrl };
+  },
+  /**
+   * Streams to every session and, when the stream is done, sends one `BENCH_END` dispatch to
+   * each live shard so clients know they have everything. Returns what the emulator spent.
+   */
+  async stream(args: { options: StreamOptions; endMarker: boolean }) {
+    const emulator = current();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const { sent } = await emulator.stream('all', args.options).done;
+    const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    let markers = 0;
+    if (args.endMarker) for (const shardId of liveShards(emulator)) (emulator.dispatch(shardId, 'BENCH_END', { end: true }), markers++);
+    return { sent, ms, cpuUs: cpu.user + cpu.system, markers };
+  },
+  drop(args: { shardId: number }) {
+    const at = wallNow();
+    return { at, count: current().drop(args.shardId) };
+  },
+  reconnect(args: { shardId: number }) {
+    const at = wallNow();
+    return { at, count: current().reconnect(args.shardId, { graceMs: 60_000 }) };
+  },
+  info() {
+    const emulator = current();
+    return {
+      live: liveShards(emulator).length,
+      connections: emulator.connections.length,
+      violations: emulator.violations.map((v) => `${v.rule}: ${v.detail}`),
+    };
+  },
+  async stop() {
+    if (gw !== undefined) await gw.close();
+    gw = undefined;
+    return null;
+  },
+});

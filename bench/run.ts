@@ -1,0 +1,105 @@
+/**
+ * `npm run bench [-- --quick | --tiny] [--only=throughput,latency,memory,startup,recovery] [--case=TEXT] [--contenders=a,b]`
+ *
+ * Ours against @discordjs/ws and bare `ws` clients (the floor), each contender in a fresh child
+ * process, the gateway emulator in another. Prints markdown tables and writes bench/results.json.
+ * Full run: under 10 minutes on 2 cores; `--quick`: under 2; `--tiny`: a smoke run (~30 s).
+ */
+import { writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { CONTENDERS, type ContenderName } from './contenders.js';
+import { forkPeer } from './ipc.js';
+import { markdown, targets, type Results } from './report.js';
+import { latency, memory, recovery, startup, throughput, type Sizes } from './scenarios.js';
+
+const argv = process.argv.slice(2);
+const tiny = argv.includes('--tiny');
+const quick = tiny || argv.includes('--quick');
+const onlyArg = argv.find((a) => a.startsWith('--only='));
+const only = onlyArg === undefined ? undefined : new Set(onlyArg.slice('--only='.length).split(','));
+const runs = (name: string) => only === undefined || only.has(name);
+/** `--case=TEXT`: only throughput cases whose label contains TEXT; `--contenders=a,b`: only those. */
+const caseArg = argv.find((a) => a.startsWith('--case='))?.slice('--case='.length);
+const contendersArg = argv.find((a) => a.startsWith('--contenders='))?.slice('--contenders='.length).split(',');
+const pick = (list: readonly ContenderName[]) => (contendersArg === undefined ? list : list.filter((c) => contendersArg.includes(c)));
+const outPath = fileURLToPath(new URL(argv.find((a) => a.startsWith('--out='))?.slice(6) ?? './results.json', import.meta.url));
+
+const sizes: Sizes = tiny
+  ? { repeats: 1, events: 4_000, eventsSecondary: 2_000, latencySeconds: 0.5, latencyRate: 20_000, idleShards: 50, startup: [{ shards: 16, maxConcurrency: 4 }], recoveryTrials: 1, warmUp: 2_000 }
+  : quick
+    ? { repeats: 3, events: 30_000, eventsSecondary: 15_000, latencySeconds: 1, latencyRate: 20_000, idleShards: 200, startup: [{ shards: 64, maxConcurrency: 16 }], recoveryTrials: 2, warmUp: 10_000 }
+    : {
+        repeats: 3,
+        events: 300_000,
+        eventsSecondary: 150_000,
+        latencySeconds: 4,
+        latencyRate: 20_000,
+        idleShards: 1000,
+        startup: [
+          { shards: 64, maxConcurrency: 4 },
+          { shards: 64, maxConcurrency: 16 },
+        ],
+        recoveryTrials: 5,
+        warmUp: 30_000,
+      };
+
+const log = (line: string) => console.error(line);
+const started = performance.now();
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
+
+const emu = forkPeer('./emulator-proc.ts');
+const results: Results = {
+  machine: {
+    nproc: availableParallelism(),
+    node: process.versions.node,
+    loadBefore: loadavg(),
+    loadAfter: [],
+    date: new Date().toISOString(),
+    mode: tiny ? 'tiny' : quick ? 'quick' : 'full',
+    command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
+  },
+  throughput: [],
+  latency: undefined,
+  memory: undefined,
+  startup: undefined,
+  recovery: undefined,
+};
+
+const NO_COMPRESSION: readonly ContenderName[] = ['ours', 'djs', 'ws-zlib-sync', 'ws-frames'];
+try {
+  if (runs('throughput')) {
+    const cases = [
+      { label: 'zlib-stream, realistic', contenders: CONTENDERS, compression: 'zlib-stream' as const, count: sizes.events },
+      { label: 'no compression, realistic', contenders: NO_COMPRESSION, compression: 'none' as const, count: sizes.eventsSecondary },
+      { label: 'zlib-stream, MESSAGE_CREATE only', contenders: CONTENDERS, compression: 'zlib-stream' as const, count: sizes.eventsSecondary, events: ['MESSAGE_CREATE'] },
+    ];
+    for (const c of cases.filter((k) => caseArg === undefined || k.label.includes(caseArg)).map((k) => ({ ...k, contenders: pick(k.contenders) }))) {
+      log(`[${elapsed()}] throughput: ${c.label}`);
+      results.throughput.push({ label: c.label, rows: await throughput(emu, sizes, log, c) });
+    }
+  }
+  if (runs('latency')) {
+    log(`[${elapsed()}] latency`);
+    results.latency = { rate: sizes.latencyRate, rows: await latency(emu, sizes, log, CONTENDERS.filter((c) => c !== 'ws-frames')) };
+  }
+  if (runs('memory')) {
+    log(`[${elapsed()}] memory: ${sizes.idleShards} idle shards`);
+    results.memory = await memory(emu, sizes, log, ['ours', 'djs', 'djs-zlib-sync', 'ws-zlib-stream', 'ws-zlib-sync']);
+  }
+  if (runs('startup')) {
+    log(`[${elapsed()}] startup`);
+    results.startup = await startup(emu, sizes, log);
+  }
+  if (runs('recovery')) {
+    log(`[${elapsed()}] recovery`);
+    results.recovery = await recovery(emu, sizes, log);
+  }
+} finally {
+  await emu.kill();
+}
+results.machine.loadAfter.push(...loadavg());
+results.targets = targets(results);
+writeFileSync(outPath, `${JSON.stringify(results, null, 2)}\n`);
+console.log(markdown(results));
+log(`[${elapsed()}] wrote ${outPath}`);

@@ -1,0 +1,329 @@
+/**
+ * The benchmark's scenarios. Each run starts a fresh emulator (in the emulator process) and a
+ * fresh client process for one contender, measures, and tears both down. Contenders alternate
+ * within each repeat; figures are medians over the repeats.
+ */
+import { fileURLToPath } from 'node:url';
+import type { ClientConfig, ContenderName } from './contenders.js';
+import { forkPeer, type Peer } from './ipc.js';
+import { median, percentiles, sleep } from './stats.js';
+import type { EmulatorOptions } from '../src/testing/index.js';
+
+export const TOKEN = 'bench-token';
+/** Where `BENCH_PROF=<contender>` puts the client's `--cpu-prof` profiles. */
+const PROFILE_DIR = fileURLToPath(new URL('./profiles', import.meta.url));
+/** GUILDS | GUILD_MESSAGES. */
+const INTENTS = 513;
+
+export interface Sizes {
+  readonly repeats: number;
+  readonly events: number;
+  readonly eventsSecondary: number;
+  readonly latencySeconds: number;
+  readonly latencyRate: number;
+  readonly idleShards: number;
+  readonly startup: readonly { shards: number; maxConcurrency: number }[];
+  readonly recoveryTrials: number;
+  /** Events streamed before a throughput window opens. */
+  readonly warmUp: number;
+}
+
+export type Log = (line: string) => void;
+
+const baseConfig = (contender: ContenderName, url: string, shards: number): ClientConfig => ({
+  contender,
+  url,
+  token: TOKEN,
+  intents: INTENTS,
+  shardIds: Array.from({ length: shards }, (_, i) => i),
+  totalShards: shards,
+  compression: 'zlib-stream',
+  maxConcurrency: shards,
+  identifyWindowMs: 1,
+});
+
+/** Runs `body` with a fresh emulator and a fresh client process started with `cfg`. */
+const session = async <T>(
+  emu: Peer,
+  emulator: EmulatorOptions,
+  cfg: (url: string) => ClientConfig,
+  body: (client: Peer, readyMs: number) => Promise<T>,
+  nodeArgs: readonly string[] = [],
+  beforeStart?: (client: Peer) => Promise<void>,
+): Promise<T> => {
+  const { url } = await emu.call<{ url: string }>('start', { token: TOKEN, ...emulator });
+  const profile = (process.env.BENCH_PROF ?? '').split(',').includes(cfg(url).contender);
+  const client = forkPeer('./client-proc.ts', profile ? [...nodeArgs, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : nodeArgs);
+  try {
+    await beforeStart?.(client);
+    const { readyMs } = await client.call<{ readyMs: number }>('start', cfg(url), 180_000);
+    return await body(client, readyMs);
+  } finally {
+    await client.call('close', undefined, 10_000).catch(() => {});
+    await client.kill();
+    await emu.call('stop');
+  }
+};
+
+/** Runs `once(contender)` `repeats` times, alternating contenders, and collects per contender. */
+const alternate = async <T>(contenders: readonly ContenderName[], repeats: number, log: Log, label: string, once: (c: ContenderName) => Promise<T>) => {
+  const out = new Map<ContenderName, T[]>(contenders.map((c) => [c, []]));
+  for (let r = 0; r < repeats; r++) {
+    for (const c of contenders) {
+      const value = await once(c);
+      out.get(c)?.push(value);
+      log(`  ${label} #${r + 1} ${c}: ${JSON.stringify(value)}`);
+    }
+  }
+  return out;
+};
+
+/**
+ * Streams `count` events at `rate` (or as fast as read) and waits until the client has them
+ * all, outside any measurement: every contender's JIT is warm when the window opens.
+ */
+const warmUp = async (emu: Peer, client: Peer, shards: number, count: number, rate?: number) => {
+  await client.call('begin', { expectedFrames: count + shards, latency: 0 });
+  const done = client.notice('done', 300_000);
+  await emu.call('stream', { options: { count, mix: 'realistic', poolSize: POOL, stamp: rate !== undefined, ...(rate !== undefined ? { rate } : {}) }, endMarker: true }, 300_000);
+  await done;
+};
+
+interface Done {
+  delivered: number;
+  frames: number;
+  elapsedMs: number;
+  cpuUs: number;
+  latencies?: number[];
+}
+
+export interface ThroughputRow {
+  contender: ContenderName;
+  eventsPerSec: number;
+  cpuUsPerEvent: number;
+  delivered: number;
+  emulatorCpuUsPerEvent: number;
+  runs: number[];
+}
+
+/** Event templates per shard: few enough that making them is a small part of a run. */
+const POOL = 256;
+
+const STREAM_EMULATOR: EmulatorOptions = { guilds: 100, maxConcurrency: 16, identifyWindowMs: 0, heartbeatInterval: 300_000, zlibMode: 'precompressed' };
+
+/** Throughput of 16 shards on the realistic mix: events/s and client CPU per event. */
+export const throughput = async (
+  emu: Peer,
+  sizes: Sizes,
+  log: Log,
+  opts: { contenders: readonly ContenderName[]; compression: 'zlib-stream' | 'none'; events?: readonly string[]; count: number; label: string },
+): Promise<ThroughputRow[]> => {
+  const shards = 16;
+  const runs = await alternate(opts.contenders, sizes.repeats, log, opts.label, (contender) =>
+    session(
+      emu,
+      STREAM_EMULATOR,
+      (url) => ({ ...baseConfig(contender, url, shards), compression: opts.compression, ...(opts.events ? { events: [...opts.events, 'BENCH_END'] } : {}) }),
+      async (client) => {
+        await sleep(300); // let READY's GUILD_CREATEs land before the window opens
+        await warmUp(emu, client, shards, sizes.warmUp);
+        await client.call('begin', { expectedFrames: opts.count + shards, latency: 0 });
+        const done = client.notice<Done>('done', 300_000);
+        const streamed = await emu.call<{ sent: number; cpuUs: number }>('stream', { options: { count: opts.count, mix: 'realistic', poolSize: POOL }, endMarker: true }, 300_000);
+        const d = await done;
+        return {
+          eventsPerSec: Math.round(streamed.sent / (d.elapsedMs / 1000)),
+          cpuUsPerEvent: d.cpuUs / streamed.sent,
+          delivered: contender === 'ws-frames' ? d.frames : d.delivered,
+          emulatorCpuUsPerEvent: streamed.cpuUs / streamed.sent,
+        };
+      },
+    ),
+  );
+  return opts.contenders.map((contender) => {
+    const rs = runs.get(contender) ?? [];
+    return {
+      contender,
+      eventsPerSec: median(rs.map((r) => r.eventsPerSec)),
+      cpuUsPerEvent: median(rs.map((r) => r.cpuUsPerEvent)),
+      delivered: median(rs.map((r) => r.delivered)),
+      emulatorCpuUsPerEvent: median(rs.map((r) => r.emulatorCpuUsPerEvent)),
+      runs: rs.map((r) => r.eventsPerSec),
+    };
+  });
+};
+
+export interface LatencyRow {
+  contender: ContenderName;
+  p50: number;
+  p99: number;
+  max: number;
+  samples: number;
+  runsP99: number[];
+}
+
+/** Latency at a fixed offered rate: emulator write (stamp) to subscriber, ms. */
+export const latency = async (emu: Peer, sizes: Sizes, log: Log, contenders: readonly ContenderName[]): Promise<LatencyRow[]> => {
+  const shards = 16;
+  const count = Math.round(sizes.latencyRate * sizes.latencySeconds);
+  const runs = await alternate(contenders, sizes.repeats, log, 'latency', (contender) =>
+    session(emu, STREAM_EMULATOR, (url) => baseConfig(contender, url, shards), async (client) => {
+      await sleep(300);
+      await warmUp(emu, client, shards, Math.round(sizes.latencyRate / 2), sizes.latencyRate);
+      await client.call('begin', { expectedFrames: count + shards, latency: count });
+      const done = client.notice<Done>('done', 300_000);
+      await emu.call('stream', { options: { count, rate: sizes.latencyRate, stamp: true, mix: 'realistic', poolSize: POOL }, endMarker: true }, 300_000);
+      const p = percentiles((await done).latencies ?? []);
+      return { p50: p.p50, p99: p.p99, max: p.max, samples: p.n };
+    }),
+  );
+  return contenders.map((contender) => {
+    const rs = runs.get(contender) ?? [];
+    return {
+      contender,
+      p50: median(rs.map((r) => r.p50)),
+      p99: median(rs.map((r) => r.p99)),
+      max: median(rs.map((r) => r.max)),
+      samples: median(rs.map((r) => r.samples)),
+      runsP99: rs.map((r) => r.p99),
+    };
+  });
+};
+
+export interface MemoryRow {
+  contender: ContenderName;
+  shards: number;
+  rssPerShard: number;
+  heapPerShard: number;
+  externalPerShard: number;
+}
+
+interface Mem {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** Memory of idle shards in one process, after GC: (after − before) / shards, bytes. */
+export const memory = async (emu: Peer, sizes: Sizes, log: Log, contenders: readonly ContenderName[]): Promise<MemoryRow[]> => {
+  const shards = sizes.idleShards;
+  let before: Mem | undefined;
+  const runs = await alternate(contenders, sizes.repeats, log, 'memory', (contender) =>
+    session(
+      emu,
+      { shards, maxConcurrency: shards, identifyWindowMs: 0, heartbeatInterval: 3_600_000 },
+      (url) => baseConfig(contender, url, shards),
+      async (client) => {
+        await sleep(1000);
+        const after = await client.call<Mem>('memory');
+        const b = before as Mem;
+        return {
+          rssPerShard: (after.rss - b.rss) / shards,
+          heapPerShard: (after.heapUsed - b.heapUsed) / shards,
+          externalPerShard: (after.external - b.external) / shards,
+        };
+      },
+      ['--expose-gc'],
+      async (client) => {
+        await client.call('load', { contender });
+        before = await client.call<Mem>('memory');
+      },
+    ),
+  );
+  return contenders.map((contender) => {
+    const rs = runs.get(contender) ?? [];
+    return {
+      contender,
+      shards,
+      rssPerShard: median(rs.map((r) => r.rssPerShard)),
+      heapPerShard: median(rs.map((r) => r.heapPerShard)),
+      externalPerShard: median(rs.map((r) => r.externalPerShard)),
+    };
+  });
+};
+
+export interface StartupRow {
+  variant: string;
+  shards: number;
+  maxConcurrency: number;
+  windowMs: number;
+  idealMs: number;
+  readyMs: number;
+  ratio: number;
+  violations: number;
+  runs: number[];
+}
+
+/** Time from `connect()` to every shard READY, ours, against the ideal `(ceil(N/c) − 1) × window`. */
+export const startup = async (emu: Peer, sizes: Sizes, log: Log): Promise<StartupRow[]> => {
+  const windowMs = 200;
+  const rows: StartupRow[] = [];
+  const variants = [
+    { variant: 'default margin (1.5 %)', margin: undefined },
+    { variant: 'margin 10 ms (5 %)', margin: 10 },
+  ];
+  for (const { shards, maxConcurrency } of sizes.startup) for (const { variant, margin } of variants) {
+    const runs: { readyMs: number; violations: number; first?: string }[] = [];
+    for (let r = 0; r < sizes.repeats; r++) {
+      const run = await session(
+        emu,
+        { shards, maxConcurrency, identifyWindowMs: windowMs, heartbeatInterval: 600_000 },
+        (url) => ({ ...baseConfig('ours', url, shards), maxConcurrency, identifyWindowMs: windowMs, ...(margin !== undefined ? { identifyMarginMs: margin } : {}) }),
+        async (_client, readyMs) => {
+          const { violations } = await emu.call<{ violations: string[] }>('info');
+          return { readyMs, violations: violations.length, ...(violations.length > 0 ? { first: violations[0] } : {}) };
+        },
+      );
+      log(`  startup ${shards}/${maxConcurrency} ${variant} #${r + 1}: ${JSON.stringify(run)}`);
+      runs.push(run);
+    }
+    const idealMs = (Math.ceil(shards / maxConcurrency) - 1) * windowMs;
+    const readyMs = median(runs.map((r) => r.readyMs));
+    rows.push({ variant, shards, maxConcurrency, windowMs, idealMs, readyMs, ratio: readyMs / idealMs, violations: Math.max(...runs.map((r) => r.violations)), runs: runs.map((r) => r.readyMs) });
+  }
+  return rows;
+};
+
+export interface RecoveryRow {
+  contender: string;
+  fault: 'drop' | 'op 7';
+  p50: number;
+  max: number;
+  trials: number[];
+}
+
+/** Time from a fault (socket dropped, or op 7) to RESUMED, one shard, ms. */
+export const recovery = async (emu: Peer, sizes: Sizes, log: Log): Promise<RecoveryRow[]> => {
+  const variants: { label: string; contender: ContenderName; backoffInitialMs?: number }[] = [
+    { label: 'ours (backoff 1000 ms, default)', contender: 'ours' },
+    { label: 'ours (backoff 10 ms)', contender: 'ours', backoffInitialMs: 10 },
+    { label: 'djs', contender: 'djs' },
+  ];
+  const rows: RecoveryRow[] = [];
+  for (const v of variants) {
+    const trials = await session(
+      emu,
+      { shards: 1, heartbeatInterval: 600_000, reconnectGraceMs: 60_000 },
+      (url) => ({ ...baseConfig(v.contender, url, 1), ...(v.backoffInitialMs !== undefined ? { backoffInitialMs: v.backoffInitialMs } : {}) }),
+      async (client) => {
+        const out: Record<'drop' | 'op 7', number[]> = { drop: [], 'op 7': [] };
+        for (let i = 0; i < sizes.recoveryTrials; i++) {
+          for (const fault of ['drop', 'op 7'] as const) {
+            const resumed = client.notice<{ at: number }>('resumed', 30_000);
+            const { at } = await emu.call<{ at: number }>(fault === 'drop' ? 'drop' : 'reconnect', { shardId: 0 });
+            out[fault].push((await resumed).at - at);
+            await sleep(50);
+          }
+        }
+        return out;
+      },
+    );
+    for (const fault of ['drop', 'op 7'] as const) {
+      const ts = trials[fault];
+      rows.push({ contender: v.label, fault, p50: median(ts), max: Math.max(...ts), trials: ts });
+      log(`  recovery ${v.label} ${fault}: ${ts.map((t) => t.toFixed(1)).join(', ')}`);
+    }
+  }
+  return rows;
+};
