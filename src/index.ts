@@ -2,3 +2,4 @@
 export * from './cluster/index.js';
 export * from './shard/index.js';
 export * from './gateway/index.js';
+export * from './control/index.js';

@@ -63,7 +63,7 @@ for (const mode of ['process', 'worker'] as const) {
     await handle.command(0, { op: 3, d: { since: null, activities: [], status: 'idle', afk: false } });
     const refused = await handle.command(5, { op: 3, d: {} }).catch((e: unknown) => e);
     t.true(isDisclusterError(refused, 'SHARD_UNAVAILABLE'));
-    t.deepEqual((await handle.stats()).shards.map((s) => s.status), ['ready']);
+    t.true(['ready', 'resumed'].includes((await handle.stats()).shards[0]!.status), 'still connected');
     await handle.shutdown();
     t.is(await handle.exited, 0);
     t.false(tokenLeaked(), 'no logged message holds the token');
