@@ -86,12 +86,13 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
     queue = remote;
     clusterId = m.clusterId;
     const running = cluster;
+    const connectedAt = performance.now();
     wiring.push(clusterMessages(running, m.forward?.dispatches ?? []).subscribe(send));
     running.connect().then(
       (ready) => send({ type: 'ready', shardIds: [...ready.shardIds], failed: [...ready.failed], elapsedMs: ready.elapsedMs }),
       (error: unknown) => {
         if (!isDisclusterError(error, 'CLUSTER_FATAL')) return;
-        send({ type: 'ready', shardIds: [], failed: [...m.shardIds], elapsedMs: performance.now() - startedAt });
+        send({ type: 'ready', shardIds: [], failed: [...m.shardIds], elapsedMs: performance.now() - connectedAt });
       },
     );
   };

@@ -35,11 +35,17 @@ export const ipcTransport = (endpoint: IpcEndpoint): Transport => {
     messages$,
     send(message) {
       if (!endpoint.connected || endpoint.send === undefined) return;
-      inFlight++;
-      endpoint.send(message, undefined, undefined, () => {
+      const settled = () => {
         inFlight--;
         if (inFlight === 0) drained?.();
-      });
+      };
+      inFlight++;
+      try {
+        endpoint.send(message, undefined, undefined, settled);
+      } catch (error) {
+        settled(); // not serializable (e.g. a bigint): nothing was queued
+        throw error;
+      }
     },
     close() {
       closing ??= (async () => {
