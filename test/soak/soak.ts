@@ -105,11 +105,19 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
   await cluster.connect();
   const ready = () => cluster.statuses().filter((s) => s.status === 'ready' || s.status === 'resumed').map((s) => s.shardId);
   const tick = () => new Promise((resolve) => setImmediate(resolve));
+  // Faults come at fixed points of the traffic (counted in attempts, not in dispatches that found
+  // a session), on shards drawn from the seed: the same seed replays the same faults in order.
+  let attempts = 0;
   let nextFault = options.faultEvery / 2 + int(options.faultEvery);
+  const waitUp = async (shardId: number) => {
+    const until = performance.now() + 10_000;
+    while (!ready().includes(shardId) && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
+  };
 
   while (sent < options.dispatches) {
     for (let i = 0; i < 200 && sent < options.dispatches; i++) {
       const shardId = int(shards);
+      attempts++;
       try {
         gw.dispatch(shardId, 'MESSAGE_CREATE', { n: next[shardId], content: 'soak' });
         next[shardId]!++;
@@ -118,14 +126,13 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
         // no session on that shard right now (it is re-identifying): nothing was sent
       }
     }
-    if (sent >= nextFault) {
+    if (attempts >= nextFault) {
       nextFault += options.faultEvery / 2 + int(options.faultEvery);
-      const up = ready();
       const name: FaultName = FAULT_NAMES[int(FAULT_NAMES.length)]!;
-      if (up.length >= shards / 2) {
-        FAULTS[name](gw, up[int(up.length)]!);
-        faults[name] = (faults[name] ?? 0) + 1;
-      }
+      const shardId = int(shards);
+      await waitUp(shardId);
+      FAULTS[name](gw, shardId);
+      faults[name] = (faults[name] ?? 0) + 1;
     }
     while (sent - checked - lostReported > 5_000) await tick();
     await tick();
