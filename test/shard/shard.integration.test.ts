@@ -253,3 +253,18 @@ const waitUntil = async (condition: () => boolean) => {
   const deadline = performance.now() + 2000;
   while (!condition() && performance.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
 };
+
+test('a resume_gateway_url that is not ws: or wss: is refused: the resume goes to the gateway URL', async (t) => {
+  const gw = await emulator(t);
+  const first = start(t, shard(options(gw, { keepSessionOnUnsubscribe: true })));
+  const session = (await first.when((e) => e.type === 'session' && e.session !== null)) as { session: { sessionId: string; seq: number } };
+  await first.when(isStatus('ready'));
+  first.subscription.unsubscribe();
+  await gw.waitFor((r) => r.kind === 'session' && r.event === 'detached');
+  const tampered = { ...session.session, resumeUrl: 'http://attacker.example/', shardId: 0, totalShards: 1 };
+  const second = start(t, shard(options(gw, { session: tampered })));
+  await second.when(isStatus('resumed'));
+  const resume = frames(gw, 6)[0]!;
+  t.is(resume.path, '/');
+  t.false(gw.records.some((r) => r.kind === 'open' && r.path === '/resume'));
+});
