@@ -26,9 +26,9 @@ const pick = (list: readonly ContenderName[]) => (contendersArg === undefined ? 
 const outPath = fileURLToPath(new URL(argv.find((a) => a.startsWith('--out='))?.slice(6) ?? './results.json', import.meta.url));
 
 const sizes: Sizes = tiny
-  ? { repeats: 1, events: 4_000, eventsSecondary: 2_000, latencySeconds: 0.5, latencyRate: 20_000, idleShards: 50, startup: [{ shards: 16, maxConcurrency: 4 }], recoveryTrials: 1, warmUp: 2_000 }
+  ? { repeats: 1, events: 3_000, eventsSecondary: 2_000, latencySeconds: 0.25, latencyRate: 20_000, idleShards: 20, startup: [{ shards: 8, maxConcurrency: 4 }], recoveryTrials: 1, warmUp: 1_000, settleMs: 200 }
   : quick
-    ? { repeats: 3, events: 30_000, eventsSecondary: 15_000, latencySeconds: 1, latencyRate: 20_000, idleShards: 200, startup: [{ shards: 64, maxConcurrency: 16 }], recoveryTrials: 2, warmUp: 10_000 }
+    ? { repeats: 3, events: 30_000, eventsSecondary: 15_000, latencySeconds: 1, latencyRate: 20_000, idleShards: 200, startup: [{ shards: 64, maxConcurrency: 16 }], recoveryTrials: 2, warmUp: 10_000, settleMs: 1000 }
     : {
         repeats: 3,
         events: 300_000,
@@ -42,6 +42,7 @@ const sizes: Sizes = tiny
         ],
         recoveryTrials: 5,
         warmUp: 30_000,
+        settleMs: 2000,
       };
 
 const log = (line: string) => console.error(line);
@@ -67,14 +68,24 @@ const results: Results = {
 };
 
 const NO_COMPRESSION: readonly ContenderName[] = ['ours', 'djs', 'ws-zlib-sync', 'ws-frames'];
+
+interface Case {
+  readonly label: string;
+  readonly contenders: readonly ContenderName[];
+  readonly compression: 'zlib-stream' | 'none';
+  readonly count: number;
+  readonly events?: readonly string[];
+}
 try {
   if (runs('throughput')) {
-    const cases = [
+    const cases: Case[] = [
       { label: 'zlib-stream, realistic', contenders: CONTENDERS, compression: 'zlib-stream' as const, count: sizes.events },
       { label: 'no compression, realistic', contenders: NO_COMPRESSION, compression: 'none' as const, count: sizes.eventsSecondary },
       { label: 'zlib-stream, MESSAGE_CREATE only', contenders: CONTENDERS, compression: 'zlib-stream' as const, count: sizes.eventsSecondary, events: ['MESSAGE_CREATE'] },
     ];
-    for (const c of cases.filter((k) => caseArg === undefined || k.label.includes(caseArg)).map((k) => ({ ...k, contenders: pick(k.contenders) }))) {
+    // A tiny run (the smoke test) keeps every contender on the first case only.
+    const tinyCases: Case[] = tiny ? [cases[0] as Case, { ...(cases[2] as Case), contenders: ['ours', 'ws-zlib-sync'] }] : cases;
+    for (const c of tinyCases.filter((k) => caseArg === undefined || k.label.includes(caseArg)).map((k) => ({ ...k, contenders: pick(k.contenders) }))) {
       log(`[${elapsed()}] throughput: ${c.label}`);
       results.throughput.push({ label: c.label, rows: await throughput(emu, sizes, log, c) });
     }

@@ -24,6 +24,8 @@ export interface Sizes {
   readonly idleShards: number;
   readonly startup: readonly { shards: number; maxConcurrency: number }[];
   readonly recoveryTrials: number;
+  /** How long idle shards settle before memory is read, ms. */
+  readonly settleMs: number;
   /** Events streamed before a throughput window opens. */
   readonly warmUp: number;
 }
@@ -169,7 +171,7 @@ export const latency = async (emu: Peer, sizes: Sizes, log: Log, contenders: rea
   const runs = await alternate(contenders, sizes.repeats, log, 'latency', (contender) =>
     session(emu, STREAM_EMULATOR, (url) => baseConfig(contender, url, shards), async (client) => {
       await sleep(300);
-      await warmUp(emu, client, shards, Math.round(sizes.latencyRate / 2), sizes.latencyRate);
+      await warmUp(emu, client, shards, Math.min(sizes.warmUp, Math.round(sizes.latencyRate / 2)), sizes.latencyRate);
       await client.call('begin', { expectedFrames: count + shards, latency: count });
       const done = client.notice<Done>('done', 300_000);
       await emu.call('stream', { options: { count, rate: sizes.latencyRate, stamp: true, mix: 'realistic', poolSize: POOL }, endMarker: true }, 300_000);
@@ -215,7 +217,7 @@ export const memory = async (emu: Peer, sizes: Sizes, log: Log, contenders: read
       { shards, maxConcurrency: shards, identifyWindowMs: 0, heartbeatInterval: 3_600_000 },
       (url) => baseConfig(contender, url, shards),
       async (client) => {
-        await sleep(1000);
+        await sleep(sizes.settleMs);
         const after = await client.call<Mem>('memory');
         const b = before as Mem;
         return {

@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+
+const CONTENDERS = ['ours', 'djs', 'djs-zlib-sync', 'ws-zlib-stream', 'ws-zlib-sync', 'ws-frames'];
+
+interface Results {
+  throughput: { label: string; rows: { contender: string; eventsPerSec: number; cpuUsPerEvent: number }[] }[];
+  latency?: { rows: { contender: string; p99: number }[] };
+  memory?: { contender: string }[];
+  startup?: { readyMs: number }[];
+  recovery?: { contender: string; p50: number }[];
+  targets?: { target: string }[];
+}
+
+test('npm run bench -- --tiny prints the tables and writes results.json with every contender', async (t) => {
+  t.timeout(120_000);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+  const out = join(dir, 'results.json');
+  try {
+    const child = spawn('npm', ['run', '--silent', 'bench', '--', '--tiny', `--out=${out}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    t.is(code, 0, stderr.slice(-2000));
+
+    for (const heading of ['### Throughput: 16 shards, zlib-stream, realistic', '### Latency', '### Memory', '### Startup', '### Recovery', '### Targets']) {
+      t.true(stdout.includes(heading), `missing ${heading}`);
+    }
+    t.regex(stdout, /\| contender \| events\/s \| client CPU µs\/event \|/);
+    for (const c of CONTENDERS) t.regex(stdout, new RegExp(`^\\| ${c} \\| \\d+ \\|`, 'm'), `no throughput row for ${c}`);
+
+    const results = JSON.parse(readFileSync(out, 'utf8')) as Results;
+    const zlib = results.throughput.find((c) => c.label === 'zlib-stream, realistic');
+    t.deepEqual(zlib?.rows.map((r) => r.contender), CONTENDERS);
+    for (const row of zlib?.rows ?? []) {
+      t.true(row.eventsPerSec > 0, `${row.contender} events/s`);
+      t.true(row.cpuUsPerEvent > 0, `${row.contender} CPU`);
+    }
+    t.deepEqual(results.latency?.rows.map((r) => r.contender), CONTENDERS.filter((c) => c !== 'ws-frames'));
+    t.deepEqual(results.memory?.map((r) => r.contender), ['ours', 'djs', 'djs-zlib-sync', 'ws-zlib-stream', 'ws-zlib-sync']);
+    t.true((results.startup?.length ?? 0) > 0 && results.startup!.every((s) => s.readyMs > 0));
+    t.true((results.recovery ?? []).some((r) => r.contender.startsWith('djs')));
+    t.true((results.targets?.length ?? 0) > 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
