@@ -73,7 +73,7 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
     refuse({ code, message, issues: [], about, ...(nonce === undefined ? {} : { nonce }) });
 
   const start = (m: StartMessage) => {
-    if (cluster !== null || stopping !== null) return fail('already-started', 'the cluster was already started', 'start');
+    if (cluster !== null || stopping !== null) return fail('already-started', 'the cluster was already started (or is stopping)', 'start');
     const remote = m.identify === 'control' ? createRemoteIdentifyQueue(send, m.gateway.maxConcurrency) : null;
     token = m.token;
     try {
