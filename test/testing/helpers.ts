@@ -88,8 +88,11 @@ export const connect = async (url: string, query: Record<string, string> = { v: 
       () =>
         new Promise<void>((resolve) => {
           if (inflate.destroyed) return resolve();
+          const onError = () => resolve(); // a corrupt stream never calls back
+          inflate.once('error', onError);
           inflate.write(message);
           inflate.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+            inflate.off('error', onError);
             if (inflated.length > 0) accept(Buffer.concat(inflated).toString());
             inflated = [];
             resolve();
@@ -98,11 +101,16 @@ export const connect = async (url: string, query: Record<string, string> = { v: 
     );
   });
   ws.on('error', () => {});
+  let ended: Closed | undefined;
   const closed = new Promise<Closed>((resolve) =>
     ws.on('close', (code, reason) => {
-      inflate.close();
-      resolve({ code, reason: reason.toString() });
-      wake();
+      // Let the inflations in flight finish first, so no frame is lost.
+      void chain.then(() => {
+        inflate.close();
+        ended = { code, reason: reason.toString() };
+        resolve(ended);
+        wake();
+      });
     }),
   );
   await new Promise<void>((resolve, reject) => {
@@ -119,10 +127,11 @@ export const connect = async (url: string, query: Record<string, string> = { v: 
       }, timeoutMs);
       const check = () => {
         const hit = find();
-        if (hit === undefined) return;
+        if (hit === undefined && ended === undefined) return;
         clearTimeout(timer);
         waiters.delete(check);
-        resolve(hit);
+        if (hit !== undefined) resolve(hit);
+        else reject(new Error(`the connection closed (${ended?.code} ${ended?.reason}) before ${what} came; got ops ${frames.map((f) => f.t ?? f.op).join(',')}`));
       };
       waiters.add(check);
     });

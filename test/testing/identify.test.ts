@@ -116,11 +116,13 @@ test('session_start_limit counts down per accepted identify; at 0 identifies get
 });
 
 test('session_start_limit resets after reset_after', async (t) => {
-  const gw = await emulator(t, { identifyWindowMs: 0, sessionStartLimit: { total: 3, remaining: 0, resetAfter: 100 } });
+  const gw = await emulator(t, { identifyWindowMs: 0, sessionStartLimit: { total: 3, remaining: 0, resetAfter: 4000 } });
   const c = await connect(gw.url);
   c.send(identify(TOKEN));
   t.is((await c.frame((f) => f.op === 9)).d, false);
-  await delay(120);
+  const res = await fetch(`${gw.httpUrl}/gateway/bot`, { headers: { authorization: `Bot ${TOKEN}` } });
+  const { session_start_limit: limit } = (await res.json()) as { session_start_limit: { reset_after: number } };
+  await delay(limit.reset_after + 20);
   c.send(identify(TOKEN));
   await c.frame((f) => f.t === 'READY');
   t.is(gw.violations.length, 1);
