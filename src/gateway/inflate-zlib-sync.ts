@@ -16,20 +16,32 @@ interface ZlibInternals {
  * through the thread pool (~70 µs per message); the context's own handle does both in ~4 µs.
  */
 export const hasSyncZlib = (): boolean => {
-  const probe = zlib.createInflate() as unknown as ZlibInternals & zlib.Inflate;
-  const ok = typeof probe._handle?.writeSync === 'function' && probe._writeState instanceof Uint32Array;
-  probe.close();
-  return ok;
+  if (syncZlib === undefined) {
+    const probe = zlib.createInflate({ chunkSize: zlib.constants.Z_MIN_CHUNK }) as unknown as ZlibInternals & zlib.Inflate;
+    syncZlib = typeof probe._handle?.writeSync === 'function' && probe._writeState instanceof Uint32Array;
+    probe.close();
+  }
+  return syncZlib;
 };
+/** `hasSyncZlib`'s answer, probed once per process (it was asked once per connection). */
+let syncZlib: boolean | undefined;
+
+/**
+ * The output buffer every inflater writes into. Inflating is synchronous and each push copies
+ * its output out (as the message text, or into `pieces` when the message continues in a later
+ * frame) before returning, so one buffer serves every connection: an idle shard keeps no
+ * 64 KiB buffer of its own.
+ */
+let scratch = Buffer.allocUnsafeSlow(OUT_CHUNK);
 
 /**
  * A zlib-stream inflater that inflates each frame synchronously in one context kept for the
  * connection. Output of one message is capped at `maxBytes`.
  */
 export const createSyncZlibInflater = (sink: InflateSink, maxBytes: number): Inflater => {
-  const z = zlib.createInflate() as unknown as ZlibInternals & zlib.Inflate;
+  // The stream's own output buffer is never used (we write into `scratch`): keep it minimal.
+  const z = zlib.createInflate({ chunkSize: zlib.constants.Z_MIN_CHUNK }) as unknown as ZlibInternals & zlib.Inflate;
   z.on('error', () => {}); // errors are read synchronously below; this only silences the emitter.
-  let out = Buffer.allocUnsafe(OUT_CHUNK);
   let outOff = 0;
   let pieces: Buffer[] = [];
   let total = 0;
@@ -47,8 +59,8 @@ export const createSyncZlibInflater = (sink: InflateSink, maxBytes: number): Inf
     let inOff = 0;
     let availIn = chunk.length;
     for (;;) {
-      const room = out.length - outOff;
-      handle.writeSync(Z_SYNC_FLUSH, chunk, inOff, availIn, out, outOff, room);
+      const room = scratch.length - outOff;
+      handle.writeSync(Z_SYNC_FLUSH, chunk, inOff, availIn, scratch, outOff, room);
       if (z.destroyed) return (fail(inflateFailed(new Error('invalid compressed data'))), false);
       const availOut = z._writeState[0]!;
       const availInAfter = z._writeState[1]!;
@@ -58,8 +70,8 @@ export const createSyncZlibInflater = (sink: InflateSink, maxBytes: number): Inf
       inOff += availIn - availInAfter;
       availIn = availInAfter;
       if (availOut !== 0) return true;
-      pieces.push(out);
-      out = Buffer.allocUnsafe(OUT_CHUNK);
+      pieces.push(scratch);
+      scratch = Buffer.allocUnsafeSlow(OUT_CHUNK);
       outOff = 0;
     }
   };
@@ -67,18 +79,26 @@ export const createSyncZlibInflater = (sink: InflateSink, maxBytes: number): Inf
   const flushMessage = () => {
     const text =
       pieces.length === 0
-        ? out.toString('utf8', 0, outOff)
-        : Buffer.concat([...pieces, out.subarray(0, outOff)], total).toString('utf8');
+        ? scratch.toString('utf8', 0, outOff)
+        : Buffer.concat([...pieces, scratch.subarray(0, outOff)], total).toString('utf8');
     pieces = [];
     outOff = 0;
     total = 0;
     sink.message(text);
   };
 
+  /** The message goes on in a later frame: move this frame's output out of the shared buffer. */
+  const keepPartial = () => {
+    if (outOff > 0) pieces.push(Buffer.from(scratch.subarray(0, outOff)));
+    outOff = 0;
+  };
+
   return {
     push(chunk) {
       if (dead) return;
-      if (inflate(chunk) && endsWithZlibSuffix(chunk)) flushMessage();
+      if (!inflate(chunk)) return;
+      if (endsWithZlibSuffix(chunk)) flushMessage();
+      else keepPartial();
     },
     close() {
       if (dead) return;
