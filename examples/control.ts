@@ -12,7 +12,7 @@ const gw = await createEmulator({ shards: 4, maxConcurrency: 2, identifyWindowMs
 const count = (op: number) => gw.records.filter((r) => r.kind === 'frame' && r.op === op).length;
 
 // One queue for every cluster this CONTROL runs: Discord's buckets are global to the bot.
-const identifyQueue = createMemoryIdentifyQueue({ maxConcurrency: 2, windowMs: WINDOW_MS });
+const identifyQueue = createMemoryIdentifyQueue({ maxConcurrency: 2, windowMs: WINDOW_MS, safetyMarginMs: 30 });
 const plan: Record<string, number[]> = { a: [0, 1], b: [2, 3] };
 const clusters = new Map<string, ClusterHandle>();
 const retiring = new Set<ClusterHandle>();

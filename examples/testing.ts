@@ -19,7 +19,7 @@ const cluster = createCluster({
   shardIds: [0, 1],
   totalShards: 2,
   gateway: { url: gw.url, maxConcurrency: 1 },
-  timing: { identifyWindowMs: 50, backoff: { initialMs: 10, maxMs: 50 } },
+  timing: { identifyWindowMs: 50, identifyMarginMs: 25, backoff: { initialMs: 10, maxMs: 50 } },
 });
 const replies: Array<[string, string]> = [];
 const bot = createBot(cluster, async (channel, content) => void replies.push([channel, content]));

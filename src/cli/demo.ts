@@ -25,6 +25,7 @@ view.note(`${target.kind === 'emulator' ? 'embedded gateway emulator' : 'Discord
 const identifyQueue = createMemoryIdentifyQueue({
   maxConcurrency: limit.max_concurrency,
   windowMs: target.identifyWindowMs,
+  safetyMarginMs: target.identifyMarginMs,
   sessionStartLimit: { total: limit.total, remaining: limit.remaining, resetAfter: limit.reset_after },
 });
 const common = {

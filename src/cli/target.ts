@@ -9,6 +9,8 @@ export interface Target {
   readonly intents: number;
   /** Identify window the gateway enforces. */
   readonly identifyWindowMs: number;
+  /** Added to each window against jitter: Discord's network, or a loaded machine running the emulator. */
+  readonly identifyMarginMs: number;
   /** Shards to run, or undefined for Discord's recommendation. */
   readonly shards: number | undefined;
   /** The emulator, when the target is the emulator (for traffic and faults). */
@@ -35,6 +37,7 @@ export const resolveTarget = async (env: NodeJS.ProcessEnv): Promise<Target> => 
       token,
       intents: env.DISCORD_INTENTS ? Number(env.DISCORD_INTENTS) : DEFAULT_INTENTS,
       identifyWindowMs: 5_000,
+      identifyMarginMs: 75,
       shards: env.SHARDS ? Number(env.SHARDS) : undefined,
       emulator: null,
     };
@@ -50,7 +53,7 @@ export const resolveTarget = async (env: NodeJS.ProcessEnv): Promise<Target> => 
     // the app may use GUILD_MEMBERS and MESSAGE_CONTENT, not GUILD_PRESENCES: the fatal demo asks for it
     privilegedIntents: (1 << 1) | (1 << 15),
   });
-  return { kind: 'emulator', apiBase: emulator.httpUrl, token: 'demo-token', intents: DEFAULT_INTENTS, identifyWindowMs, shards: 8, emulator };
+  return { kind: 'emulator', apiBase: emulator.httpUrl, token: 'demo-token', intents: DEFAULT_INTENTS, identifyWindowMs, identifyMarginMs: 30, shards: 8, emulator };
 };
 
 /** What `GET /gateway/bot` answers. */

@@ -51,6 +51,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
     createMemoryIdentifyQueue({
       maxConcurrency: options.gateway.maxConcurrency,
       windowMs: options.timing?.identifyWindowMs ?? 5_000,
+      ...(options.timing?.identifyMarginMs !== undefined ? { safetyMarginMs: options.timing.identifyMarginMs } : {}),
       ...(options.gateway.sessionStartLimit ? { sessionStartLimit: options.gateway.sessionStartLimit } : {}),
       scheduler,
     });

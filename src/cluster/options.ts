@@ -35,6 +35,8 @@ export interface ClusterOptions {
   readonly timing?: ShardTiming & {
     /** Identify window of each bucket (default 5000 ms). */
     readonly identifyWindowMs?: number;
+    /** Added to each identify window against network jitter (default 1.5 % of the window, at most 250 ms). */
+    readonly identifyMarginMs?: number;
     /** How often changed sessions are written to the store (default 1000 ms). */
     readonly sessionFlushMs?: number;
     /** How long `shutdown` waits for sockets to close before cutting them (default 5000 ms). */
@@ -70,6 +72,7 @@ export const checkClusterOptions = (options: ClusterOptions): { scheduler: Sched
     return value;
   };
   positive(options.timing?.identifyWindowMs, 'timing.identifyWindowMs', 0);
+  positive(options.timing?.identifyMarginMs, 'timing.identifyMarginMs', 0);
   return {
     scheduler: options.scheduler ?? asyncScheduler,
     flushMs: Math.max(1, positive(options.timing?.sessionFlushMs, 'timing.sessionFlushMs', CLUSTER_TIMING_DEFAULTS.sessionFlushMs)),

@@ -100,6 +100,7 @@ export const TimingCodec = t.partial(
     readyTimeoutMs: Millis,
     backoff: t.partial({ initialMs: Millis, maxMs: Millis }, 'backoff'),
     identifyWindowMs: Millis,
+    identifyMarginMs: Millis,
     sessionFlushMs: Millis,
     shutdownTimeoutMs: Millis,
   },

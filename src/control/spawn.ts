@@ -39,6 +39,7 @@ const defaultQueue = (options: SpawnClusterOptions): IdentifyQueue =>
   createMemoryIdentifyQueue({
     maxConcurrency: options.gateway.maxConcurrency,
     windowMs: options.timing?.identifyWindowMs ?? 5_000,
+    ...(options.timing?.identifyMarginMs !== undefined ? { safetyMarginMs: options.timing.identifyMarginMs } : {}),
     ...(options.gateway.sessionStartLimit ? { sessionStartLimit: options.gateway.sessionStartLimit } : {}),
   });
 

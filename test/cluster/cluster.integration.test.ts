@@ -8,6 +8,8 @@ import { collect } from '../helpers/collect.js';
 
 const TOKEN = 'cluster-test-token';
 const WINDOW = 200;
+/** Generous against the scheduling jitter of a loaded 2-core machine running emulator and client in one process. */
+const MARGIN = 40;
 
 const emulator = async (t: ExecutionContext, extra: Parameters<typeof createEmulator>[0] = {}) => {
   const gw = await createEmulator({ token: TOKEN, shards: 8, heartbeatInterval: 500, identifyWindowMs: WINDOW, guilds: 16, ...extra });
@@ -22,7 +24,7 @@ const cluster = (t: ExecutionContext, gw: Emulator, extra: Partial<ClusterOption
     shardIds: [0, 1, 2, 3, 4, 5, 6, 7],
     totalShards: 8,
     gateway: { url: gw.url, maxConcurrency: gw.options.maxConcurrency },
-    timing: { identifyWindowMs: WINDOW, backoff: { initialMs: 20, maxMs: 100 } },
+    timing: { identifyWindowMs: WINDOW, identifyMarginMs: MARGIN, backoff: { initialMs: 20, maxMs: 100 } },
     ...extra,
   });
   t.teardown(() => c.shutdown());
@@ -43,17 +45,18 @@ for (const maxConcurrency of [1, 2, 4]) {
     t.is(readies.events.length, 1, 'ready$ fires once');
 
     const ids = identifies(gw);
-    t.is(ids.length, 8);
     t.deepEqual(gw.violations, []);
+    t.is(ids.length, 8);
     for (let bucket = 0; bucket < maxConcurrency; bucket++) {
       const inBucket = ids.filter((r) => r.shardId! % maxConcurrency === bucket);
       t.deepEqual(inBucket.map((r) => r.shardId), [...inBucket.map((r) => r.shardId)].sort((a, b) => a! - b!), `bucket ${bucket} in shard order`);
       for (let i = 1; i < inBucket.length; i++) t.true(inBucket[i]!.at - inBucket[i - 1]!.at >= WINDOW, `bucket ${bucket} spacing`);
     }
-    const ideal = (Math.ceil(8 / maxConcurrency) - 1) * WINDOW;
+    const windows = Math.ceil(8 / maxConcurrency) - 1;
+    const ideal = windows * WINDOW;
     const span = ids.at(-1)!.at - ids[0]!.at;
     t.true(span >= ideal, `never faster than ideal: ${span} ≥ ${ideal}`);
-    t.true(span <= ideal * 1.05 + 50, `no slower than ideal + margin: ${span} vs ${ideal}`);
+    t.true(span <= windows * (WINDOW + MARGIN) + 100, `no slower than ideal plus the margins: ${span} vs ${ideal}`);
   });
 }
 

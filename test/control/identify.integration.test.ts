@@ -7,7 +7,8 @@ const WINDOW_MS = 200;
 
 test('two clusters in control mode share one identify queue: no bucket identifies twice inside a window', async (t) => {
   const gw = await emulator(t, { shards: 8, maxConcurrency: 2, identifyWindowMs: WINDOW_MS });
-  const queue = createMemoryIdentifyQueue({ maxConcurrency: 2, windowMs: WINDOW_MS });
+  // a generous margin: emulator and clusters share a loaded 2-core machine
+  const queue = createMemoryIdentifyQueue({ maxConcurrency: 2, windowMs: WINDOW_MS, safetyMarginMs: 30 });
   const base = { totalShards: 8, identify: 'control' as const, identifyQueue: queue };
   const a = spawn(t, options(gw, { ...base, mode: 'worker', clusterId: 'a', shardIds: [0, 1, 2, 3] }));
   const b = spawn(t, options(gw, { ...base, mode: 'worker', clusterId: 'b', shardIds: [4, 5, 6, 7] }));
