@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { asyncScheduler, BehaviorSubject, Observable, type SchedulerLike } from 'rxjs';
 import { DisclusterError } from '../gateway/errors.js';
 import { IDENTIFY_WINDOW_MS } from '../gateway/opcodes.js';
@@ -87,6 +88,8 @@ export const createRedisIdentifyQueue = (options: RedisIdentifyQueueOptions): Re
   const pollMs = checkInteger('pollMs', options.pollMs ?? DEFAULT_POLL_MS, 1);
   const prefix = keyPrefixOf(options);
   const scheduler = options.scheduler ?? asyncScheduler;
+  // asyncScheduler's clock is Date.now, which steps with the wall clock: local deadlines use a monotonic one.
+  const now = options.scheduler ? () => scheduler.now() : () => performance.now();
   const client = resolveClient(options.redis);
   const scripts = defineQueueScripts(client.redis);
   const health = trackHealth(client.redis);
@@ -102,10 +105,13 @@ export const createRedisIdentifyQueue = (options: RedisIdentifyQueueOptions): Re
   const publish = () => status$.next(status());
   const healthSub = health.health$.subscribe(publish);
 
-  const context = (ticket: string): TicketContext => ({
+  /** Per bucket, when this process last identified in it (`now()`). */
+  const lastIdentified = new Map<number, number>();
+  const context = (ticket: string, bucket: number): TicketContext => ({
     scripts,
     health,
     scheduler,
+    now,
     pollMs,
     leaseTtlMs,
     gapMs: windowMs + margin,
@@ -123,6 +129,8 @@ export const createRedisIdentifyQueue = (options: RedisIdentifyQueueOptions): Re
     onSettled: () => {
       if (waiters.delete(ticket)) publish();
     },
+    notBefore: () => (lastIdentified.get(bucket) ?? -Infinity) + windowMs + margin,
+    onIdentified: (at) => void lastIdentified.set(bucket, Math.max(at, lastIdentified.get(bucket) ?? -Infinity)),
   });
 
   const keysOf = (shardId: number): BucketKeys => {
@@ -137,7 +145,7 @@ export const createRedisIdentifyQueue = (options: RedisIdentifyQueueOptions): Re
         const ticket = `${processTag}:${shardId}:${counter++}`;
         waiters.set(ticket, Date.now());
         publish();
-        return runTicket(context(ticket), keysOf(shardId), ticket, shardId, subscriber);
+        return runTicket(context(ticket, shardId % concurrency), keysOf(shardId), ticket, shardId, subscriber);
       }),
     status$: status$.asObservable(),
     get status() {

@@ -8,6 +8,8 @@ export interface TicketContext {
   readonly scripts: QueueScripts;
   readonly health: HealthTracker;
   readonly scheduler: SchedulerLike;
+  /** A monotonic clock in ms (`performance.now` unless a scheduler was given) for local deadlines. */
+  now(): number;
   readonly pollMs: number;
   readonly leaseTtlMs: number;
   /** The window plus the safety margin. */
@@ -19,6 +21,10 @@ export interface TicketContext {
   /** Called when the ticket is granted or given up, for the queue's counters. */
   onGranted(): void;
   onSettled(): void;
+  /** `now()` before which this process will not start an identify in this bucket. */
+  notBefore(): number;
+  /** This process released a lease of the bucket after identifying (`now()`). */
+  onIdentified(at: number): void;
 }
 
 /** The Redis keys of one bucket. */
@@ -45,6 +51,12 @@ export const runTicket = (ctx: TicketContext, keys: BucketKeys, ticket: string, 
   // One timer of each kind at a time (a Subscription bag would keep every fired timer).
   let watchdog: Subscription | null = null;
   let next: Subscription | null = null;
+  let hold: Subscription | null = null;
+  let emitted = false;
+  const emit = () => {
+    emitted = true;
+    subscriber.next();
+  };
   /** Runs `step` after `ms`, replacing the pending poll or renewal. */
   const later = (step: () => void, ms: number) => {
     next?.unsubscribe();
@@ -55,7 +67,7 @@ export const runTicket = (ctx: TicketContext, keys: BucketKeys, ticket: string, 
   const leaseConfirmed = (sentAt: number) => {
     watchdog?.unsubscribe();
     const guard = Math.min(1_000, Math.floor(ctx.leaseTtlMs / 5));
-    watchdog = scheduler.schedule(() => cancel('could not be renewed on Redis'), Math.max(0, sentAt + ctx.leaseTtlMs - guard - scheduler.now()));
+    watchdog = scheduler.schedule(() => cancel('could not be renewed on Redis'), Math.max(0, sentAt + ctx.leaseTtlMs - guard - ctx.now()));
   };
 
   /** The lease may be someone else's by now: the shard must not identify on it. */
@@ -67,7 +79,7 @@ export const runTicket = (ctx: TicketContext, keys: BucketKeys, ticket: string, 
 
   const renew = () => {
     if (stopped) return;
-    const sentAt = scheduler.now();
+    const sentAt = ctx.now();
     ctx.scripts.renew(keys.state, ticket, ctx.leaseTtlMs).then(
       (held) => {
         ctx.health.ok();
@@ -82,7 +94,7 @@ export const runTicket = (ctx: TicketContext, keys: BucketKeys, ticket: string, 
 
   const poll = () => {
     if (stopped) return;
-    const sentAt = scheduler.now();
+    const sentAt = ctx.now();
     const [remaining, budgetTtl] = ctx.budget();
     ctx.scripts
       .poll([keys.state, keys.tickets, keys.alive, keys.budget], [ticket, ctx.leaseTtlMs, ctx.gapMs, ctx.ticketTtlMs, remaining, budgetTtl])
@@ -95,7 +107,11 @@ export const runTicket = (ctx: TicketContext, keys: BucketKeys, ticket: string, 
             ctx.onGranted();
             leaseConfirmed(sentAt);
             later(renew, Math.max(1, Math.floor(ctx.leaseTtlMs / 4)));
-            subscriber.next();
+            // Belt and braces on this process's monotonic clock: should Redis's wall clock step
+            // forward, a grant could come early; never let two identifies of this process closer.
+            const early = ctx.notBefore() - ctx.now();
+            if (early <= 0) emit();
+            else hold = scheduler.schedule(emit, early);
           } else if (code === 2) {
             stop();
             subscriber.error(
@@ -119,6 +135,8 @@ export const runTicket = (ctx: TicketContext, keys: BucketKeys, ticket: string, 
     stopped = true;
     watchdog?.unsubscribe();
     next?.unsubscribe();
+    hold?.unsubscribe();
+    if (emitted) ctx.onIdentified(ctx.now());
     ctx.onSettled();
     // Fire and forget: a lost release only delays the bucket (the lease or the ticket expires).
     ctx.scripts.release([keys.state, keys.tickets, keys.alive], ticket, ctx.gapMs, granted).catch((error: unknown) => ctx.health.failed(describe(error)));

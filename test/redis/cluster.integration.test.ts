@@ -13,6 +13,12 @@ const title = (name: string) => (skipped === null ? name : `${name} (skipped: ${
 
 const TOKEN = 'redis-test-token';
 const WINDOW_MS = 300;
+/**
+ * The emulator runs in this busy test process next to three forked clusters on a shared CPU: it
+ * was seen stamping one identify 120 ms after it was sent and the next one 45 ms after. The margin
+ * covers that measuring jitter (Discord's network jitter is what the default margin is for).
+ */
+const MARGIN_MS = 150;
 const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
 const frames = (gw: Emulator, op: number, after = -Infinity) =>
   gw.records.filter((r): r is FrameRecord => r.kind === 'frame' && r.op === op && r.at > after);
@@ -32,12 +38,13 @@ const smallestGaps = (identifies: readonly FrameRecord[], maxConcurrency: number
 
 redisTest(title('three processes × 8 shards share one Redis identify queue: no bucket identifies twice in a window'), async (t) => {
   const gw = await emulator(t, 24, 2);
-  const base: Omit<ChildConfig, 'shardIds'> = { gatewayUrl: gw.url, redisUrl: REDIS_URL, keyPrefix: prefixFor(t), totalShards: 24, maxConcurrency: 2, windowMs: WINDOW_MS, safetyMarginMs: 50 };
+  const base: Omit<ChildConfig, 'shardIds'> = { gatewayUrl: gw.url, redisUrl: REDIS_URL, keyPrefix: prefixFor(t), totalShards: 24, maxConcurrency: 2, windowMs: WINDOW_MS, safetyMarginMs: MARGIN_MS };
   const children = range(0, 3).map((i) => forkCluster(t, { ...base, shardIds: range(i * 8, 8) }));
   const ready = await Promise.all(children.map((c) => c.next('ready', 40_000)));
   t.deepEqual(ready.flatMap((r) => (r.type === 'ready' ? r.shardIds : [])).sort((a, b) => a - b), range(0, 24));
   const identifies = frames(gw, 2);
-  t.deepEqual(identifies.map((r) => r.shardId).sort((a, b) => a! - b!), range(0, 24), 'each shard identified once');
+  const story = () => JSON.stringify(gw.records.filter((r) => r.kind === 'violation' || r.kind === 'close' || (r.kind === 'frame' && r.op !== 1)).map((r) => ({ ...r, payload: undefined })));
+  t.deepEqual(identifies.map((r) => r.shardId).sort((a, b) => a! - b!), range(0, 24), `each shard identified once: ${story()}`);
   for (const [bucket, gap] of smallestGaps(identifies, 2).entries()) t.true(gap >= WINDOW_MS, `bucket ${bucket}: identifies ${gap.toFixed(1)} ms apart`);
   t.deepEqual(gw.violations, []);
 });
@@ -45,7 +52,7 @@ redisTest(title('three processes × 8 shards share one Redis identify queue: no 
 redisTest(title('a cluster killed with SIGKILL and restarted resumes every shard from the Redis session store'), async (t) => {
   const gw = await emulator(t, 8, 2);
   const keyPrefix = prefixFor(t);
-  const config: ChildConfig = { gatewayUrl: gw.url, redisUrl: REDIS_URL, keyPrefix, shardIds: range(0, 8), totalShards: 8, maxConcurrency: 2, windowMs: WINDOW_MS, safetyMarginMs: 50 };
+  const config: ChildConfig = { gatewayUrl: gw.url, redisUrl: REDIS_URL, keyPrefix, shardIds: range(0, 8), totalShards: 8, maxConcurrency: 2, windowMs: WINDOW_MS, safetyMarginMs: MARGIN_MS };
   const first = forkCluster(t, config);
   await first.next('ready', 30_000);
   for (const shardId of range(0, 8)) for (let n = 0; n < 5; n++) gw.dispatch(shardId, 'MESSAGE_CREATE', { n });

@@ -142,10 +142,20 @@ redisTest(title('status$ reports waiters and when Redis stops answering'), async
 redisTest(title('a holder whose lease vanished from Redis (data lost) is told not to identify'), async (t) => {
   const keyPrefix = prefixFor(t);
   const redis = client(t);
-  const q = queue(t, { keyPrefix, maxConcurrency: 1, leaseTtlMs: 400 });
+  const q = queue(t, { keyPrefix, maxConcurrency: 1, leaseTtlMs: 2_000 }); // renewed after 500 ms, long before the watchdog
   const error = await new Promise<unknown>((resolve) =>
     q.acquire(0).subscribe({ next: () => void redis.del(`${keyPrefix}iq:0:state`), error: resolve }),
   );
   t.true(isDisclusterError(error, 'IDENTIFY_CANCELLED'), String(error));
   t.regex((error as Error).message, /gone from Redis/);
+});
+
+redisTest(title('a grant Redis gives too early (stepped clock, lost data) is held back by this process’s own clock'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const redis = client(t);
+  const q = queue(t, { keyPrefix, maxConcurrency: 1, windowMs: 300, safetyMarginMs: 0 });
+  const first = await turn(q, 0);
+  await redis.hdel(`${keyPrefix}iq:0:state`, 'free'); // Redis forgets the window
+  const second = await turn(q, 1);
+  t.true(second.grantedAt - first.releasedAt >= 295, `granted ${second.grantedAt - first.releasedAt} ms after the release`);
 });
