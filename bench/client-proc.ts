@@ -14,7 +14,8 @@ interface Window {
   readonly expectedFrames: number;
   readonly latencies: Float64Array | undefined;
   readonly cpu0: NodeJS.CpuUsage;
-  first: number;
+  /** When the window opened (`begin`), ms; the emulator starts streaming right after. */
+  readonly first: number;
   delivered: number;
   frames: number;
   ends: number;
@@ -36,9 +37,6 @@ const finish = (w: Window) => {
   });
 };
 
-const start = (w: Window) => {
-  if (w.first === 0) w.first = performance.now();
-};
 
 const gc = async () => {
   const collect = (globalThis as { gc?: () => void }).gc;
@@ -61,7 +59,6 @@ serve({
       event(t, d) {
         const w = window;
         if (w === undefined || w.finished) return;
-        start(w);
         if (t === 'BENCH_END') {
           if (++w.ends === shardCount) finish(w);
           return;
@@ -75,7 +72,6 @@ serve({
       frame() {
         const w = window;
         if (w === undefined || w.finished) return;
-        start(w);
         if (++w.frames >= w.expectedFrames) finish(w);
       },
       resumed(shardId) {
@@ -90,7 +86,7 @@ serve({
       expectedFrames: args.expectedFrames,
       latencies: args.latency > 0 ? new Float64Array(args.latency) : undefined,
       cpu0: process.cpuUsage(),
-      first: 0,
+      first: performance.now(),
       delivered: 0,
       frames: 0,
       ends: 0,
