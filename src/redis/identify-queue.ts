@@ -60,7 +60,7 @@ export interface RedisIdentifyQueue extends IdentifyQueue {
   readonly status: RedisQueueStatus;
   /** Leases granted by this process so far. */
   readonly granted: number;
-  /** Stops watching the client and closes it if it was created here. Pending acquires never resolve after it. */
+  /** Errors every running acquire (`IDENTIFY_CANCELLED`, their places and leases given back), stops watching the client and closes it if it was created here. */
   close(): Promise<void>;
 }
 
@@ -99,6 +99,9 @@ export const createRedisIdentifyQueue = (options: RedisIdentifyQueueOptions): Re
   const waiters = new Map<string, number>();
   let granted = 0;
   let counter = 0;
+  let closed = false;
+  /** Cancels each acquire still running (for `close()`). */
+  const open = new Set<() => void>();
 
   const status = (): RedisQueueStatus => ({ ...health.current, waiting: waiters.size, waitingSince: waiters.size === 0 ? null : Math.min(...waiters.values()) });
   const status$ = new BehaviorSubject<RedisQueueStatus>(status());
@@ -142,10 +145,17 @@ export const createRedisIdentifyQueue = (options: RedisIdentifyQueueOptions): Re
     acquire: (shardId) =>
       new Observable<void>((subscriber) => {
         checkInteger('shardId', shardId, 0);
+        if (closed) throw new DisclusterError('IDENTIFY_CANCELLED', 'the identify queue is closed');
         const ticket = `${processTag}:${shardId}:${counter++}`;
         waiters.set(ticket, Date.now());
         publish();
-        return runTicket(context(ticket, shardId % concurrency), keysOf(shardId), ticket, shardId, subscriber);
+        const stop = runTicket(context(ticket, shardId % concurrency), keysOf(shardId), ticket, shardId, subscriber);
+        const close = () => subscriber.error(new DisclusterError('IDENTIFY_CANCELLED', `the identify queue was closed while shard ${shardId} waited or held its lease`));
+        open.add(close);
+        return () => {
+          open.delete(close);
+          stop();
+        };
       }),
     status$: status$.asObservable(),
     get status() {
@@ -155,6 +165,8 @@ export const createRedisIdentifyQueue = (options: RedisIdentifyQueueOptions): Re
       return granted;
     },
     close: async () => {
+      closed = true;
+      for (const cancel of [...open]) cancel(); // each gives its place or lease back
       healthSub.unsubscribe();
       health.close();
       status$.complete();

@@ -159,3 +159,18 @@ redisTest(title('a grant Redis gives too early (stepped clock, lost data) is hel
   const second = await turn(q, 1);
   t.true(second.grantedAt - first.releasedAt >= 295, `granted ${second.grantedAt - first.releasedAt} ms after the release`);
 });
+
+redisTest(title('close() cancels running acquires and gives their places back'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const redis = client(t);
+  const q = createRedisIdentifyQueue({ redis, keyPrefix, maxConcurrency: 1, windowMs: 5_000, pollMs: 10 });
+  const errors: unknown[] = [];
+  await turn(q, 0); // the bucket is now closed for 5 s
+  q.acquire(1).subscribe({ error: (e: unknown) => errors.push(e) });
+  await sleep(50);
+  t.is(await redis.zcard(`${keyPrefix}iq:0:tickets`), 1);
+  await q.close();
+  t.true(errors.length === 1 && isDisclusterError(errors[0], 'IDENTIFY_CANCELLED'));
+  await sleep(50);
+  t.is(await redis.zcard(`${keyPrefix}iq:0:tickets`), 0);
+});
