@@ -37,7 +37,7 @@ export interface RedisSessionStore extends SessionStore {
   /** Writes what is pending and stops renewing the snapshots (they expire `ttlMs` from now). Never rejects. */
   flush(): Promise<void>;
   /** Every failure (write, read, a stored value that does not parse); never thrown at the cluster. */
-  readonly errors$: Observable<Error>;
+  readonly errors$: Observable<DisclusterError>;
   /** Whether Redis answers (connection state; replays the latest). Writes wait while it is `down`. */
   readonly health$: Observable<RedisHealth>;
   /** Flushes, stops every timer, and closes the client if it was created here. */
@@ -45,7 +45,8 @@ export interface RedisSessionStore extends SessionStore {
 }
 
 /** A store failure as reported on `errors$` (the cause, when there is one, in `cause`). */
-const storeError = (message: string, cause: unknown) => new Error(`session store: ${message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+const storeError = (message: string, cause: unknown) =>
+  new DisclusterError('SESSION_STORE_FAILED', `session store: ${message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
 
 /**
  * A session store in Redis: `save` and `delete` only note the change; a timer writes the changes
@@ -65,7 +66,7 @@ export const createRedisSessionStore = (options: RedisSessionStoreOptions): Redi
   const scheduler = options.scheduler ?? asyncScheduler;
   const client = resolveClient(options.redis);
   const { redis } = client;
-  const errors$ = new Subject<Error>();
+  const errors$ = new Subject<DisclusterError>();
   const health = trackHealth(redis);
   const keyOf = (shardId: number) => `${prefix}session:${shardId}`;
   /** shardId → the snapshot to write, or null to delete. */
