@@ -268,3 +268,22 @@ test('a resume_gateway_url that is not ws: or wss: is refused: the resume goes t
   t.is(resume.path, '/');
   t.false(gw.records.some((r) => r.kind === 'open' && r.path === '/resume'));
 });
+
+for (const compression of ['zlib-stream', 'none'] as const) {
+  test(`events: unwanted dispatches are skipped unparsed over ${compression}, yet the sequence they carry is kept for resume`, async (t) => {
+    const gw = await emulator(t);
+    const run = start(t, shard(options(gw, { compression, events: ['MESSAGE_CREATE'] })));
+    await run.when(isStatus('ready'));
+    for (let i = 0; i < 10; i++) {
+      gw.dispatch(0, 'TYPING_START', { channel_id: '1', user_id: '2', timestamp: i });
+      gw.dispatch(0, 'MESSAGE_CREATE', { n: i });
+    }
+    const lastSeq = gw.dispatch(0, 'TYPING_START', { channel_id: '1', user_id: '2', timestamp: 99 });
+    await run.when((e) => isDispatch('MESSAGE_CREATE')(e) && (e.d as { n: number }).n === 9);
+    gw.drop(0);
+    await run.when(isStatus('resumed'));
+    const names = new Set(run.events.filter((e): e is ShardDispatchEvent => e.type === 'dispatch').map((e) => e.t));
+    t.deepEqual([...names], ['MESSAGE_CREATE'], 'READY and RESUMED are read by the shard but delivered only when asked for');
+    t.like(frames(gw, 6)[0]!.payload, { d: { seq: lastSeq } });
+  });
+}
