@@ -99,6 +99,7 @@ export const TimingCodec = t.partial(
     helloTimeoutMs: Millis,
     readyTimeoutMs: Millis,
     backoff: t.partial({ initialMs: Millis, maxMs: Millis }, 'backoff'),
+    invalidSessionWaitMs: t.type({ min: Millis, max: Millis }, 'invalidSessionWaitMs'),
     identifyWindowMs: Millis,
     identifyMarginMs: Millis,
     sessionFlushMs: Millis,

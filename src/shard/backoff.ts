@@ -19,7 +19,7 @@ export const backoffDelay = (failures: number, config: Pick<BackoffConfig, 'init
  * Resubscribes to the source each time it completes, after a backoff delay that grows with each
  * try that did not reach a value for which `isSuccess` holds; such a value resets the count.
  * `shouldRetry` is asked on each completion: false ends the stream, and so does `stop$` during a
- * delay.
+ * delay. `minDelay` may ask for a longer wait than the backoff's for the next try.
  *
  * ```text
  * source:   --a-|  (a is not a success)
@@ -32,6 +32,7 @@ export const repeatWithBackoff =
     isSuccess: (value: T) => boolean,
     shouldRetry: () => boolean,
     stop$: Observable<unknown> = EMPTY,
+    minDelay: () => number = () => 0,
   ): MonoTypeOperatorFunction<T> =>
   (source) =>
     defer(() => {
@@ -41,7 +42,8 @@ export const repeatWithBackoff =
           if (isSuccess(value)) failures = 0;
         }),
         repeat({
-          delay: () => (shouldRetry() ? timer(backoffDelay(failures++, config), config.scheduler).pipe(takeUntil(stop$)) : EMPTY),
+          delay: () =>
+            shouldRetry() ? timer(Math.max(backoffDelay(failures++, config), minDelay()), config.scheduler).pipe(takeUntil(stop$)) : EMPTY,
         }),
       );
     });

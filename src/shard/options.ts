@@ -11,6 +11,7 @@ export interface ResolvedShardOptions extends ShardOptions {
   readonly readyTimeoutMs: number;
   readonly backoffInitialMs: number;
   readonly backoffMaxMs: number;
+  readonly invalidSessionWaitMs: { readonly min: number; readonly max: number };
   readonly maxMessageBytes: number;
   readonly maxQueuedCommands: number;
   readonly scheduler: SchedulerLike;
@@ -22,7 +23,8 @@ export interface ResolvedShardOptions extends ShardOptions {
 export const SHARD_TIMING_DEFAULTS = {
   helloTimeoutMs: 20_000,
   readyTimeoutMs: 30_000,
-  backoff: { initialMs: 1_000, maxMs: 60_000 },
+  backoff: { initialMs: 500, maxMs: 60_000 },
+  invalidSessionWaitMs: { min: 1_000, max: 5_000 },
 } as const;
 
 const COMPRESSIONS: readonly Compression[] = ['none', 'zlib-stream', 'zstd-stream'];
@@ -64,6 +66,12 @@ export const resolveShardOptions = (options: ShardOptions): ResolvedShardOptions
   const backoffInitialMs = ms(timing.backoff?.initialMs, 'timing.backoff.initialMs', SHARD_TIMING_DEFAULTS.backoff.initialMs);
   const backoffMaxMs = ms(timing.backoff?.maxMs, 'timing.backoff.maxMs', Math.max(SHARD_TIMING_DEFAULTS.backoff.maxMs, backoffInitialMs));
   if (backoffMaxMs < backoffInitialMs) throw invalid('timing.backoff.maxMs must not be less than timing.backoff.initialMs');
+  const wait = timing.invalidSessionWaitMs ?? SHARD_TIMING_DEFAULTS.invalidSessionWaitMs;
+  const invalidSessionWaitMs = {
+    min: ms(wait.min, 'timing.invalidSessionWaitMs.min', 0, 0),
+    max: ms(wait.max, 'timing.invalidSessionWaitMs.max', 0, 0),
+  };
+  if (invalidSessionWaitMs.max < invalidSessionWaitMs.min) throw invalid('timing.invalidSessionWaitMs.max must not be less than its min');
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   if (!isInt(maxMessageBytes, 4096, 1 << 30)) throw invalid(`maxMessageBytes must be an integer from 4096 to 1073741824, got ${String(maxMessageBytes)}`);
   const maxQueuedCommands = options.maxQueuedCommands ?? 1000;
@@ -82,6 +90,7 @@ export const resolveShardOptions = (options: ShardOptions): ResolvedShardOptions
     readyTimeoutMs: ms(timing.readyTimeoutMs, 'timing.readyTimeoutMs', SHARD_TIMING_DEFAULTS.readyTimeoutMs),
     backoffInitialMs,
     backoffMaxMs,
+    invalidSessionWaitMs,
     maxMessageBytes,
     maxQueuedCommands,
     scheduler: options.scheduler ?? asyncScheduler,

@@ -27,7 +27,7 @@ export type ConnectionEnd =
 /** What the shard does next. */
 export type NextStep =
   | { readonly type: 'resume' }
-  | { readonly type: 'identify'; readonly lost: string | null }
+  | { readonly type: 'identify'; readonly lost: string | null; readonly afterInvalidSession?: true }
   | { readonly type: 'fatal'; readonly code: number | null; readonly reason: string; readonly kind: ShardFatalKind }
   | { readonly type: 'stop' };
 
@@ -47,7 +47,10 @@ export const nextStep = (end: ConnectionEnd, hasSession: boolean, failedResumes:
     case 'identify-refused':
       return { type: 'fatal', code: null, reason: end.error.message, kind: 'identify-budget' };
     case 'invalid-session':
-      return end.resumable ? resumeOrIdentify('resume failed repeatedly') : { type: 'identify', lost: hasSession ? 'invalid session (op 9)' : null };
+      // Discord: after an invalid session, wait a random 1–5 s before identifying again.
+      return end.resumable
+        ? resumeOrIdentify('resume failed repeatedly')
+        : { type: 'identify', lost: hasSession ? 'invalid session (op 9)' : null, afterInvalidSession: true };
     case 'closed': {
       const info = classifyClose(end.code);
       if (info.action === 'fatal') return { type: 'fatal', code: end.code, reason: info.reason, kind: info.kind ?? 'auth' };

@@ -55,6 +55,11 @@ export const shard = (input: ShardOptions): Observable<ShardEvent> =>
           (event) => event.type === 'status' && (event.status === 'ready' || event.status === 'resumed'),
           retrying,
           stop$,
+          () => {
+            if (state.next?.type !== 'identify' || state.next.afterInvalidSession !== true) return 0;
+            const { min, max } = options.invalidSessionWaitMs;
+            return min + Math.floor(options.random() * (max - min));
+          },
         ),
       ),
       closedDuringDelay,

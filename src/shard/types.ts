@@ -119,8 +119,13 @@ export interface ShardTiming {
   readonly helloTimeoutMs?: number;
   /** How long to wait for READY or RESUMED after identifying or resuming (default 30000). */
   readonly readyTimeoutMs?: number;
-  /** Reconnect delay: full jitter over `initialMs * 2^n`, capped at `maxMs` (defaults 1000, 60000). */
+  /**
+   * Reconnect delay: full jitter over `initialMs * 2^n`, capped at `maxMs` (defaults 500, 60000).
+   * After an invalid session, identifying waits `invalidSessionWaitMs` at least.
+   */
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  /** After op 9 `false`, wait a random time in this range before identifying (default 1000–5000, as Discord asks). */
+  readonly invalidSessionWaitMs?: { readonly min: number; readonly max: number };
 }
 
 /** Options of `shard()`. */

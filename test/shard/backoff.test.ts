@@ -33,3 +33,13 @@ test('a stop during the delay ends the stream without another try', (t) => {
     expectObservable(result).toBe('f------|');
   });
 });
+
+test('a minimum delay asked for the next try wins over a shorter backoff', (t) => {
+  const ts = virtualTime(t);
+  ts.run(({ expectObservable }) => {
+    let tries = 0;
+    const source = defer(() => of(tries++));
+    const result = source.pipe(repeatWithBackoff({ initialMs: 10, maxMs: 10, random: () => 0.5, scheduler: ts }, () => false, () => tries < 3, undefined, () => (tries === 1 ? 40 : 0)));
+    expectObservable(result).toBe('a 39ms b 4ms (c|)', { a: 0, b: 1, c: 2 });
+  });
+});

@@ -10,7 +10,7 @@ test('resumable ends resume when there is a session, identify when not', (t) => 
 });
 
 test('session-ending ends identify and report the loss', (t) => {
-  t.deepEqual(nextStep({ type: 'invalid-session', resumable: false }, true, 0), { type: 'identify', lost: 'invalid session (op 9)' });
+  t.deepEqual(nextStep({ type: 'invalid-session', resumable: false }, true, 0), { type: 'identify', lost: 'invalid session (op 9)', afterInvalidSession: true });
   const step = nextStep({ type: 'closed', code: 4009 }, true, 0);
   t.is(step.type, 'identify');
   t.regex((step as { lost: string }).lost, /4009/);

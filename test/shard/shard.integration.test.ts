@@ -30,7 +30,7 @@ const options = (gw: Emulator, extra: Partial<ShardOptions> = {}): ShardOptions 
   shardId: 0,
   totalShards: 1,
   url: gw.url,
-  timing: { helloTimeoutMs: 1000, readyTimeoutMs: 2000, backoff: { initialMs: 20, maxMs: 100 } },
+  timing: { helloTimeoutMs: 1000, readyTimeoutMs: 2000, backoff: { initialMs: 20, maxMs: 100 }, invalidSessionWaitMs: { min: 10, max: 50 } },
   ...extra,
 });
 

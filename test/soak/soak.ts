@@ -61,7 +61,8 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     shardIds: Array.from({ length: shards }, (_, i) => i),
     totalShards: shards,
     gateway: { url: gw.url, maxConcurrency: shards },
-    timing: { identifyWindowMs: 100, helloTimeoutMs: 3000, readyTimeoutMs: 5000, backoff: { initialMs: 20, maxMs: 300 } },
+    // shorter than Discord's 1–5 s wait after op 9, so that a soak with many faults stays quick
+    timing: { identifyWindowMs: 100, helloTimeoutMs: 3000, readyTimeoutMs: 5000, backoff: { initialMs: 20, maxMs: 300 }, invalidSessionWaitMs: { min: 50, max: 250 } },
   });
   const log: string[] = [];
   const faults: Record<string, number> = {};
