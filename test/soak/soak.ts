@@ -61,8 +61,9 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     shardIds: Array.from({ length: shards }, (_, i) => i),
     totalShards: shards,
     gateway: { url: gw.url, maxConcurrency: shards },
-    // shorter than Discord's 1–5 s wait after op 9, so that a soak with many faults stays quick
-    timing: { identifyWindowMs: 100, helloTimeoutMs: 3000, readyTimeoutMs: 5000, backoff: { initialMs: 20, maxMs: 300 }, invalidSessionWaitMs: { min: 50, max: 250 } },
+    // a short window with a margin for an emulator sharing the loaded process, and a wait after
+    // op 9 shorter than Discord's 1–5 s, so that a soak with many faults stays quick
+    timing: { identifyWindowMs: 100, identifyMarginMs: 25, helloTimeoutMs: 3000, readyTimeoutMs: 5000, backoff: { initialMs: 20, maxMs: 300 }, invalidSessionWaitMs: { min: 50, max: 250 } },
   });
   const log: string[] = [];
   const faults: Record<string, number> = {};
