@@ -50,6 +50,8 @@ serve({
       live: liveShards(emulator).length,
       connections: emulator.connections.length,
       violations: emulator.violations.map((v) => `${v.rule}: ${v.detail}`),
+      /** When each accepted identify reached the emulator (ms, its clock). */
+      identifies: emulator.records.flatMap((r) => (r.kind === 'frame' && r.op === 2 ? [r.at] : [])),
     };
   },
   async stop() {

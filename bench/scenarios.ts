@@ -251,38 +251,47 @@ export interface StartupRow {
   maxConcurrency: number;
   windowMs: number;
   idealMs: number;
-  readyMs: number;
+  /** First identify to last, as the emulator saw them: the identify schedule itself. */
+  scheduleMs: number;
+  /** `scheduleMs / idealMs`: within 2 %, never under, is the target. */
   ratio: number;
+  /** `connect()` to every shard READY: the schedule plus connection time. */
+  readyMs: number;
   violations: number;
   runs: number[];
 }
 
-/** Time from `connect()` to every shard READY, ours, against the ideal `(ceil(N/c) − 1) × window`. */
+/**
+ * Startup of ours: the identify schedule (first identify to last, as the emulator received them)
+ * against the ideal `(ceil(N/c) − 1) × window`, and `connect()` to every shard READY. A 1 s
+ * window (Discord's is 5 s), so the default safety margin (1.5 %) is 15 ms.
+ */
 export const startup = async (emu: Peer, sizes: Sizes, log: Log): Promise<StartupRow[]> => {
-  const windowMs = 200;
+  const windowMs = 1_000;
   const rows: StartupRow[] = [];
-  const variants = [
-    { variant: 'default margin (1.5 %)', margin: undefined },
-    { variant: 'margin 10 ms (5 %)', margin: 10 },
-  ];
+  const variants = [{ variant: 'default margin (1.5 %)', margin: undefined as number | undefined }];
   for (const { shards, maxConcurrency } of sizes.startup) for (const { variant, margin } of variants) {
-    const runs: { readyMs: number; violations: number; first?: string }[] = [];
-    for (let r = 0; r < sizes.repeats; r++) {
+    const runs: { readyMs: number; scheduleMs: number; violations: number; first?: string }[] = [];
+    // One run first, not counted: a cold emulator process stamps the first wave of identifies
+    // late while it compiles its handshake and READY paths, which makes the next wave look early.
+    for (let r = -1; r < sizes.repeats; r++) {
       const run = await session(
         emu,
         { shards, maxConcurrency, identifyWindowMs: windowMs, heartbeatInterval: 600_000 },
         (url) => ({ ...baseConfig('ours', url, shards), maxConcurrency, identifyWindowMs: windowMs, ...(margin !== undefined ? { identifyMarginMs: margin } : {}) }),
         async (_client, readyMs) => {
-          const { violations } = await emu.call<{ violations: string[] }>('info');
-          return { readyMs, violations: violations.length, ...(violations.length > 0 ? { first: violations[0] } : {}) };
+          const { violations, identifies } = await emu.call<{ violations: string[]; identifies: number[] }>('info');
+          const scheduleMs = Math.max(...identifies) - Math.min(...identifies);
+          return { readyMs, scheduleMs, violations: violations.length, ...(violations.length > 0 ? { first: violations[0] } : {}) };
         },
       );
-      log(`  startup ${shards}/${maxConcurrency} ${variant} #${r + 1}: ${JSON.stringify(run)}`);
-      runs.push(run);
+      log(`  startup ${shards}/${maxConcurrency} ${variant} ${r < 0 ? 'warm-up' : `#${r + 1}`}: ${JSON.stringify(run)}`);
+      if (r >= 0) runs.push(run);
     }
     const idealMs = (Math.ceil(shards / maxConcurrency) - 1) * windowMs;
     const readyMs = median(runs.map((r) => r.readyMs));
-    rows.push({ variant, shards, maxConcurrency, windowMs, idealMs, readyMs, ratio: readyMs / idealMs, violations: Math.max(...runs.map((r) => r.violations)), runs: runs.map((r) => r.readyMs) });
+    const scheduleMs = median(runs.map((r) => r.scheduleMs));
+    rows.push({ variant, shards, maxConcurrency, windowMs, idealMs, scheduleMs, ratio: scheduleMs / idealMs, readyMs, violations: Math.max(...runs.map((r) => r.violations)), runs: runs.map((r) => r.scheduleMs) });
   }
   return rows;
 };
@@ -298,7 +307,7 @@ export interface RecoveryRow {
 /** Time from a fault (socket dropped, or op 7) to RESUMED, one shard, ms. */
 export const recovery = async (emu: Peer, sizes: Sizes, log: Log): Promise<RecoveryRow[]> => {
   const variants: { label: string; contender: ContenderName; backoffInitialMs?: number }[] = [
-    { label: 'ours (backoff 1000 ms, default)', contender: 'ours' },
+    { label: 'ours (backoff 500 ms, default)', contender: 'ours' },
     { label: 'ours (backoff 10 ms)', contender: 'ours', backoffInitialMs: 10 },
     { label: 'djs', contender: 'djs' },
   ];

@@ -1,4 +1,4 @@
-import { interval, type Observable, ReplaySubject, Subject, Subscription, timer } from 'rxjs';
+import { concat, from, interval, type Observable, ReplaySubject, Subject, Subscription, timer } from 'rxjs';
 import { DisclusterError } from '../gateway/errors.js';
 import { resolveShardOptions } from '../shard/options.js';
 import { shard } from '../shard/shard.js';
@@ -7,6 +7,7 @@ import { createMemoryIdentifyQueue } from '../shard/identify-queue.js';
 import { checkClusterOptions, type ClusterOptions } from './options.js';
 import { createMemorySessionStore } from './session-store.js';
 import { createShardRecord, type ShardInfo, type ShardRecord, toInfo } from './shard-record.js';
+import { identifyWaves, startInWaves, type WaveStarter } from './waves.js';
 
 /** `ready$`'s value: the shards that reached READY (or RESUMED) and the ones that went fatal. */
 export interface ClusterReady {
@@ -36,7 +37,7 @@ export interface Cluster {
   sessions(): SessionSnapshot[];
   /** Connects every shard; resolves on `ready$`, rejects if every shard went fatal. */
   connect(): Promise<ClusterReady>;
-  /** Sends a gateway command through a shard's rate limiter; resolves once written. */
+  /** Sends a gateway command through a shard's rate limiter; resolves once written (a shard not yet connected keeps it until READY). */
   send(shardId: number, command: ShardCommand): Promise<void>;
   /** Closes every shard (4000 and snapshots returned with `keepSessions`, else 1000). */
   shutdown(options?: { readonly keepSessions?: boolean }): Promise<SessionSnapshot[]>;
@@ -84,6 +85,8 @@ export const createCluster = (options: ClusterOptions): Cluster => {
   let settle: { resolve(ready: ClusterReady): void; reject(error: Error): void } | null = null;
   let readyFired = false;
   let shutDown: Promise<SessionSnapshot[]> | null = null;
+  let waves: WaveStarter | null = null;
+  const windowMs = options.timing?.identifyWindowMs ?? 5_000;
 
   const checkReady = () => {
     if (readyFired) return;
@@ -109,7 +112,10 @@ export const createCluster = (options: ClusterOptions): Cluster => {
       case 'status':
         record.status = event.status;
         if (event.code !== undefined) record.lastCloseCode = event.code;
-        if (event.status === 'ready' || event.status === 'resumed') record.readyOnce = true;
+        if (event.status === 'ready' || event.status === 'resumed') {
+          record.readyOnce = true;
+          waves?.settled(record.shardId);
+        }
         status$.next(event);
         break;
       case 'heartbeat':
@@ -123,6 +129,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
         break;
       case 'fatal':
         record.fatal = event;
+        waves?.settled(record.shardId);
         fatal$.next(event);
         break;
     }
@@ -131,7 +138,8 @@ export const createCluster = (options: ClusterOptions): Cluster => {
   };
 
   const start = (record: ShardRecord, session: SessionSnapshot | undefined) => {
-    const commands$ = record.commands;
+    const commands$ = concat(from(record.early.splice(0)), record.commands);
+    record.started = true;
     running.add(
       shard({ ...shardOptions(record.shardId, session), commands$ }).subscribe({
         next: (event) => {
@@ -149,6 +157,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
         },
         complete: () => {
           record.live = false;
+          waves?.settled(record.shardId);
           record.finished();
         },
       }),
@@ -182,12 +191,20 @@ export const createCluster = (options: ClusterOptions): Cluster => {
         const result = new Promise<ClusterReady>((resolve, reject) => (settle = { resolve, reject }));
         startedAt = scheduler.now();
         running.add(interval(flushMs, scheduler).subscribe(flushSessions));
+        const identifying: number[] = [];
         for (const record of records.values()) {
-          const session = given.get(record.shardId) ?? stored.get(record.shardId);
+          const found = given.get(record.shardId) ?? stored.get(record.shardId);
+          const session = found && found.totalShards === options.totalShards ? found : undefined;
           record.live = true;
-          if (session) record.seq = session.seq;
-          start(record, session && session.totalShards === options.totalShards ? session : undefined);
+          if (session === undefined) identifying.push(record.shardId);
+          else {
+            record.seq = session.seq;
+            start(record, session); // resumes do not wait on the identify queue
+          }
         }
+        const margin = options.timing?.identifyMarginMs ?? Math.ceil(windowMs * 0.015);
+        waves = startInWaves(identifyWaves(identifying, options.gateway.maxConcurrency), (id) => start(records.get(id)!, undefined), scheduler, 2 * (windowMs + margin));
+        running.add(() => waves?.stop());
         return result;
       })();
       return connecting;
@@ -195,14 +212,26 @@ export const createCluster = (options: ClusterOptions): Cluster => {
     send(shardId, command) {
       const record = records.get(shardId);
       if (record === undefined) return Promise.reject(new DisclusterError('SHARD_UNAVAILABLE', `shard ${shardId} is not in this cluster`));
-      if (!record.live) return Promise.reject(new DisclusterError('SHARD_UNAVAILABLE', `shard ${shardId} is not running (${record.status})`));
+      if (shutDown !== null || (record.started && !record.live)) {
+        return Promise.reject(new DisclusterError('SHARD_UNAVAILABLE', `shard ${shardId} is not running (${record.fatal ? 'fatal' : record.status})`));
+      }
       return new Promise<void>((resolve, reject) => {
         const request: CommandRequest = { command, settle: (result) => (result.ok ? resolve() : reject(result.error)) };
-        record.commands.next(request);
+        if (record.started) return record.commands.next(request);
+        // not connected yet (or waiting for its wave): keep the command for it, bounded like its queue
+        if (record.early.length >= 1000) reject(new DisclusterError('COMMAND_REJECTED', `shard ${shardId} already has 1000 commands waiting to be sent`));
+        else record.early.push(request);
       });
     },
     shutdown({ keepSessions = false } = {}) {
       shutDown ??= (async () => {
+        waves?.stop();
+        for (const record of records.values()) {
+          if (record.started) continue;
+          record.live = false;
+          record.finished();
+          for (const request of record.early.splice(0)) request.settle?.({ ok: false, error: new DisclusterError('SHARD_UNAVAILABLE', `shard ${record.shardId} was shut down before it connected`) });
+        }
         stop$.next({ keepSession: keepSessions });
         const live = [...records.values()].filter((r) => r.live).map((r) => r.done);
         await Promise.race([Promise.all(live), new Promise((resolve) => running.add(timer(shutdownMs, scheduler).subscribe(resolve)))]);

@@ -30,6 +30,10 @@ export interface ShardRecord {
   readyOnce: boolean;
   fatal: ShardFatalEvent | null;
   live: boolean;
+  /** The shard's stream was subscribed (it may wait for its identify wave before that). */
+  started: boolean;
+  /** Commands sent before the shard started, handed to it when it does. */
+  readonly early: CommandRequest[];
   readonly commands: Subject<CommandRequest>;
   /** Resolves when the shard's stream has ended. */
   readonly done: Promise<void>;
@@ -52,6 +56,8 @@ export const createShardRecord = (shardId: number): ShardRecord => {
     readyOnce: false,
     fatal: null,
     live: false,
+    started: false,
+    early: [],
     commands: new Subject<CommandRequest>(),
     done,
     finished: () => finished(),

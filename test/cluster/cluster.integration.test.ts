@@ -52,6 +52,11 @@ for (const maxConcurrency of [1, 2, 4]) {
       t.deepEqual(inBucket.map((r) => r.shardId), [...inBucket.map((r) => r.shardId)].sort((a, b) => a! - b!), `bucket ${bucket} in shard order`);
       for (let i = 1; i < inBucket.length; i++) t.true(inBucket[i]!.at - inBucket[i - 1]!.at >= WINDOW, `bucket ${bucket} spacing`);
     }
+    // each wave opens its sockets once the previous one is up: never all 8 idle at once
+    const secondWave = ids[maxConcurrency]!.at;
+    const openedBefore = gw.records.filter((r) => r.kind === 'open' && r.at < secondWave - WINDOW / 2).length;
+    t.is(openedBefore, Math.min(8, 2 * maxConcurrency), 'sockets open one wave ahead');
+
     const windows = Math.ceil(8 / maxConcurrency) - 1;
     const ideal = windows * WINDOW;
     const span = ids.at(-1)!.at - ids[0]!.at;
@@ -118,6 +123,19 @@ test('shutdown with keepSessions returns snapshots a new cluster resumes from, w
   t.is(identifies(gw).length, before, 'no identify');
   t.is(gw.records.filter((r) => r.kind === 'frame' && r.op === 6).length, 4);
   t.true(second.statuses().every((s) => s.status === 'resumed'));
+});
+
+test('a command for a shard still waiting for its wave is sent once it is up', async (t) => {
+  const gw = await emulator(t, { maxConcurrency: 1 });
+  const c = cluster(t, gw, { shardIds: [0, 1] });
+  const ready = c.connect();
+  const sent = c.send(1, { op: 3, d: { since: null, activities: [], status: 'idle', afk: false } });
+  await sent;
+  await ready;
+  const frame = await gw.waitFor((r): r is FrameRecord => r.kind === 'frame' && r.op === 3);
+  t.is(frame.shardId, 1);
+  const identify1 = identifies(gw).find((r) => r.shardId === 1)!;
+  t.true(frame.at > identify1.at, 'after its identify');
 });
 
 test('send() reaches the right shard; dispatch$ is hot and typed by shard', async (t) => {
