@@ -34,7 +34,7 @@ export interface ClientConfig {
   readonly maxConcurrency: number;
   readonly identifyWindowMs: number;
   readonly backoffInitialMs?: number;
-  /** Ours: the identify queue's safety margin per window (default: the library's, 1.5 % of the window). */
+  /** Ours: the identify queue's safety margin per window (default: the library's, 1 % of the window). */
   readonly identifyMarginMs?: number;
 }
 

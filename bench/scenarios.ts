@@ -264,12 +264,12 @@ export interface StartupRow {
 /**
  * Startup of ours: the identify schedule (first identify to last, as the emulator received them)
  * against the ideal `(ceil(N/c) − 1) × window`, and `connect()` to every shard READY. A 1 s
- * window (Discord's is 5 s), so the default safety margin (1.5 %) is 15 ms.
+ * window (Discord's is 5 s), so the default safety margin (1 %) is 10 ms.
  */
 export const startup = async (emu: Peer, sizes: Sizes, log: Log): Promise<StartupRow[]> => {
   const windowMs = 1_000;
   const rows: StartupRow[] = [];
-  const variants = [{ variant: 'default margin (1.5 %)', margin: undefined as number | undefined }];
+  const variants = [{ variant: 'default margin (1 %)', margin: undefined as number | undefined }];
   for (const { shards, maxConcurrency } of sizes.startup) for (const { variant, margin } of variants) {
     const runs: { readyMs: number; scheduleMs: number; violations: number; first?: string }[] = [];
     // One run first, not counted: a cold emulator process stamps the first wave of identifies

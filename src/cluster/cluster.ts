@@ -3,7 +3,7 @@ import { DisclusterError } from '../gateway/errors.js';
 import { resolveShardOptions } from '../shard/options.js';
 import { shard } from '../shard/shard.js';
 import type { CommandRequest, SessionSnapshot, ShardCommand, ShardDispatchEvent, ShardEvent, ShardFatalEvent, ShardStatusEvent } from '../shard/types.js';
-import { createMemoryIdentifyQueue } from '../shard/identify-queue.js';
+import { createMemoryIdentifyQueue, defaultIdentifyMargin } from '../shard/identify-queue.js';
 import { checkClusterOptions, type ClusterOptions } from './options.js';
 import { createMemorySessionStore } from './session-store.js';
 import { createShardRecord, type ShardInfo, type ShardRecord, toInfo } from './shard-record.js';
@@ -202,7 +202,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
             start(record, session); // resumes do not wait on the identify queue
           }
         }
-        const margin = options.timing?.identifyMarginMs ?? Math.ceil(windowMs * 0.015);
+        const margin = options.timing?.identifyMarginMs ?? defaultIdentifyMargin(windowMs);
         waves = startInWaves(identifyWaves(identifying, options.gateway.maxConcurrency), (id) => start(records.get(id)!, undefined), scheduler, 2 * (windowMs + margin));
         running.add(() => waves?.stop());
         return result;

@@ -1,7 +1,7 @@
 /** The cluster: identify scheduling, session storage, merged streams and typed dispatch helpers. */
 export { createCluster, type Cluster, type ClusterReady, type ClusterLifecycleEvent } from './cluster.js';
 export { CLUSTER_TIMING_DEFAULTS, type ClusterOptions } from './options.js';
-export { createMemoryIdentifyQueue, type MemoryIdentifyQueue, type MemoryIdentifyQueueOptions, type SessionStartLimit } from '../shard/identify-queue.js';
+export { createMemoryIdentifyQueue, defaultIdentifyMargin, type MemoryIdentifyQueue, type MemoryIdentifyQueueOptions, type SessionStartLimit } from '../shard/identify-queue.js';
 export { createMemorySessionStore, type SessionStore } from './session-store.js';
 export { ofType, type DispatchData, type DispatchDataMap, type TypedDispatch } from './of-type.js';
 export { guildShard } from './guild-shard.js';

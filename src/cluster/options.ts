@@ -35,7 +35,7 @@ export interface ClusterOptions {
   readonly timing?: ShardTiming & {
     /** Identify window of each bucket (default 5000 ms). */
     readonly identifyWindowMs?: number;
-    /** Added to each identify window against network jitter (default 1.5 % of the window, at most 250 ms). */
+    /** Added to each identify window against network jitter (default 1 % of the window, at most 250 ms). */
     readonly identifyMarginMs?: number;
     /** How often changed sessions are written to the store (default 1000 ms). */
     readonly sessionFlushMs?: number;

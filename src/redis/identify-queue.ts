@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { asyncScheduler, BehaviorSubject, Observable, type SchedulerLike } from 'rxjs';
 import { DisclusterError } from '../gateway/errors.js';
 import { IDENTIFY_WINDOW_MS } from '../gateway/opcodes.js';
-import type { SessionStartLimit } from '../shard/identify-queue.js';
+import { defaultIdentifyMargin, type SessionStartLimit } from '../shard/identify-queue.js';
 import type { IdentifyQueue } from '../shard/types.js';
 import { keyPrefixOf, type RedisConnection, releaseClient, resolveClient } from './client.js';
 import { trackHealth } from './health.js';
@@ -22,7 +22,7 @@ export interface RedisIdentifyQueueOptions {
   readonly maxConcurrency: number;
   /** Each bucket identifies once per window (default 5000 ms). */
   readonly windowMs?: number;
-  /** Added to each window against network jitter (default 1.5 % of the window, at most 250 ms). */
+  /** Added to each window against network jitter (default `defaultIdentifyMargin(windowMs)`: 1 %, at most 250 ms). */
   readonly safetyMarginMs?: number;
   /**
    * The daily budget as this process saw it. It is kept in one Redis counter that expires at the
@@ -83,7 +83,7 @@ const checkInteger = (name: string, value: number, min: number) => {
 export const createRedisIdentifyQueue = (options: RedisIdentifyQueueOptions): RedisIdentifyQueue => {
   const concurrency = checkInteger('maxConcurrency', options.maxConcurrency, 1);
   const windowMs = checkInteger('windowMs', options.windowMs ?? IDENTIFY_WINDOW_MS, 0);
-  const margin = checkInteger('safetyMarginMs', options.safetyMarginMs ?? Math.min(250, Math.ceil(windowMs * 0.015)), 0);
+  const margin = checkInteger('safetyMarginMs', options.safetyMarginMs ?? defaultIdentifyMargin(windowMs), 0);
   const leaseTtlMs = checkInteger('leaseTtlMs', options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, 100);
   const pollMs = checkInteger('pollMs', options.pollMs ?? DEFAULT_POLL_MS, 1);
   const prefix = keyPrefixOf(options);

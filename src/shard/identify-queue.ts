@@ -11,13 +11,20 @@ export interface SessionStartLimit {
   readonly resetAfter: number;
 }
 
+/**
+ * The safety margin added to each identify window unless one is given: 1 % of the window (50 ms
+ * of Discord's 5 s), at most 250 ms. Enough for the jitter between two identifies crossing the
+ * same network; a loaded machine running a gateway emulator may need more.
+ */
+export const defaultIdentifyMargin = (windowMs: number): number => Math.min(250, Math.ceil(windowMs * 0.01));
+
 /** Options of the in-memory identify queue. */
 export interface MemoryIdentifyQueueOptions {
   /** `max_concurrency` from `GET /gateway/bot`: the number of buckets. */
   readonly maxConcurrency: number;
   /** Each bucket identifies once per window (default 5000 ms). */
   readonly windowMs?: number;
-  /** Added to each window against network jitter (default 1.5 % of the window, at most 250 ms). */
+  /** Added to each window against network jitter (default `defaultIdentifyMargin(windowMs)`). */
   readonly safetyMarginMs?: number;
   /** When given, the queue refuses identifies past `remaining` until the reset. */
   readonly sessionStartLimit?: SessionStartLimit;
@@ -56,7 +63,7 @@ export const createMemoryIdentifyQueue = (options: MemoryIdentifyQueueOptions): 
   }
   const windowMs = options.windowMs ?? IDENTIFY_WINDOW_MS;
   if (!Number.isInteger(windowMs) || windowMs < 0) throw new DisclusterError('INVALID_OPTIONS', `identify windowMs must be a non-negative integer, got ${String(windowMs)}`);
-  const margin = options.safetyMarginMs ?? Math.min(250, Math.ceil(windowMs * 0.015));
+  const margin = options.safetyMarginMs ?? defaultIdentifyMargin(windowMs);
   const scheduler = options.scheduler ?? asyncScheduler;
   const limit = options.sessionStartLimit;
   let remaining = limit?.remaining ?? Infinity;
