@@ -1,14 +1,14 @@
 /**
  * Where a zlib-stream event's client CPU goes, stage by stage, in one process and without
  * sockets: inflate (ours vs zlib-sync), UTF-8 decoding, JSON.parse vs our `parseFrame`, and
- * `peekDispatchBytes` (the skip path). Frames are the benchmark's realistic mix, compressed the way
+ * `peekDispatch` (the skip path). Frames are the benchmark's realistic mix, compressed the way
  * the emulator's precompressed mode does it.
  *
  *   npx tsx bench/micro.ts [events, default 200000]
  */
 import { createRequire } from 'node:module';
 import { createDecoder } from '../src/gateway/decoder.js';
-import { parseFrame, peekDispatchBytes } from '../src/gateway/frame.js';
+import { parseFrame, peekDispatch } from '../src/gateway/frame.js';
 import { renderDispatch } from '../src/testing/frames.js';
 import { precompressedZlibEncoder } from '../src/testing/precompressed.js';
 import { createTraffic } from '../src/testing/traffic.js';
@@ -88,8 +88,5 @@ time('ours: parseFrame (JSON.parse + io-ts FrameCodec.is)', (i) => {
   const r = parseFrame(texts[i % texts.length] as string);
   if (r._tag === 'Right') sink += r.right.s ?? 0;
 });
-time('ours: peekDispatchBytes (skip path, no text made)', (i) => {
-  const bytes = buffers[i % buffers.length] as Buffer;
-  sink += peekDispatchBytes(bytes, bytes.length)?.s ?? 0;
-});
+time('ours: peekDispatch (skip path)', (i) => (sink += peekDispatch(texts[i % texts.length] as string)?.s ?? 0));
 if (sink === 42) console.log('');

@@ -17,16 +17,7 @@ export interface DecoderOptions {
   maxMessageBytes?: number;
   /** Force the zlib implementation; `auto` picks the synchronous one when the runtime allows. */
   zlib?: 'auto' | 'sync' | 'streaming';
-  /**
-   * Looks at a whole message's bytes (`bytes[0..end)`) before they are decoded to text; true
-   * means the caller has dealt with it and no text is made. Lets a shard skip dispatches nobody
-   * wants for the price of a look at their first bytes. Messages split over 64 KiB skip it.
-   */
-  skip?: MessageSkip;
 }
-
-/** See `DecoderOptions.skip`. */
-export type MessageSkip = (bytes: Buffer, end: number) => boolean;
 
 /**
  * Turns the raw frames of one connection into message texts. It never throws: bad bytes end
@@ -69,11 +60,9 @@ const createInflater = (options: DecoderOptions, sink: InflateSink, cap: number)
   }
   const useSync = options.zlib === 'sync' || (options.zlib !== 'streaming' && hasSyncZlib());
   return useSync
-    ? createSyncZlibInflater(sink, cap, options.skip)
+    ? createSyncZlibInflater(sink, cap)
     : createStreamingInflater(zlib.createInflate(), zlib.constants.Z_SYNC_FLUSH, endsWithZlibSuffix, sink, cap);
 };
-
-const tooLargeText = (cap: number) => new DisclusterError('DECODE_TOO_LARGE', `a gateway message exceeded the cap of ${cap} bytes`);
 
 /** Creates the decoder of one connection; call once per connection. */
 export const createDecoder = (options: DecoderOptions, sink: InflateSink): MessageDecoder => {
@@ -96,10 +85,9 @@ export const createDecoder = (options: DecoderOptions, sink: InflateSink): Messa
     push(data, isBinary) {
       if (dead) return;
       if (!isBinary) {
-        if (typeof data === 'string') return data.length > cap ? guarded.error(tooLargeText(cap)) : guarded.message(data);
-        const bytes = toBuffer(data);
-        if (bytes.length > cap) return guarded.error(tooLargeText(cap));
-        if (options.skip?.(bytes, bytes.length) !== true) guarded.message(bytes.toString('utf8'));
+        const text = typeof data === 'string' ? data : toBuffer(data).toString('utf8');
+        if (text.length > cap) guarded.error(new DisclusterError('DECODE_TOO_LARGE', `a gateway message exceeded the cap of ${cap} bytes`));
+        else guarded.message(text);
         return;
       }
       if (options.compression === 'none') {

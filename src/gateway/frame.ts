@@ -24,44 +24,26 @@ export interface DispatchHead {
   readonly s: number;
 }
 
-/** How a dispatch in Discord's usual key order begins. */
 const PREFIX = '{"t":"';
 
-const PREFIX_BYTES = Buffer.from(PREFIX);
-const SEQ_BYTES = Buffer.from('","s":');
-const OP0_BYTES = Buffer.from(',"op":0,"d":');
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-
-const startsWithAt = (bytes: Buffer, at: number, end: number, expected: Buffer): boolean => {
-  if (at + expected.length > end) return false;
-  for (let i = 0; i < expected.length; i++) if (bytes[at + i] !== expected[i]) return false;
-  return true;
-};
-
 /**
- * Reads `t` and `s` of a dispatch from the first raw UTF-8 bytes of its message
- * (`bytes[0..end)`), without decoding or parsing the rest, when it has Discord's usual key
- * order (`{"t":"NAME","s":N,"op":0,"d":…`). Returns undefined for any other shape; the caller
- * then parses the whole frame. A dispatch nobody wants thus costs neither text nor parsing.
+ * Reads `t` and `s` of a dispatch from the head of its text, without parsing `d`, when the text
+ * has Discord's usual key order (`{"t":"NAME","s":N,"op":0,"d":…`). Returns undefined for any
+ * other shape; the caller then parses the whole frame. Lets a shard skip events nobody wants.
  */
-export const peekDispatchBytes = (bytes: Buffer, end: number): DispatchHead | undefined => {
-  if (!startsWithAt(bytes, 0, end, PREFIX_BYTES)) return undefined;
-  const nameStart = PREFIX_BYTES.length;
-  let nameEnd = nameStart;
-  for (; nameEnd < end && nameEnd - nameStart <= 64; nameEnd++) {
-    const c = bytes[nameEnd]!;
-    if (c === QUOTE) break;
-    if (c === BACKSLASH || c >= 0x80) return undefined;
-  }
-  if (!startsWithAt(bytes, nameEnd, end, SEQ_BYTES)) return undefined;
-  let i = nameEnd + SEQ_BYTES.length;
-  const digitsStart = i;
+export const peekDispatch = (text: string): DispatchHead | undefined => {
+  if (!text.startsWith(PREFIX)) return undefined;
+  const nameEnd = text.indexOf('"', PREFIX.length);
+  if (nameEnd < 0 || nameEnd > 64) return undefined;
+  if (!text.startsWith('","s":', nameEnd)) return undefined;
+  let i = nameEnd + 6;
   let s = 0;
-  for (let c = bytes[i]; i < end && c !== undefined && c >= 48 && c <= 57; c = bytes[++i]) s = s * 10 + (c - 48);
+  const digitsStart = i;
+  for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) s = s * 10 + (c - 48);
   if (i === digitsStart || i - digitsStart > 15) return undefined;
-  if (!startsWithAt(bytes, i, end, OP0_BYTES)) return undefined;
-  return { t: bytes.toString('latin1', nameStart, nameEnd), s };
+  if (!text.startsWith(',"op":0,"d":', i)) return undefined;
+  const t = text.slice(PREFIX.length, nameEnd);
+  return t.includes('\\') ? undefined : { t, s };
 };
 
 const truncate = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}…` : text);

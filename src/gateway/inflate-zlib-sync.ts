@@ -1,5 +1,4 @@
 import zlib from 'node:zlib';
-import type { MessageSkip } from './decoder.js';
 import { endsWithZlibSuffix, inflateFailed, tooLarge, type Inflater, type InflateSink } from './inflate.js';
 
 const OUT_CHUNK = 64 * 1024;
@@ -37,10 +36,9 @@ let scratch = Buffer.allocUnsafeSlow(OUT_CHUNK);
 
 /**
  * A zlib-stream inflater that inflates each frame synchronously in one context kept for the
- * connection. Output of one message is capped at `maxBytes`; `skip` may claim a message
- * before it is decoded to text.
+ * connection. Output of one message is capped at `maxBytes`.
  */
-export const createSyncZlibInflater = (sink: InflateSink, maxBytes: number, skip?: MessageSkip): Inflater => {
+export const createSyncZlibInflater = (sink: InflateSink, maxBytes: number): Inflater => {
   // The stream's own output buffer is never used (we write into `scratch`): keep it minimal.
   const z = zlib.createInflate({ chunkSize: zlib.constants.Z_MIN_CHUNK }) as unknown as ZlibInternals & zlib.Inflate;
   z.on('error', () => {}); // errors are read synchronously below; this only silences the emitter.
@@ -79,11 +77,6 @@ export const createSyncZlibInflater = (sink: InflateSink, maxBytes: number, skip
   };
 
   const flushMessage = () => {
-    if (skip !== undefined && pieces.length === 0 && skip(scratch, outOff)) {
-      outOff = 0;
-      total = 0;
-      return;
-    }
     const text =
       pieces.length === 0
         ? scratch.toString('utf8', 0, outOff)

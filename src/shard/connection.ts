@@ -4,7 +4,7 @@ import { HelloCodec, ReadyCodec } from '../gateway/codecs.js';
 import { createDecoder } from '../gateway/decoder.js';
 import { encodePayload, type OutgoingPayload } from '../gateway/encode.js';
 import { DisclusterError, isDisclusterError } from '../gateway/errors.js';
-import { parseFrame, peekDispatchBytes } from '../gateway/frame.js';
+import { parseFrame, peekDispatch } from '../gateway/frame.js';
 import { heartbeat } from './heartbeat.js';
 import type { CommandLimiter } from './limiter.js';
 import type { ResolvedShardOptions } from './options.js';
@@ -127,19 +127,15 @@ export const connection = (
       lease.unsubscribe();
     };
 
-    /** With `events` set: a dispatch nobody wants only moves the sequence, read from its first bytes. */
-    const skip =
-      wanted === undefined
-        ? undefined
-        : (bytes: Buffer, end: number): boolean => {
-            const head = peekDispatchBytes(bytes, end);
-            if (head === undefined || wanted.has(head.t) || ALWAYS_PARSED.has(head.t)) return false;
-            if (state.session !== null) state.session.seq = head.s;
-            else seqBeforeReady = head.s;
-            return true;
-          };
-
     const onText = (text: string) => {
+      if (wanted !== undefined) {
+        const head = peekDispatch(text);
+        if (head !== undefined && !wanted.has(head.t) && !ALWAYS_PARSED.has(head.t)) {
+          if (state.session !== null) state.session.seq = head.s;
+          else seqBeforeReady = head.s;
+          return;
+        }
+      }
       const parsed = parseFrame(text);
       if (parsed._tag === 'Left') return end({ type: 'decode-error', error: parsed.left });
       const frame = parsed.right;
@@ -160,7 +156,7 @@ export const connection = (
     };
 
     const decoder = createDecoder(
-      { compression: options.compression, maxMessageBytes: options.maxMessageBytes, ...(skip ? { skip } : {}) },
+      { compression: options.compression, maxMessageBytes: options.maxMessageBytes },
       { message: onText, error: (error) => end({ type: 'decode-error', error }) },
     );
     ws.on('open', () => limiter.attach(write));

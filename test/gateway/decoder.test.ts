@@ -125,23 +125,3 @@ test('zstd-stream on a runtime without zstd is a clear error', (t) => {
   t.is(errors[0]?.code, 'DECODE_UNSUPPORTED');
   t.regex(errors[0]!.message, /Node 22\.15/);
 });
-
-test('skip claims a message before it becomes text: zlib-stream and plain text alike', async (t) => {
-  const seen: string[] = [];
-  const skip = (bytes: Buffer, end: number) => {
-    seen.push(bytes.toString('latin1', 0, Math.min(end, 12)));
-    return bytes.subarray(0, end).includes('"skip"');
-  };
-  for (const compression of ['zlib-stream', 'none'] as const) {
-    const messages: string[] = [];
-    const decoder = createDecoder({ compression, zlib: 'sync', skip }, { message: (m) => messages.push(m), error: () => t.fail() });
-    const texts = ['{"op":0,"t":"keep","s":1}', '{"op":0,"t":"skip","s":2}', '{"op":0,"t":"keep","s":3}'];
-    const compress = compressor();
-    for (const text of texts) {
-      if (compression === 'none') decoder.push(Buffer.from(text), false);
-      else decoder.push(await compress(text), true);
-    }
-    t.deepEqual(messages, [texts[0], texts[2]], compression);
-  }
-  t.is(seen.length, 6);
-});
