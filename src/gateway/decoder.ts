@@ -1,6 +1,7 @@
 import zlib from 'node:zlib';
 import { DisclusterError } from './errors.js';
 import { endsWithZlibSuffix, type Inflater, type InflateSink } from './inflate.js';
+export { SKIP_HEAD_BYTES } from './inflate.js';
 import { createStreamingInflater } from './inflate-streaming.js';
 import { createSyncZlibInflater, hasSyncZlib } from './inflate-zlib-sync.js';
 
@@ -17,6 +18,12 @@ export interface DecoderOptions {
   maxMessageBytes?: number;
   /** Force the zlib implementation; `auto` picks the synchronous one when the runtime allows. */
   zlib?: 'auto' | 'sync' | 'streaming';
+  /**
+   * Shown the head of each inflated zlib-stream message (its first `SKIP_HEAD_BYTES` bytes as
+   * Latin-1, so ASCII reads as is) before the whole is decoded to text; true means the caller
+   * has dealt with it and no text is made. Lets a shard skip dispatches nobody wants cheaply.
+   */
+  skip?: (head: string) => boolean;
 }
 
 /**
@@ -60,7 +67,7 @@ const createInflater = (options: DecoderOptions, sink: InflateSink, cap: number)
   }
   const useSync = options.zlib === 'sync' || (options.zlib !== 'streaming' && hasSyncZlib());
   return useSync
-    ? createSyncZlibInflater(sink, cap)
+    ? createSyncZlibInflater(sink, cap, options.skip)
     : createStreamingInflater(zlib.createInflate(), zlib.constants.Z_SYNC_FLUSH, endsWithZlibSuffix, sink, cap);
 };
 

@@ -42,8 +42,11 @@ export const peekDispatch = (text: string): DispatchHead | undefined => {
   for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) s = s * 10 + (c - 48);
   if (i === digitsStart || i - digitsStart > 15) return undefined;
   if (!text.startsWith(',"op":0,"d":', i)) return undefined;
-  const t = text.slice(PREFIX.length, nameEnd);
-  return t.includes('\\') ? undefined : { t, s };
+  for (let k = PREFIX.length; k < nameEnd; k++) {
+    const c = text.charCodeAt(k);
+    if (c <= 0x20 || c >= 0x7f || c === 0x5c) return undefined; // plain ASCII names only
+  }
+  return { t: text.slice(PREFIX.length, nameEnd), s };
 };
 
 const truncate = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}…` : text);

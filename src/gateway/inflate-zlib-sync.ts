@@ -1,5 +1,5 @@
 import zlib from 'node:zlib';
-import { endsWithZlibSuffix, inflateFailed, tooLarge, type Inflater, type InflateSink } from './inflate.js';
+import { endsWithZlibSuffix, SKIP_HEAD_BYTES, inflateFailed, tooLarge, type Inflater, type InflateSink } from './inflate.js';
 
 const OUT_CHUNK = 64 * 1024;
 const { Z_SYNC_FLUSH } = zlib.constants;
@@ -36,9 +36,10 @@ let scratch = Buffer.allocUnsafeSlow(OUT_CHUNK);
 
 /**
  * A zlib-stream inflater that inflates each frame synchronously in one context kept for the
- * connection. Output of one message is capped at `maxBytes`.
+ * connection. Output of one message is capped at `maxBytes`; `skip` may claim a message from
+ * its head before it is decoded to text.
  */
-export const createSyncZlibInflater = (sink: InflateSink, maxBytes: number): Inflater => {
+export const createSyncZlibInflater = (sink: InflateSink, maxBytes: number, skip?: (head: string) => boolean): Inflater => {
   // The stream's own output buffer is never used (we write into `scratch`): keep it minimal.
   const z = zlib.createInflate({ chunkSize: zlib.constants.Z_MIN_CHUNK }) as unknown as ZlibInternals & zlib.Inflate;
   z.on('error', () => {}); // errors are read synchronously below; this only silences the emitter.
@@ -77,6 +78,11 @@ export const createSyncZlibInflater = (sink: InflateSink, maxBytes: number): Inf
   };
 
   const flushMessage = () => {
+    if (skip !== undefined && pieces.length === 0 && skip(scratch.toString('latin1', 0, Math.min(outOff, SKIP_HEAD_BYTES)))) {
+      outOff = 0;
+      total = 0;
+      return;
+    }
     const text =
       pieces.length === 0
         ? scratch.toString('utf8', 0, outOff)

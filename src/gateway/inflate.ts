@@ -16,6 +16,9 @@ export interface Inflater {
   close(): void;
 }
 
+/** How many bytes of a message a decoder's `skip` is shown. */
+export const SKIP_HEAD_BYTES = 96;
+
 /** The four bytes that end every flushed zlib-stream message. */
 export const endsWithZlibSuffix = (chunk: Buffer): boolean => {
   const n = chunk.length;

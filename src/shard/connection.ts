@@ -127,15 +127,17 @@ export const connection = (
       lease.unsubscribe();
     };
 
+    /** With `events` set: a dispatch nobody wants only moves the sequence, read from its head. */
+    const skip = (head: string): boolean => {
+      const peeked = peekDispatch(head);
+      if (peeked === undefined || wanted === undefined || wanted.has(peeked.t) || ALWAYS_PARSED.has(peeked.t)) return false;
+      if (state.session !== null) state.session.seq = peeked.s;
+      else seqBeforeReady = peeked.s;
+      return true;
+    };
+
     const onText = (text: string) => {
-      if (wanted !== undefined) {
-        const head = peekDispatch(text);
-        if (head !== undefined && !wanted.has(head.t) && !ALWAYS_PARSED.has(head.t)) {
-          if (state.session !== null) state.session.seq = head.s;
-          else seqBeforeReady = head.s;
-          return;
-        }
-      }
+      if (wanted !== undefined && skip(text)) return;
       const parsed = parseFrame(text);
       if (parsed._tag === 'Left') return end({ type: 'decode-error', error: parsed.left });
       const frame = parsed.right;
@@ -156,7 +158,7 @@ export const connection = (
     };
 
     const decoder = createDecoder(
-      { compression: options.compression, maxMessageBytes: options.maxMessageBytes },
+      { compression: options.compression, maxMessageBytes: options.maxMessageBytes, ...(wanted === undefined ? {} : { skip }) },
       { message: onText, error: (error) => end({ type: 'decode-error', error }) },
     );
     ws.on('open', () => limiter.attach(write));

@@ -125,3 +125,16 @@ test('zstd-stream on a runtime without zstd is a clear error', (t) => {
   t.is(errors[0]?.code, 'DECODE_UNSUPPORTED');
   t.regex(errors[0]!.message, /Node 22\.15/);
 });
+
+test('zlib-stream: skip sees the head of each message and may claim it before any text is made', async (t) => {
+  const heads: string[] = [];
+  const messages: string[] = [];
+  const skip = (head: string) => (heads.push(head), head.startsWith('{"t":"SKIP"'));
+  const decoder = createDecoder({ compression: 'zlib-stream', zlib: 'sync', skip }, { message: (m) => messages.push(m), error: () => t.fail() });
+  const compress = compressor();
+  const long = `{"t":"KEEP","s":1,"op":0,"d":"${'x'.repeat(500)}"}`;
+  for (const text of [long, '{"t":"SKIP","s":2,"op":0,"d":{}}', '{"t":"KEEP","s":3,"op":0,"d":{}}']) decoder.push(await compress(text), true);
+  t.deepEqual(messages, [long, '{"t":"KEEP","s":3,"op":0,"d":{}}']);
+  t.is(heads[0], long.slice(0, 96), 'the head is the first 96 bytes');
+  t.is(heads.length, 3);
+});

@@ -39,4 +39,5 @@ test('peekDispatch reads t and s from Discord key order only', (t) => {
   t.is(peekDispatch('{"t":"X","s":1,"op":1,"d":{}}'), undefined);
   t.is(peekDispatch('{"t":"A\\"B","s":1,"op":0,"d":{}}'), undefined);
   t.is(peekDispatch('{"t":null,"s":null,"op":11,"d":null}'), undefined);
+  t.is(peekDispatch('{"t":"MESSAGE_CRÉATE","s":1,"op":0,"d":{}}'), undefined, 'names other than plain ASCII are parsed the long way');
 });
