@@ -1,3 +1,5 @@
+import { USER_AGENT } from '../shard/connection.js';
+import { defaultIdentifyMargin } from '../shard/identify-queue.js';
 import { createEmulator, type Emulator } from '../testing/index.js';
 
 /** Where the demo connects: the embedded emulator, or real Discord when a token is given. */
@@ -37,7 +39,7 @@ export const resolveTarget = async (env: NodeJS.ProcessEnv): Promise<Target> => 
       token,
       intents: env.DISCORD_INTENTS ? Number(env.DISCORD_INTENTS) : DEFAULT_INTENTS,
       identifyWindowMs: 5_000,
-      identifyMarginMs: 75,
+      identifyMarginMs: defaultIdentifyMargin(5_000),
       shards: env.SHARDS ? Number(env.SHARDS) : undefined,
       emulator: null,
     };
@@ -65,7 +67,7 @@ export interface GatewayBot {
 
 /** Fetches `GET /gateway/bot`; the error names the status, never the token. */
 export const fetchGatewayBot = async (target: Target): Promise<GatewayBot> => {
-  const response = await fetch(`${target.apiBase}/gateway/bot`, { headers: { Authorization: `Bot ${target.token}`, 'User-Agent': 'DiscordBot (@discluster/cluster, 0.1.0)' } });
+  const response = await fetch(`${target.apiBase}/gateway/bot`, { headers: { Authorization: `Bot ${target.token}`, 'User-Agent': USER_AGENT } });
   if (!response.ok) throw new Error(`GET /gateway/bot answered ${response.status} ${response.statusText}`);
   return (await response.json()) as GatewayBot;
 };
