@@ -174,3 +174,15 @@ test('bad cluster options are refused at once with a clear error', (t) => {
 });
 
 export type { ShardDispatchEvent };
+
+test('a cluster never identifies past the session start limit: the shard it cannot pay for goes fatal', async (t) => {
+  const gw = await emulator(t, { maxConcurrency: 8 });
+  const c = cluster(t, gw, { shardIds: [0, 1, 2], gateway: { url: gw.url, maxConcurrency: 8, sessionStartLimit: { total: 1000, remaining: 2, resetAfter: 3_600_000 } } });
+  const fatals = collect(c.fatal$);
+  const ready = await c.connect();
+  t.deepEqual(ready.shardIds, [0, 1]);
+  t.deepEqual(ready.failed, [2]);
+  t.like(fatals.events[0], { shardId: 2, code: null, kind: 'identify-budget' });
+  t.regex(fatals.events[0]!.reason, /daily identify budget is spent; it resets in \d+ ms/);
+  t.is(identifies(gw).length, 2, 'the third identify was never sent');
+});
