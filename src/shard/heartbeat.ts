@@ -1,4 +1,4 @@
-import { defer, filter, map, merge, type Observable, type SchedulerLike, scan, Subject, takeWhile, tap, timer } from 'rxjs';
+import { Observable, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 
 /** What the heartbeat asks of its connection. */
 export type HeartbeatSignal =
@@ -41,20 +41,37 @@ export const heartbeat = (
   scheduler: SchedulerLike,
   random: () => number,
 ): Observable<HeartbeatSignal> =>
-  defer(() => {
-    const check$ = new Subject<void>();
-    return merge(
-      timer(Math.floor(intervalMs * random()), intervalMs, scheduler).pipe(map((): Input => 'tick')),
-      request$.pipe(map((): Input => 'request')),
-      ack$.pipe(map((): Input => 'ack')),
-      check$.pipe(map((): Input => 'check')),
-    ).pipe(
-      scan((state: BeatState, input: Input): BeatState => step(state, input, scheduler.now()), INITIAL),
-      map((state) => state.signal),
-      tap((signal) => signal?.type === 'suspect' && scheduler.schedule(() => check$.next(), 0)),
-      filter((signal): signal is HeartbeatSignal => signal !== null && signal.type !== 'suspect'),
-      takeWhile((signal) => signal.type !== 'zombie', true),
-    );
+  // One Observable around the pure `step` below rather than an operator chain: every connection
+  // has a heartbeat, and each operator would cost it a subscriber and closures while idle.
+  new Observable<HeartbeatSignal>((subscriber) => {
+    let state = INITIAL;
+    let check: Subscription | null = null;
+    const feed = (input: Input): void => {
+      state = step(state, input, scheduler.now());
+      const signal = state.signal;
+      if (signal === null) return;
+      if (signal.type === 'suspect') {
+        check ??= scheduler.schedule(() => {
+          check = null;
+          feed('check');
+        }, 0);
+        return;
+      }
+      subscriber.next(signal);
+      if (signal.type === 'zombie') subscriber.complete();
+    };
+    const ticks = scheduler.schedule(function tick(this: SchedulerAction<void>) {
+      feed('tick');
+      if (!subscriber.closed) this.schedule(undefined, intervalMs);
+    }, Math.floor(intervalMs * random()));
+    const requests = request$.subscribe(() => feed('request'));
+    const acks = ack$.subscribe(() => feed('ack'));
+    return () => {
+      ticks.unsubscribe();
+      check?.unsubscribe();
+      requests.unsubscribe();
+      acks.unsubscribe();
+    };
   });
 
 const INITIAL: BeatState = { awaitingAck: false, sentAt: 0, signal: null };
