@@ -13,6 +13,7 @@
  * Clients other than ours have no way to skip unwanted events: they parse every frame and then
  * filter on `t`, as a bot using them would.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import WebSocket from 'ws';
@@ -74,9 +75,19 @@ const readyLatch = (n: number) => {
   return { ready, hit: () => ++count === n && resolve(performance.now() - started) };
 };
 
+/**
+ * The package as users get it: the tsup build in dist/ (`npm run bench` builds it first). Not the
+ * TypeScript sources through tsx, whose transform names every function at runtime
+ * (`keepNames`), which costs each closure a property table (~7 KiB per idle shard).
+ */
+const loadOurs = async (): Promise<typeof import('../src/index.js')> => {
+  const built = new URL('../dist/index.js', import.meta.url);
+  if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
+  return (await import(built.href)) as typeof import('../src/index.js');
+};
+
 const ours = async (cfg: ClientConfig, hooks: Hooks): Promise<RunningClient> => {
-  const { createCluster } = await import('../src/index.js');
-  const { createMemoryIdentifyQueue } = await import('../src/shard/identify-queue.js');
+  const { createCluster, createMemoryIdentifyQueue } = await loadOurs();
   const margin = cfg.identifyMarginMs;
   const cluster = createCluster({
     ...(margin !== undefined
@@ -242,7 +253,7 @@ const bare = (cfg: ClientConfig, hooks: Hooks, makeDecoder: () => BareDecoder, c
 
 /** Loads a contender's library without starting anything (so a memory baseline includes its code). */
 export const preload = async (contender: ContenderName): Promise<void> => {
-  if (contender === 'ours') await import('../src/index.js');
+  if (contender === 'ours') await loadOurs();
   else if (contender === 'djs' || contender === 'djs-zlib-sync') await import('@discordjs/ws');
   if (contender === 'djs-zlib-sync' || contender === 'ws-zlib-sync' || contender === 'ws-frames') loadZlibSync();
 };
