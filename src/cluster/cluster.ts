@@ -6,7 +6,7 @@ import type { CommandRequest, SessionSnapshot, ShardCommand, ShardDispatchEvent,
 import { createMemoryIdentifyQueue, defaultIdentifyMargin } from '../shard/identify-queue.js';
 import { checkClusterOptions, type ClusterOptions } from './options.js';
 import { createMemorySessionStore } from './session-store.js';
-import { createShardRecord, type ShardInfo, type ShardRecord, toInfo } from './shard-record.js';
+import { createShardRecord, currentSession, type ShardInfo, type ShardRecord, toInfo } from './shard-record.js';
 import { identifyWaves, startInWaves, type WaveStarter } from './waves.js';
 
 /** `ready$`'s value: the shards that reached READY (or RESUMED) and the ones that went fatal. */
@@ -166,14 +166,14 @@ export const createCluster = (options: ClusterOptions): Cluster => {
 
   const flushSessions = () => {
     for (const record of records.values()) {
-      if (!record.dirty || record.session === null) continue;
+      const session = record.dirty ? currentSession(record) : null;
+      if (session === null) continue;
       record.dirty = false;
-      store.save({ ...record.session, seq: record.seq ?? record.session.seq });
+      store.save(session);
     }
   };
 
-  const sessions = (): SessionSnapshot[] =>
-    [...records.values()].flatMap((r) => (r.session === null ? [] : [{ ...r.session, seq: r.seq ?? r.session.seq }]));
+  const sessions = (): SessionSnapshot[] => [...records.values()].flatMap((r) => currentSession(r) ?? []);
 
   return {
     dispatch$: dispatch$.asObservable(),
@@ -239,9 +239,9 @@ export const createCluster = (options: ClusterOptions): Cluster => {
         running.unsubscribe();
         for (const record of records.values()) {
           record.commands.complete();
-          if (keepSessions && record.session !== null) store.save({ ...record.session, seq: record.seq ?? record.session.seq });
-          else if (!keepSessions) store.delete(record.shardId);
+          if (!keepSessions) store.delete(record.shardId);
         }
+        for (const session of kept) store.save(session);
         await store.flush?.();
         settle?.reject(new DisclusterError('CLUSTER_SHUT_DOWN', 'the cluster was shut down before it was ready'));
         for (const subject of [dispatch$, fatal$, status$, lifecycle$, ready$]) subject.complete();

@@ -64,6 +64,10 @@ export const createShardRecord = (shardId: number): ShardRecord => {
   };
 };
 
+/** The record's session with the last sequence received, or null when it has none. */
+export const currentSession = (record: ShardRecord): SessionSnapshot | null =>
+  record.session === null ? null : { ...record.session, seq: record.seq ?? record.session.seq };
+
 /** The public view of a record. */
 export const toInfo = (record: ShardRecord): ShardInfo => ({
   shardId: record.shardId,

@@ -29,9 +29,3 @@ export type Ready = t.TypeOf<typeof ReadyCodec>;
 
 /** `d` of Invalid Session (op 9): whether the session may be resumed. */
 export const InvalidSessionCodec = t.boolean;
-
-/** `d` of Reconnect (op 7) and Heartbeat ACK (op 11): always null or absent. */
-export const EmptyCodec = t.union([t.null, t.undefined]);
-
-/** A dispatch frame (op 0) after envelope validation: `t` and `s` are present. */
-export const DispatchFrameCodec = t.type({ op: t.literal(0), t: t.string, s: NonNegativeInt, d: t.unknown });

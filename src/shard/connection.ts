@@ -1,6 +1,6 @@
 import { Observable, Subject, Subscription } from 'rxjs';
 import WebSocket from 'ws';
-import { HelloCodec, ReadyCodec } from '../gateway/codecs.js';
+import { HelloCodec, InvalidSessionCodec, ReadyCodec } from '../gateway/codecs.js';
 import { createDecoder } from '../gateway/decoder.js';
 import { encodePayload, type OutgoingPayload } from '../gateway/encode.js';
 import { DisclusterError, isDisclusterError } from '../gateway/errors.js';
@@ -149,7 +149,7 @@ export const connection = (
         case 7:
           return end({ type: 'reconnect-requested' });
         case 9:
-          return end({ type: 'invalid-session', resumable: frame.d === true });
+          return end({ type: 'invalid-session', resumable: InvalidSessionCodec.is(frame.d) && frame.d });
         case 10:
           return onHello(frame.d);
         case 11:
