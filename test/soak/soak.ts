@@ -167,12 +167,14 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
   const records = gw.records;
   const identifies = records.filter((r) => r.kind === 'frame' && r.op === 2).length;
   const resumes = records.filter((r) => r.kind === 'frame' && r.op === 6).length;
-  let reportedGap = 0;
+  // Where each lost session ended on the emulator's side: deleted (op 9 false, a session-ending
+  // close), or still resumable there when the shard gave up on it (resumes that kept failing).
+  const finalSeq = new Map<string, number>(gw.sessions.map((session) => [session.id, session.seq]));
   for (const record of records) {
-    if (record.kind === 'session' && (record.event === 'invalidated' || record.event === 'expired') && lostSessions.has(record.sessionId)) {
-      reportedGap += record.seq - lostSessions.get(record.sessionId)!;
-    }
+    if (record.kind === 'session' && (record.event === 'invalidated' || record.event === 'expired')) finalSeq.set(record.sessionId, record.seq);
   }
+  let reportedGap = 0;
+  for (const [sessionId, lastSeq] of lostSessions) reportedGap += (finalSeq.get(sessionId) ?? lastSeq) - lastSeq;
   const violations = gw.violations.map((v) => `${v.rule} (shard ${v.shardId}): ${v.detail}`);
   const everything = log.join('\n') + JSON.stringify(records) + JSON.stringify(cluster.statuses());
   const tokenLeaks = everything.split(TOKEN).length - 1;
