@@ -4,7 +4,13 @@
  * `BENCH_END` marker came on every shard (or, for `ws-frames`, the expected frame count).
  */
 import { preload, startClient, type ClientConfig, type ContenderName, type RunningClient } from './contenders.js';
-import { notify, serve, wallNow } from './ipc.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gcLog, notify, serve, wallNow } from './ipc.js';
+
+/** `BENCH_TRACE=<dir>`: write each latency window's samples (arrival, stamp, event name) and GC pauses there. */
+const TRACE_DIR = process.env.BENCH_TRACE;
+const gcs = TRACE_DIR ? gcLog() : undefined;
 
 let client: RunningClient | undefined;
 let shardCount = 0;
@@ -13,6 +19,8 @@ let shardCount = 0;
 interface Window {
   readonly expectedFrames: number;
   readonly latencies: Float64Array | undefined;
+  /** With `BENCH_TRACE` and a `trace` name: each sample's arrival (`wallNow`), stamp and event name. */
+  readonly trace: { name: string; at: Float64Array; stamp: Float64Array; t: string[] } | undefined;
   readonly cpu0: NodeJS.CpuUsage;
   /** When the window opened (`begin`), ms; the emulator starts streaming right after. */
   readonly first: number;
@@ -28,6 +36,11 @@ const finish = (w: Window) => {
   const elapsedMs = performance.now() - w.first;
   const cpu = process.cpuUsage(w.cpu0);
   const n = Math.min(w.delivered, w.latencies?.length ?? 0);
+  const tr = w.trace;
+  if (tr !== undefined && TRACE_DIR !== undefined) {
+    const trace = { at: Array.from(tr.at.subarray(0, n)), stamp: Array.from(tr.stamp.subarray(0, n)), t: tr.t.slice(0, n), gcs: gcs?.entries() };
+    writeFileSync(join(TRACE_DIR, `client-${tr.name}.json`), JSON.stringify(trace));
+  }
   notify('done', {
     delivered: w.delivered,
     frames: w.frames,
@@ -65,7 +78,12 @@ serve({
         }
         if (w.latencies !== undefined && w.delivered < w.latencies.length) {
           const ts = (d as { emulator_ts?: unknown } | null)?.emulator_ts;
-          if (typeof ts === 'number') w.latencies[w.delivered] = wallNow() - ts;
+          if (typeof ts === 'number') {
+            const now = wallNow();
+            w.latencies[w.delivered] = now - ts;
+            const tr = w.trace;
+            if (tr !== undefined) (tr.at[w.delivered] = now, (tr.stamp[w.delivered] = ts), (tr.t[w.delivered] = t));
+          }
         }
         w.delivered++;
       },
@@ -81,10 +99,13 @@ serve({
     const readyMs = await client.ready;
     return { readyMs };
   },
-  begin(args: { expectedFrames: number; latency: number }) {
+  begin(args: { expectedFrames: number; latency: number; trace?: string }) {
+    const traced = TRACE_DIR !== undefined && args.trace !== undefined && args.latency > 0;
+    gcs?.clear();
     window = {
       expectedFrames: args.expectedFrames,
       latencies: args.latency > 0 ? new Float64Array(args.latency) : undefined,
+      trace: traced ? { name: args.trace as string, at: new Float64Array(args.latency), stamp: new Float64Array(args.latency), t: [] } : undefined,
       cpu0: process.cpuUsage(),
       first: performance.now(),
       delivered: 0,

@@ -2,8 +2,15 @@
  * The benchmark's gateway: a child process that runs one emulator at a time, driven over IPC
  * by bench/run.ts, so the client processes' CPU is measured without it.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createEmulator, type Emulator, type EmulatorOptions, type StreamOptions } from '../src/testing/index.js';
-import { serve, wallNow } from './ipc.js';
+import { gcLog, serve, wallNow } from './ipc.js';
+
+/** `BENCH_TRACE=<dir>`: write each paced stream's turns and this process's GC pauses there (see README). */
+const TRACE_DIR = process.env.BENCH_TRACE;
+const gcs = TRACE_DIR ? gcLog() : undefined;
+let traces = 0;
 
 let gw: Emulator | undefined;
 
@@ -23,18 +30,26 @@ serve({
   },
   /**
    * Streams to every session and, when the stream is done, sends one `BENCH_END` dispatch to
-   * each live shard so clients know they have everything. Returns what the emulator spent.
+   * each live shard so clients know they have everything. Returns what the emulator spent and,
+   * for a paced stream, how it kept to its rate (`achievedRate`: events per second from the
+   * first event to the last).
    */
-  async stream(args: { options: StreamOptions; endMarker: boolean }) {
+  async stream(args: { options: StreamOptions; endMarker: boolean; trace?: string }) {
     const emulator = current();
+    const record = TRACE_DIR !== undefined && args.trace !== undefined && args.options.rate !== undefined;
+    gcs?.clear();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const { sent } = await emulator.stream('all', args.options).done;
+    const handle = emulator.stream('all', { ...args.options, ...(record ? { recordTurns: true } : {}) });
+    const { sent } = await handle.done;
     const ms = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     let markers = 0;
     if (args.endMarker) for (const shardId of liveShards(emulator)) (emulator.dispatch(shardId, 'BENCH_END', { end: true }), markers++);
-    return { sent, ms, cpuUs: cpu.user + cpu.system, markers };
+    const { turnLog, ...pacing } = handle.pacing;
+    if (record) writeFileSync(join(TRACE_DIR, `emulator-${args.trace}-${traces++}.json`), JSON.stringify({ turns: turnLog, gcs: gcs?.entries() }));
+    const achievedRate = sent > 1 ? ((sent - 1) * 1000) / (pacing.lastAt - pacing.firstAt) : Number.NaN;
+    return { sent, ms, cpuUs: cpu.user + cpu.system, markers, ...(args.options.rate !== undefined ? { pacing: { turns: pacing.turns, maxPerTurn: pacing.maxPerTurn, maxLagMs: pacing.maxLagMs, achievedRate } } : {}) };
   },
   drop(args: { shardId: number }) {
     const at = wallNow();

@@ -6,6 +6,7 @@
  * events (ready, done, resumed) as they happen.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 export interface Request {
@@ -120,3 +121,16 @@ export const notify = (notice: string, data: unknown): void => {
 
 /** Wall-clock-like ms from the monotonic clock, comparable across processes on one machine. */
 export const wallNow = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * Records this process's garbage-collection pauses (for `BENCH_TRACE`): `[at, durationMs, kind]`
+ * flattened, `at` on the `wallNow` clock, kind as `perf_hooks` reports it (1 minor, 2 major,
+ * 4 incremental, 8 weak callbacks).
+ */
+export const gcLog = () => {
+  const log: number[] = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) log.push(performance.timeOrigin + e.startTime, e.duration, ((e as { detail?: { kind?: number } }).detail?.kind ?? 0));
+  }).observe({ entryTypes: ['gc'] });
+  return { clear: () => void (log.length = 0), entries: () => [...log] };
+};

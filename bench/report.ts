@@ -101,7 +101,12 @@ export const markdown = (r: Results): string => {
   }
   if (r.latency) {
     parts.push(`### Latency at ${r.latency.rate} events/s offered, 16 shards, zlib-stream (ms, emulator write → subscriber)`);
-    parts.push(table(['contender', 'p50', 'p99', 'max', 'samples/run', 'p99 of each run'], r.latency.rows.map((l) => [l.contender, round(l.p50, 2), round(l.p99, 2), round(l.max, 2), l.samples, l.runsP99.map((v) => v.toFixed(2)).join(', ')])));
+    parts.push(
+      table(
+        ['contender', 'p50', 'p99', 'max', 'samples/run', 'p99 of each run', 'achieved events/s', 'most events in one emulator turn', 'emulator most behind (ms)'],
+        r.latency.rows.map((l) => [l.contender, round(l.p50, 2), round(l.p99, 2), round(l.max, 2), l.samples, l.runsP99.map((v) => v.toFixed(2)).join(', '), l.achievedRate, l.maxPerTurn, round(l.maxLagMs, 2)]),
+      ),
+    );
   }
   if (r.memory) {
     const ours = find(r.memory, 'ours');

@@ -162,21 +162,39 @@ export interface LatencyRow {
   max: number;
   samples: number;
   runsP99: number[];
+  /** The emulator's rate from its first event to its last (median of the runs). */
+  achievedRate: number;
+  /** Most events the emulator sent in one timer turn, and the most it fell behind its schedule (ms), over the runs. */
+  maxPerTurn: number;
+  maxLagMs: number;
+}
+
+/** How a paced stream kept to its rate, as the emulator process reports it. */
+interface Pacing {
+  turns: number;
+  maxPerTurn: number;
+  maxLagMs: number;
+  achievedRate: number;
 }
 
 /** Latency at a fixed offered rate: emulator write (stamp) to subscriber, ms. */
 export const latency = async (emu: Peer, sizes: Sizes, log: Log, contenders: readonly ContenderName[]): Promise<LatencyRow[]> => {
   const shards = 16;
   const count = Math.round(sizes.latencyRate * sizes.latencySeconds);
+  const runNo = new Map<ContenderName, number>();
   const runs = await alternate(contenders, sizes.repeats, log, 'latency', (contender) =>
     session(emu, STREAM_EMULATOR, (url) => baseConfig(contender, url, shards), async (client) => {
+      const n = (runNo.get(contender) ?? 0) + 1;
+      runNo.set(contender, n);
+      const trace = `latency-${contender}-${n}`; // file names under BENCH_TRACE
       await sleep(300);
       await warmUp(emu, client, shards, Math.min(sizes.warmUp, Math.round(sizes.latencyRate / 2)), sizes.latencyRate);
-      await client.call('begin', { expectedFrames: count + shards, latency: count });
+      await client.call('begin', { expectedFrames: count + shards, latency: count, trace });
       const done = client.notice<Done>('done', 300_000);
-      await emu.call('stream', { options: { count, rate: sizes.latencyRate, stamp: true, mix: 'realistic', poolSize: POOL }, endMarker: true }, 300_000);
+      const streamed = await emu.call<{ pacing: Pacing }>('stream', { options: { count, rate: sizes.latencyRate, stamp: true, mix: 'realistic', poolSize: POOL }, endMarker: true, trace }, 300_000);
       const p = percentiles((await done).latencies ?? []);
-      return { p50: p.p50, p99: p.p99, max: p.max, samples: p.n };
+      const { achievedRate, maxPerTurn, maxLagMs } = streamed.pacing;
+      return { p50: p.p50, p99: p.p99, max: p.max, samples: p.n, achievedRate: Math.round(achievedRate), maxPerTurn, maxLagMs: Number(maxLagMs.toFixed(2)) };
     }),
   );
   return contenders.map((contender) => {
@@ -188,6 +206,9 @@ export const latency = async (emu: Peer, sizes: Sizes, log: Log, contenders: rea
       max: median(rs.map((r) => r.max)),
       samples: median(rs.map((r) => r.samples)),
       runsP99: rs.map((r) => r.p99),
+      achievedRate: median(rs.map((r) => r.achievedRate)),
+      maxPerTurn: Math.max(...rs.map((r) => r.maxPerTurn)),
+      maxLagMs: Math.max(...rs.map((r) => r.maxLagMs)),
     };
   });
 };

@@ -25,6 +25,8 @@ export interface FrameEncoder {
   encode(text: string): string | Buffer;
   /** Encodes a dispatch without rendering its text first, where the encoder can do better. */
   encodeDispatch?(tpl: DispatchTemplate, s: number, stamp: number | undefined): Buffer;
+  /** Does ahead of time whatever `encodeDispatch` would do on a template's first use (a stamped one with `stamped`). */
+  prepareDispatch?(tpl: DispatchTemplate, stamped: boolean): void;
   /** Frees the compression context. */
   close(): void;
 }

@@ -108,6 +108,11 @@ export class Connection {
     this.sentSeq = s;
   }
 
+  /** Lets the encoder do now what it would do on `tpl`'s first use (precompressed: compress it). */
+  prepareDispatch(tpl: DispatchTemplate, stamped: boolean): void {
+    this.encoder.prepareDispatch?.(tpl, stamped);
+  }
+
   private cork(): void {
     if (this.corked) return;
     this.corked = true;

@@ -54,15 +54,24 @@ export const precompressedZlibEncoder = (level: number): FrameEncoder => {
     }
     return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
   };
+  const tailsOf = (tpl: DispatchTemplate): CompressedTails => {
+    let entry = tails.get(tpl);
+    if (entry === undefined) {
+      entry = {};
+      tails.set(tpl, entry);
+    }
+    return entry;
+  };
   return {
     binary: true,
     encode: (text) => withHeader([deflate(text)]),
+    prepareDispatch: (tpl, stamped) => {
+      const entry = tailsOf(tpl);
+      if (stamped && tpl.stampTail !== undefined) entry.stamped ??= deflate(tpl.stampTail);
+      else entry.plain ??= deflate(tpl.tail);
+    },
     encodeDispatch: (tpl, s, stamp) => {
-      let entry = tails.get(tpl);
-      if (entry === undefined) {
-        entry = {};
-        tails.set(tpl, entry);
-      }
+      const entry = tailsOf(tpl);
       if (stamp === undefined || tpl.stampTail === undefined) {
         entry.plain ??= deflate(tpl.tail);
         return withHeader([storedBlock(tpl.head + s), entry.plain]);

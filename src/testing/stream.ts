@@ -5,6 +5,13 @@
  * It never outruns a client: a connection whose socket holds more than `highWaterMark` bytes
  * pauses the stream until it drains, so memory stays bounded. Writes of one event-loop turn are
  * corked into one syscall per connection (see `Connection.send`).
+ *
+ * A paced stream (`rate`) first builds every event it will cycle over for the sessions there are
+ * (and lets their encoders precompress them), so the clock starts on a warm emulator. Then each
+ * timer turn (~1 ms: Node's clamp) sends the events due by now, but never more than
+ * `MAX_STEP_MS` worth of them: if the emulator falls behind (a pause of its own), it catches up
+ * at no more than `MAX_STEP_MS` per ~1 ms turn instead of writing the backlog as one burst.
+ * {@link StreamHandle.pacing} says how far behind it fell and the most it sent in one turn.
  */
 import type { GatewayCore } from './gateway.js';
 import { stampNow } from './frames.js';
@@ -25,6 +32,23 @@ export interface StreamOptions {
   readonly seed?: number;
   /** Precomputed events per shard for the built-in mixes. Default 4096. */
   readonly poolSize?: number;
+  /** With `rate`: keep every turn's `[at, lagMs, events]` in `pacing.turns` (at: `performance.timeOrigin + performance.now()`). Default false. */
+  readonly recordTurns?: boolean;
+}
+
+/** How a paced stream kept to its rate. */
+export interface StreamPacing {
+  /** Timer turns that sent something. */
+  readonly turns: number;
+  /** Most events sent in one turn. */
+  readonly maxPerTurn: number;
+  /** Most the stream was behind its schedule at the start of a turn, ms. */
+  readonly maxLagMs: number;
+  /** `performance.now()` of the first and the last event. */
+  readonly firstAt: number;
+  readonly lastAt: number;
+  /** With `recordTurns`: `[at, lagMs, events]` of each turn, flattened. */
+  readonly turnLog?: readonly number[];
 }
 
 /** A running stream. */
@@ -33,12 +57,16 @@ export interface StreamHandle {
   readonly done: Promise<{ readonly sent: number }>;
   /** Events sent so far. */
   readonly sent: number;
+  /** With `rate`: how the stream kept to it (so far). */
+  readonly pacing: StreamPacing;
   /** Ends the stream; `done` resolves. */
   stop(): void;
 }
 
-/** Most events written in one event-loop turn. */
+/** Most events written in one event-loop turn of an unpaced stream. */
 const BATCH = 256;
+/** A paced stream's turn sends at most this many ms worth of events (so it catches up at ≤ 2× its rate per ~1 ms turn). */
+const MAX_STEP_MS = 2;
 /** How often a stream with no session to send to looks again, ms. */
 const IDLE_POLL_MS = 5;
 
@@ -54,7 +82,15 @@ export const startStream = (
   if (rate !== undefined && !(rate > 0)) throw new RangeError(`stream rate must be > 0, got ${rate}`);
   const traffic = createTraffic(core.world, options.mix ?? 'realistic', options.seed ?? defaults.seed, options.poolSize);
   const sources = new WeakMap<Session, EventSource>();
-  const started = performance.now();
+  let started = performance.now();
+  const maxStep = rate === undefined ? BATCH : Math.max(1, Math.ceil((rate * MAX_STEP_MS) / 1000));
+  const turnLog: number[] | undefined = options.recordTurns === true && rate !== undefined ? [] : undefined;
+  let turns = 0;
+  let maxPerTurn = 0;
+  let maxLagMs = 0;
+  let firstAt = Number.NaN;
+  let lastAt = Number.NaN;
+  let prepared = rate === undefined;
   let sent = 0;
   let turn = 0;
   let ended = false;
@@ -87,15 +123,38 @@ export const startStream = (
     else timeout = setTimeout(pump, delayMs);
   };
 
+  /** Builds the events of `sessions` and precompresses them, before a paced stream's clock starts. */
+  const prepare = (sessions: readonly Session[]): void => {
+    for (const session of sessions) {
+      sourceOf(session);
+      const conn = core.liveConnection(session);
+      for (const tpl of traffic.prepare(session.shardId, session.numShards)) conn?.prepareDispatch(tpl, stamp);
+    }
+  };
+
   function pump(): void {
     timeout = undefined;
     immediate = undefined;
     if (ended) return;
     const sessions = target === 'all' ? core.sessions.list() : [core.sessions.newestOf(target)].filter((s) => s !== undefined);
     if (sessions.length === 0) return schedule(IDLE_POLL_MS);
+    if (!prepared) {
+      prepared = true;
+      prepare(sessions);
+      started = performance.now();
+    }
     const now = performance.now();
-    let allowance = rate === undefined ? BATCH : Math.min(BATCH * 4, Math.floor(((now - started) * rate) / 1000) + 1 - sent);
+    const due = rate === undefined ? BATCH : Math.floor(((now - started) * rate) / 1000) + 1 - sent;
+    let allowance = Math.min(due, maxStep);
     if (count !== undefined) allowance = Math.min(allowance, count - sent);
+    if (rate !== undefined && allowance > 0) {
+      const lagMs = now - (started + (sent * 1000) / rate);
+      turns++;
+      if (lagMs > maxLagMs) maxLagMs = lagMs;
+      if (allowance > maxPerTurn) maxPerTurn = allowance;
+      if (Number.isNaN(firstAt)) firstAt = now;
+      turnLog?.push(performance.timeOrigin + now, lagMs, allowance);
+    }
     for (let i = 0; i < allowance; i++) {
       const session = sessions[turn++ % sessions.length] as Session;
       const conn = core.liveConnection(session);
@@ -106,15 +165,20 @@ export const startStream = (
       core.dispatch(session, sourceOf(session)(), stamp ? stampNow() : undefined);
       sent++;
     }
+    if (allowance > 0) lastAt = performance.now();
     if (count !== undefined && sent >= count) return end();
     if (rate === undefined) return schedule(0);
-    schedule(started + ((sent + 1) * 1000) / rate - performance.now());
+    // Behind schedule: the next ~1 ms timer turn (not an immediate), so catching up stays paced.
+    schedule(Math.max(1, started + ((sent + 1) * 1000) / rate - performance.now()));
   }
 
   const handle: StreamHandle = {
     done,
     get sent() {
       return sent;
+    },
+    get pacing() {
+      return { turns, maxPerTurn, maxLagMs, firstAt, lastAt, ...(turnLog !== undefined ? { turnLog } : {}) };
     },
     stop: end,
   };

@@ -45,6 +45,11 @@ export type EventSource = () => DispatchTemplate;
 export interface Traffic {
   /** The event source for `shardId` of `numShards` (one per shard, cached). */
   forShard(shardId: number, numShards: number): EventSource;
+  /**
+   * Fills the pool of `shardId`'s source at once and returns its templates (built-in mixes;
+   * empty for a custom mix). The source then yields the same events as it would have without.
+   */
+  prepare(shardId: number, numShards: number): readonly DispatchTemplate[];
 }
 
 type Kind = 'message' | 'typing' | 'presence' | 'guild';
@@ -113,6 +118,7 @@ export const createTraffic = (world: World, mix: Mix, seed: number, poolSize = 4
   };
 
   const sources = new Map<string, EventSource>();
+  const pools = new Map<string, { pool: DispatchTemplate[]; fill: () => void }>();
   const forShard = (shardId: number, numShards: number): EventSource => {
     const key = `${shardId}/${numShards}`;
     const existing = sources.get(key);
@@ -122,6 +128,10 @@ export const createTraffic = (world: World, mix: Mix, seed: number, poolSize = 4
     if (typeof mix === 'string') {
       const pool: DispatchTemplate[] = [];
       let cursor = 0;
+      const fill = (): void => {
+        while (pool.length < poolSize) pool.push(builtIn(guilds));
+      };
+      pools.set(key, { pool, fill });
       source = () => {
         if (pool.length < poolSize) {
           const tpl = builtIn(guilds);
@@ -139,5 +149,12 @@ export const createTraffic = (world: World, mix: Mix, seed: number, poolSize = 4
     sources.set(key, source);
     return source;
   };
-  return { forShard };
+  const prepare = (shardId: number, numShards: number): readonly DispatchTemplate[] => {
+    forShard(shardId, numShards);
+    const entry = pools.get(`${shardId}/${numShards}`);
+    if (entry === undefined) return [];
+    entry.fill();
+    return entry.pool;
+  };
+  return { forShard, prepare };
 };

@@ -131,3 +131,35 @@ test('backpressure: a client that stops reading stalls the stream with bounded b
   await client.frame((f) => f.s === 50_003, 20_000);
   await client.close();
 });
+
+test('a paced stream builds its events before its clock starts: same events as an unpaced one', async (t) => {
+  const run = async (rate?: number) => {
+    const gw = await createEmulator({ guilds: 5, seed: 3, zlibMode: 'precompressed' });
+    try {
+      const { client } = await ready(gw.url, TOKEN, [0, 1], { compress: 'zlib-stream' });
+      await gw.stream(0, { count: 300, poolSize: 64, ...(rate !== undefined ? { rate } : {}) }).done;
+      await client.frame((f) => f.s === 306, 10_000);
+      return client.frames.map((f) => f.text).filter((text) => !text.includes('"READY"'));
+    } finally {
+      await gw.close();
+    }
+  };
+  t.deepEqual(await run(50_000), await run());
+});
+
+test('a paced stream never writes a backlog as one burst, and reports how it kept to its rate', async (t) => {
+  const gw = await emulator(t, { guilds: 2 });
+  const { client } = await ready(gw.url, TOKEN, [0, 1]);
+  const rate = 20_000;
+  const handle = gw.stream(0, { count: 2000, rate, mix: 'messages', recordTurns: true });
+  t.deepEqual(await handle.done, { sent: 2000 });
+  const { turns, maxPerTurn, maxLagMs, turnLog } = handle.pacing;
+  const perTurn = [];
+  for (let i = 2; i < (turnLog ?? []).length; i += 3) perTurn.push(turnLog![i]!);
+  t.is(perTurn.length, turns);
+  t.is(perTurn.reduce((a, b) => a + b, 0), 2000);
+  t.true(maxPerTurn <= Math.ceil((rate * 2) / 1000), `at most 2 ms worth per turn, got ${maxPerTurn}`);
+  t.true(maxLagMs >= 0 && (turnLog ?? []).every((x) => Number.isFinite(x)));
+  await client.frame((f) => f.s === 2002, 10_000);
+  await client.close();
+});
