@@ -48,114 +48,160 @@ export interface CommandLimiter {
 }
 
 /** Creates the outbound queue of one shard. */
-export const createCommandLimiter = (options: CommandLimiterOptions): CommandLimiter => {
-  const { scheduler } = options;
-  const limit = options.limit ?? SEND_LIMIT;
-  // 5 % on top of the window, so that jitter between our clock and the gateway's never lets it
-  // count one frame too many in its own window.
-  const windowMs = Math.ceil((options.windowMs ?? SEND_WINDOW_MS) * 1.05);
-  const reserve = Math.min(options.heartbeatReserve ?? 4, limit - 1);
-  const maxQueued = options.maxQueued ?? 1000;
-  const queues: Record<SendPriority, Pending[]> = { heartbeat: [], session: [], user: [] };
-  let sentAt: number[] = [];
-  let write: ((text: string) => void) | null = null;
-  let gateOpen = false;
-  let closed: DisclusterError | null = null;
-  let wake: Subscription | null = null;
-  let wakeAt = Infinity;
+export const createCommandLimiter = (options: CommandLimiterOptions): CommandLimiter => new SlidingWindowLimiter(options);
 
-  const wakeIn = (waitMs: number) => {
-    const at = scheduler.now() + waitMs;
-    if (wake !== null && wakeAt <= at) return;
-    wake?.unsubscribe();
-    wakeAt = at;
-    wake = scheduler.schedule(() => {
-      wake = null;
-      wakeAt = Infinity;
-      drain();
-    }, waitMs);
-  };
+/**
+ * `CommandLimiter` as a class: every shard has one for its whole life, and prototype methods
+ * keep an idle shard's share of the heap to its fields.
+ */
+class SlidingWindowLimiter implements CommandLimiter {
+  private readonly scheduler: SchedulerLike;
+  private readonly limit: number;
+  private readonly windowMs: number;
+  private readonly reserve: number;
+  private readonly maxQueued: number;
+  private heartbeats: Pending[] = [];
+  private sessions: Pending[] = [];
+  private readonly users: Pending[] = [];
+  /** When each frame of the current window was sent, oldest first. */
+  private sentAt: number[] = [];
+  private write: ((text: string) => void) | null = null;
+  private gateOpen = false;
+  private closed: DisclusterError | null = null;
+  private wake: Subscription | null = null;
+  private wakeAt = Infinity;
 
-  const prune = (now: number) => {
-    let drop = 0;
-    while (drop < sentAt.length && sentAt[drop]! <= now - windowMs) drop++;
-    if (drop > 0) sentAt = sentAt.slice(drop);
-  };
+  constructor(options: CommandLimiterOptions) {
+    this.scheduler = options.scheduler;
+    this.limit = options.limit ?? SEND_LIMIT;
+    // 5 % on top of the window, so that jitter between our clock and the gateway's never lets
+    // it count one frame too many in its own window.
+    this.windowMs = Math.ceil((options.windowMs ?? SEND_WINDOW_MS) * 1.05);
+    this.reserve = Math.min(options.heartbeatReserve ?? 4, this.limit - 1);
+    this.maxQueued = options.maxQueued ?? 1000;
+  }
 
-  const next = (): [SendPriority, Pending] | null => {
-    if (queues.heartbeat.length > 0) return ['heartbeat', queues.heartbeat[0]!];
-    if (queues.session.length > 0) return ['session', queues.session[0]!];
-    if (gateOpen && queues.user.length > 0) return ['user', queues.user[0]!];
-    return null;
-  };
+  get inWindow(): number {
+    this.prune(this.scheduler.now());
+    return this.sentAt.length;
+  }
 
-  const drain = () => {
-    while (write !== null) {
-      const now = scheduler.now();
-      prune(now);
-      const head = next();
-      if (head === null) return;
-      const [priority, pending] = head;
-      const allowed = priority === 'heartbeat' ? limit : limit - reserve;
-      if (sentAt.length >= allowed) {
-        const waitMs = sentAt[sentAt.length - allowed]! + windowMs - now;
-        wakeIn(Math.max(waitMs, 1));
-        return;
-      }
-      queues[priority].shift();
-      sentAt.push(now);
-      write(pending.text);
-      pending.settle?.({ ok: true });
+  get queued(): number {
+    return this.users.length;
+  }
+
+  send(priority: SendPriority, text: string, settle?: (result: CommandResult) => void): void {
+    if (this.closed !== null) return settle?.({ ok: false, error: this.closed });
+    if (priority === 'user' && this.users.length >= this.maxQueued) {
+      return settle?.({
+        ok: false,
+        error: new DisclusterError('COMMAND_REJECTED', `the shard already has ${this.maxQueued} commands waiting to be sent`),
+      });
     }
-  };
+    if (priority !== 'user' && this.write === null) return;
+    // nothing waits ahead of it: write at once if the window allows (no queue entry to keep)
+    if (this.nextPriority() === null && (priority !== 'user' || this.gateOpen) && this.hasRoom(priority)) return this.sendNow(text, settle);
+    this.queue(priority).push({ text, settle });
+    this.drain();
+  }
 
-  const reset = () => {
-    wake?.unsubscribe();
-    wake = null;
-    wakeAt = Infinity;
-    sentAt = [];
-    gateOpen = false;
-    queues.heartbeat = [];
-    queues.session = [];
-  };
+  attach(write: (text: string) => void): void {
+    this.reset();
+    this.write = write;
+  }
 
-  return {
-    send(priority, text, settle) {
-      if (closed !== null) return settle?.({ ok: false, error: closed });
-      if (priority === 'user' && queues.user.length >= maxQueued) {
-        return settle?.({
-          ok: false,
-          error: new DisclusterError('COMMAND_REJECTED', `the shard already has ${maxQueued} commands waiting to be sent`),
-        });
-      }
-      if (priority !== 'user' && write === null) return;
-      queues[priority].push({ text, settle });
-      drain();
-    },
-    attach(writer) {
-      reset();
-      write = writer;
-    },
-    openGate() {
-      gateOpen = true;
-      drain();
-    },
-    detach() {
-      reset();
-      write = null;
-    },
-    close(error) {
-      reset();
-      write = null;
-      closed = error;
-      for (const pending of queues.user.splice(0)) pending.settle?.({ ok: false, error });
-    },
-    get inWindow() {
-      prune(scheduler.now());
-      return sentAt.length;
-    },
-    get queued() {
-      return queues.user.length;
-    },
-  };
-};
+  openGate(): void {
+    this.gateOpen = true;
+    this.drain();
+  }
+
+  detach(): void {
+    this.reset();
+    this.write = null;
+  }
+
+  close(error: DisclusterError): void {
+    this.reset();
+    this.write = null;
+    this.closed = error;
+    for (const pending of this.users.splice(0)) pending.settle?.({ ok: false, error });
+  }
+
+  private queue(priority: SendPriority): Pending[] {
+    return priority === 'heartbeat' ? this.heartbeats : priority === 'session' ? this.sessions : this.users;
+  }
+
+  /** The priority whose head goes next, or null when nothing may go. */
+  private nextPriority(): SendPriority | null {
+    if (this.heartbeats.length > 0) return 'heartbeat';
+    if (this.sessions.length > 0) return 'session';
+    if (this.gateOpen && this.users.length > 0) return 'user';
+    return null;
+  }
+
+  private drain(): void {
+    for (;;) {
+      const priority = this.nextPriority();
+      if (priority === null) return;
+      if (!this.hasRoom(priority)) return;
+      const pending = this.queue(priority).shift()!;
+      this.sendNow(pending.text, pending.settle);
+    }
+  }
+
+  /** True when connected and the window has room for a frame of this priority; else arranges a wake-up. */
+  private hasRoom(priority: SendPriority): boolean {
+    if (this.write === null) return false;
+    const now = this.scheduler.now();
+    this.prune(now);
+    const allowed = priority === 'heartbeat' ? this.limit : this.limit - this.reserve;
+    if (this.sentAt.length >= allowed) {
+      const waitMs = this.sentAt[this.sentAt.length - allowed]! + this.windowMs - now;
+      this.wakeIn(Math.max(waitMs, 1));
+      return false;
+    }
+    return true;
+  }
+
+  private sendNow(text: string, settle: ((result: CommandResult) => void) | undefined): void {
+    this.sentAt.push(this.scheduler.now());
+    this.write!(text);
+    settle?.({ ok: true });
+  }
+
+  private wakeIn(waitMs: number): void {
+    const at = this.scheduler.now() + waitMs;
+    if (this.wake !== null && this.wakeAt <= at) return;
+    this.wake?.unsubscribe();
+    this.wakeAt = at;
+    this.wake = this.scheduler.schedule(wakeUp, waitMs, this);
+  }
+
+  /** The window has room again (called by the scheduled wake-up). */
+  woken(): void {
+    this.wake = null;
+    this.wakeAt = Infinity;
+    this.drain();
+  }
+
+  private prune(now: number): void {
+    let drop = 0;
+    while (drop < this.sentAt.length && this.sentAt[drop]! <= now - this.windowMs) drop++;
+    if (drop > 0) this.sentAt = this.sentAt.slice(drop);
+  }
+
+  private reset(): void {
+    this.wake?.unsubscribe();
+    this.wake = null;
+    this.wakeAt = Infinity;
+    this.sentAt = [];
+    this.gateOpen = false;
+    this.heartbeats = [];
+    this.sessions = [];
+  }
+}
+
+/** Scheduled work of a waiting limiter; a plain function, so waiting costs no closure. */
+function wakeUp(this: unknown, limiter?: SlidingWindowLimiter): void {
+  limiter?.woken();
+}
