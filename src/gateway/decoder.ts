@@ -72,42 +72,55 @@ const createInflater = (options: DecoderOptions, sink: InflateSink, cap: number)
 };
 
 /** Creates the decoder of one connection; call once per connection. */
-export const createDecoder = (options: DecoderOptions, sink: InflateSink): MessageDecoder => {
-  const cap = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  let dead = false;
-  const guarded: InflateSink = {
-    message: (text) => {
-      if (!dead) sink.message(text);
-    },
-    error: (error) => {
-      if (dead) return;
-      dead = true;
-      sink.error(error);
-    },
-  };
-  let inflater: Inflater | DisclusterError | undefined;
-  const getInflater = () => (inflater ??= createInflater(options, guarded, cap));
+export const createDecoder = (options: DecoderOptions, sink: InflateSink): MessageDecoder => new Decoder(options, sink);
 
-  return {
-    push(data, isBinary) {
-      if (dead) return;
-      if (!isBinary) {
-        const text = typeof data === 'string' ? data : toBuffer(data).toString('utf8');
-        if (text.length > cap) guarded.error(new DisclusterError('DECODE_TOO_LARGE', `a gateway message exceeded the cap of ${cap} bytes`));
-        else guarded.message(text);
-        return;
-      }
-      if (options.compression === 'none') {
-        guarded.error(new DisclusterError('DECODE_INVALID_FRAME', 'received a binary frame on an uncompressed connection'));
-        return;
-      }
-      const target = getInflater();
-      if (target instanceof DisclusterError) guarded.error(target);
-      else target.push(toBuffer(data));
-    },
-    close() {
-      dead = true;
-      if (inflater !== undefined && !(inflater instanceof DisclusterError)) inflater.close();
-    },
-  };
-};
+/**
+ * `MessageDecoder` as a class. It is also the sink of its inflater, where it guards its own
+ * sink: after the first error (or `close`) nothing more reaches it.
+ */
+class Decoder implements MessageDecoder, InflateSink {
+  private readonly cap: number;
+  private dead = false;
+  private inflater: Inflater | DisclusterError | undefined;
+
+  constructor(
+    private readonly options: DecoderOptions,
+    private readonly sink: InflateSink,
+  ) {
+    this.cap = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  }
+
+  push(data: Buffer | ArrayBuffer | Buffer[] | string, isBinary: boolean): void {
+    if (this.dead) return;
+    if (!isBinary) {
+      const text = typeof data === 'string' ? data : toBuffer(data).toString('utf8');
+      if (text.length > this.cap) this.error(new DisclusterError('DECODE_TOO_LARGE', `a gateway message exceeded the cap of ${this.cap} bytes`));
+      else this.sink.message(text);
+      return;
+    }
+    if (this.options.compression === 'none') {
+      this.error(new DisclusterError('DECODE_INVALID_FRAME', 'received a binary frame on an uncompressed connection'));
+      return;
+    }
+    const target = (this.inflater ??= createInflater(this.options, this, this.cap));
+    if (target instanceof DisclusterError) this.error(target);
+    else target.push(toBuffer(data));
+  }
+
+  close(): void {
+    this.dead = true;
+    if (this.inflater !== undefined && !(this.inflater instanceof DisclusterError)) this.inflater.close();
+  }
+
+  /** From the inflater: a whole message. */
+  message(text: string): void {
+    if (!this.dead) this.sink.message(text);
+  }
+
+  /** From the inflater or the checks above: the decoder is done. */
+  error(error: DisclusterError): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.sink.error(error);
+  }
+}

@@ -39,77 +39,92 @@ let scratch = Buffer.allocUnsafeSlow(OUT_CHUNK);
  * connection. Output of one message is capped at `maxBytes`; `skip` may claim a message from
  * its head before it is decoded to text.
  */
-export const createSyncZlibInflater = (sink: InflateSink, maxBytes: number, skip?: (head: string) => boolean): Inflater => {
+export const createSyncZlibInflater = (sink: InflateSink, maxBytes: number, skip?: (head: string) => boolean): Inflater =>
+  new SyncZlibInflater(sink, maxBytes, skip);
+
+/** The inflater as a class: one per connection, its methods shared, so an idle one costs its fields. */
+class SyncZlibInflater implements Inflater {
   // The stream's own output buffer is never used (we write into `scratch`): keep it minimal.
-  const z = zlib.createInflate({ chunkSize: zlib.constants.Z_MIN_CHUNK }) as unknown as ZlibInternals & zlib.Inflate;
-  z.on('error', () => {}); // errors are read synchronously below; this only silences the emitter.
-  let outOff = 0;
-  let pieces: Buffer[] = [];
-  let total = 0;
-  let dead = false;
+  private readonly z = zlib.createInflate({ chunkSize: zlib.constants.Z_MIN_CHUNK }) as unknown as ZlibInternals & zlib.Inflate;
+  /** Bytes of the current message in `scratch`. */
+  private outOff = 0;
+  /** Output of the current message moved out of `scratch` (it spans frames or 64 KiB). */
+  private pieces: Buffer[] = [];
+  private total = 0;
+  private dead = false;
 
-  const fail = (error: ReturnType<typeof tooLarge>) => {
-    dead = true;
-    z.close();
-    sink.error(error);
-  };
+  constructor(
+    private readonly sink: InflateSink,
+    private readonly maxBytes: number,
+    private readonly skip: ((head: string) => boolean) | undefined,
+  ) {
+    this.z.on('error', ignore); // errors are read synchronously below; this only silences the emitter.
+  }
 
-  const inflate = (chunk: Buffer): boolean => {
+  push(chunk: Buffer): void {
+    if (this.dead || !this.inflate(chunk)) return;
+    if (endsWithZlibSuffix(chunk)) this.flushMessage();
+    else this.keepPartial();
+  }
+
+  close(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.z.close();
+  }
+
+  private fail(error: ReturnType<typeof tooLarge>): false {
+    this.dead = true;
+    this.z.close();
+    this.sink.error(error);
+    return false;
+  }
+
+  /** Inflates one frame into `scratch` (and `pieces`); false when the inflater died. */
+  private inflate(chunk: Buffer): boolean {
+    const { z } = this;
     const handle = z._handle;
-    if (handle === null) return (fail(inflateFailed(new Error('context closed'))), false);
+    if (handle === null) return this.fail(inflateFailed(new Error('context closed')));
     let inOff = 0;
     let availIn = chunk.length;
     for (;;) {
-      const room = scratch.length - outOff;
-      handle.writeSync(Z_SYNC_FLUSH, chunk, inOff, availIn, scratch, outOff, room);
-      if (z.destroyed) return (fail(inflateFailed(new Error('invalid compressed data'))), false);
+      const room = scratch.length - this.outOff;
+      handle.writeSync(Z_SYNC_FLUSH, chunk, inOff, availIn, scratch, this.outOff, room);
+      if (z.destroyed) return this.fail(inflateFailed(new Error('invalid compressed data')));
       const availOut = z._writeState[0]!;
       const availInAfter = z._writeState[1]!;
-      outOff += room - availOut;
-      total += room - availOut;
-      if (total > maxBytes) return (fail(tooLarge(maxBytes)), false);
+      this.outOff += room - availOut;
+      this.total += room - availOut;
+      if (this.total > this.maxBytes) return this.fail(tooLarge(this.maxBytes));
       inOff += availIn - availInAfter;
       availIn = availInAfter;
       if (availOut !== 0) return true;
-      pieces.push(scratch);
+      this.pieces.push(scratch);
       scratch = Buffer.allocUnsafeSlow(OUT_CHUNK);
-      outOff = 0;
+      this.outOff = 0;
     }
-  };
+  }
 
-  const flushMessage = () => {
-    if (skip !== undefined && pieces.length === 0 && skip(scratch.toString('latin1', 0, Math.min(outOff, SKIP_HEAD_BYTES)))) {
-      outOff = 0;
-      total = 0;
-      return;
+  private flushMessage(): void {
+    const { outOff, pieces } = this;
+    this.outOff = 0;
+    this.total = 0;
+    if (this.skip !== undefined && pieces.length === 0 && this.skip(scratch.toString('latin1', 0, Math.min(outOff, SKIP_HEAD_BYTES)))) return;
+    let text: string;
+    if (pieces.length === 0) text = scratch.toString('utf8', 0, outOff);
+    else {
+      pieces.push(scratch.subarray(0, outOff));
+      text = Buffer.concat(pieces).toString('utf8');
+      this.pieces = [];
     }
-    const text =
-      pieces.length === 0
-        ? scratch.toString('utf8', 0, outOff)
-        : Buffer.concat([...pieces, scratch.subarray(0, outOff)], total).toString('utf8');
-    pieces = [];
-    outOff = 0;
-    total = 0;
-    sink.message(text);
-  };
+    this.sink.message(text);
+  }
 
   /** The message goes on in a later frame: move this frame's output out of the shared buffer. */
-  const keepPartial = () => {
-    if (outOff > 0) pieces.push(Buffer.from(scratch.subarray(0, outOff)));
-    outOff = 0;
-  };
+  private keepPartial(): void {
+    if (this.outOff > 0) this.pieces.push(Buffer.from(scratch.subarray(0, this.outOff)));
+    this.outOff = 0;
+  }
+}
 
-  return {
-    push(chunk) {
-      if (dead) return;
-      if (!inflate(chunk)) return;
-      if (endsWithZlibSuffix(chunk)) flushMessage();
-      else keepPartial();
-    },
-    close() {
-      if (dead) return;
-      dead = true;
-      z.close();
-    },
-  };
-};
+const ignore = (): void => {};
