@@ -20,12 +20,89 @@ interface BeatState {
 
 type Input = 'tick' | 'request' | 'ack' | 'check';
 
+/** Hears what a `HeartbeatClock` decides. */
+export interface HeartbeatListener {
+  heartbeatSignal(signal: HeartbeatSignal): void;
+}
+
 /**
  * The heartbeat of one connection, from Hello on: the first beat after `intervalMs * random()`,
  * then one every `intervalMs`; a server request (op 1) beats at once without moving the
  * interval. A tick that finds the previous beat unacknowledged reports a zombie, so a silent
  * connection is caught within two intervals. The zombie verdict waits one scheduler turn, so an
- * ACK already received but not yet read (the event loop was busy) still counts.
+ * ACK already received but not yet read (the event loop was busy) still counts. After a zombie,
+ * or `stop()`, it is silent and holds no timer.
+ *
+ * A class around the pure `step` below, called directly by its connection: every connection
+ * has one for as long as it lives, and an idle shard should cost little more than its socket.
+ */
+export class HeartbeatClock {
+  private state = INITIAL;
+  private ticks: Subscription | null;
+  private check: Subscription | null = null;
+
+  constructor(
+    readonly intervalMs: number,
+    private readonly scheduler: SchedulerLike,
+    random: () => number,
+    private readonly listener: HeartbeatListener,
+  ) {
+    this.ticks = scheduler.schedule(tick, Math.floor(intervalMs * random()), this);
+  }
+
+  /** An ACK (op 11) arrived. */
+  ack(): void {
+    this.feed('ack');
+  }
+
+  /** The gateway asked for a beat (op 1). */
+  request(): void {
+    this.feed('request');
+  }
+
+  /** Clears every timer; nothing is signalled after. */
+  stop(): void {
+    this.ticks?.unsubscribe();
+    this.check?.unsubscribe();
+    this.ticks = null;
+    this.check = null;
+  }
+
+  /** True until a zombie is reported or `stop()` is called. */
+  get running(): boolean {
+    return this.ticks !== null;
+  }
+
+  /** Internal: input from the scheduled work below. */
+  feed(input: Input): void {
+    if (this.ticks === null) return;
+    if (input === 'check') this.check = null;
+    this.state = step(this.state, input, this.scheduler.now());
+    const signal = this.state.signal;
+    if (signal === null) return;
+    if (signal.type === 'suspect') {
+      this.check ??= this.scheduler.schedule(confirm, 0, this);
+      return;
+    }
+    if (signal.type === 'zombie') this.stop();
+    this.listener.heartbeatSignal(signal);
+  }
+}
+
+/** Scheduled work: one tick, then the next one an interval later. Plain functions, no closures. */
+function tick(this: SchedulerAction<HeartbeatClock>, clock?: HeartbeatClock): void {
+  if (clock === undefined) return;
+  clock.feed('tick');
+  if (clock.running) this.schedule(clock, clock.intervalMs);
+}
+
+function confirm(this: SchedulerAction<HeartbeatClock>, clock?: HeartbeatClock): void {
+  clock?.feed('check');
+}
+
+/**
+ * `HeartbeatClock` as an Observable of its signals, fed by `ack$` and `request$`: completes
+ * after a zombie; unsubscribing stops the clock.
  *
  * ```text
  * interval 4, random 0.5:
@@ -41,37 +118,16 @@ export const heartbeat = (
   scheduler: SchedulerLike,
   random: () => number,
 ): Observable<HeartbeatSignal> =>
-  // One Observable around the pure `step` below rather than an operator chain: every connection
-  // has a heartbeat, and each operator would cost it a subscriber and closures while idle.
   new Observable<HeartbeatSignal>((subscriber) => {
-    let state = INITIAL;
-    let check: Subscription | null = null;
-    const feed = (input: Input): void => {
-      state = step(state, input, scheduler.now());
-      const signal = state.signal;
-      if (signal === null) return;
-      if (signal.type === 'suspect') {
-        check ??= scheduler.schedule(() => {
-          check = null;
-          feed('check');
-        }, 0);
-        return;
-      }
-      subscriber.next(signal);
-      if (signal.type === 'zombie') subscriber.complete();
-    };
-    const ticks = scheduler.schedule(function tick(this: SchedulerAction<void>) {
-      feed('tick');
-      if (!subscriber.closed) this.schedule(undefined, intervalMs);
-    }, Math.floor(intervalMs * random()));
-    const requests = request$.subscribe(() => feed('request'));
-    const acks = ack$.subscribe(() => feed('ack'));
-    return () => {
-      ticks.unsubscribe();
-      check?.unsubscribe();
-      requests.unsubscribe();
-      acks.unsubscribe();
-    };
+    const clock = new HeartbeatClock(intervalMs, scheduler, random, {
+      heartbeatSignal: (signal) => {
+        subscriber.next(signal);
+        if (signal.type === 'zombie') subscriber.complete();
+      },
+    });
+    subscriber.add(request$.subscribe(() => clock.request()));
+    subscriber.add(ack$.subscribe(() => clock.ack()));
+    return () => clock.stop();
   });
 
 const INITIAL: BeatState = { awaitingAck: false, sentAt: 0, signal: null };
