@@ -1,4 +1,4 @@
-import { defer, EMPTY, type MonoTypeOperatorFunction, type Observable, repeat, type SchedulerLike, takeUntil, tap, timer } from 'rxjs';
+import { EMPTY, type MonoTypeOperatorFunction, Observable, type Observer, type SchedulerLike, type Subscriber, type Subscription, type Unsubscribable } from 'rxjs';
 
 /** Reconnect delay settings. */
 export interface BackoffConfig {
@@ -32,18 +32,102 @@ export const repeatWithBackoff =
     isSuccess: (value: T) => boolean,
     shouldRetry: () => boolean,
     stop$: Observable<unknown> = EMPTY,
-    minDelay: () => number = () => 0,
+    minDelay: () => number = noMinimum,
   ): MonoTypeOperatorFunction<T> =>
   (source) =>
-    defer(() => {
-      let failures = 0;
-      return source.pipe(
-        tap((value) => {
-          if (isSuccess(value)) failures = 0;
-        }),
-        repeat({
-          delay: () =>
-            shouldRetry() ? timer(Math.max(backoffDelay(failures++, config), minDelay()), config.scheduler).pipe(takeUntil(stop$)) : EMPTY,
-        }),
-      );
-    });
+    new Observable<T>((subscriber) => new BackoffLoop(source, subscriber, { config, isSuccess, shouldRetry, stop$, minDelay }).start());
+
+const noMinimum = (): number => 0;
+
+interface LoopRules<T> {
+  readonly config: BackoffConfig;
+  readonly isSuccess: (value: T) => boolean;
+  readonly shouldRetry: () => boolean;
+  readonly stop$: Observable<unknown>;
+  readonly minDelay: () => number;
+}
+
+/**
+ * One subscription of `repeatWithBackoff`, as an object rather than an operator chain: a shard
+ * keeps one for its whole life, and it should cost an idle shard little.
+ */
+class BackoffLoop<T> implements Observer<T>, Unsubscribable {
+  private failures = 0;
+  private current: Subscription | null = null;
+  private delay: Subscription | null = null;
+  private stopWatch: Subscription | null = null;
+  private done = false;
+
+  constructor(
+    private readonly source: Observable<T>,
+    private readonly subscriber: Subscriber<T>,
+    private readonly rules: LoopRules<T>,
+  ) {}
+
+  /** Subscribes the first try; returns itself as the teardown. */
+  start(): this {
+    this.subscribeSource();
+    return this;
+  }
+
+  next(value: T): void {
+    if (this.rules.isSuccess(value)) this.failures = 0;
+    this.subscriber.next(value);
+  }
+
+  error(error: unknown): void {
+    this.done = true;
+    this.subscriber.error(error);
+  }
+
+  /** A try ended: wait and try again, or end. */
+  complete(): void {
+    this.current = null;
+    if (this.done) return;
+    if (!this.rules.shouldRetry()) return this.finish();
+    const { config, minDelay, stop$ } = this.rules;
+    const waitMs = Math.max(backoffDelay(this.failures++, config), minDelay());
+    this.delay = config.scheduler.schedule(retry, waitMs, this);
+    // a stop during the delay ends the stream without another try
+    this.stopWatch = stop$.subscribe({ next: () => this.finish() });
+  }
+
+  /** The delay is over. */
+  retried(): void {
+    this.clearDelay();
+    this.subscribeSource();
+  }
+
+  unsubscribe(): void {
+    this.done = true;
+    this.clearDelay();
+    this.current?.unsubscribe();
+    this.current = null;
+  }
+
+  private subscribeSource(): void {
+    if (this.done) return;
+    const subscription = this.source.subscribe(this);
+    // a source that completed synchronously has already moved on (complete() cleared `current`)
+    if (!subscription.closed) this.current = subscription;
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.clearDelay();
+    this.subscriber.complete();
+  }
+
+  private clearDelay(): void {
+    this.delay?.unsubscribe();
+    this.stopWatch?.unsubscribe();
+    this.delay = null;
+    this.stopWatch = null;
+  }
+}
+
+/** Scheduled work of a waiting loop; a plain function, so waiting costs no closure. */
+function retry(this: unknown, loop?: { retried(): void }): void {
+  loop?.retried();
+}
