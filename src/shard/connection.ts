@@ -1,11 +1,12 @@
-import { Observable, Subject, Subscription } from 'rxjs';
+import { Observable, type Subscriber, type Subscription, type Unsubscribable } from 'rxjs';
 import WebSocket from 'ws';
 import { HelloCodec, InvalidSessionCodec, ReadyCodec } from '../gateway/codecs.js';
-import { createDecoder } from '../gateway/decoder.js';
+import { createDecoder, type MessageDecoder } from '../gateway/decoder.js';
+import type { InflateSink } from '../gateway/inflate.js';
 import { encodePayload, type OutgoingPayload } from '../gateway/encode.js';
 import { DisclusterError, isDisclusterError } from '../gateway/errors.js';
 import { parseFrame, peekDispatch } from '../gateway/frame.js';
-import { heartbeat } from './heartbeat.js';
+import { HeartbeatClock, type HeartbeatListener, type HeartbeatSignal } from './heartbeat.js';
 import type { CommandLimiter } from './limiter.js';
 import type { ResolvedShardOptions } from './options.js';
 import { heartbeatText, identifyPayload, resumePayload } from './payloads.js';
@@ -19,6 +20,8 @@ export interface ShardState {
   /** Decided when the last connection ended. */
   next: NextStep | null;
   stopRequest: { readonly keepSession: boolean } | null;
+  /** The connection now open, if any: where the shard passes a stop request on. */
+  live: { stop(request: { readonly keepSession: boolean }): void } | null;
 }
 
 /** The User-Agent sent on the WebSocket upgrade, as Discord asks bots to. */
@@ -33,222 +36,319 @@ const ALWAYS_PARSED = new Set(['READY', 'RESUMED']);
  * One connection to the gateway, as a cold Observable: connects, identifies or resumes, beats,
  * and emits the shard's events until the connection ends. Before completing it records in
  * `state.next` what the shard does next and emits the matching events (`status`, `session-lost`,
- * `fatal`). Unsubscribing closes the socket and clears every timer.
+ * `fatal`). While open it is `state.live`, where a stop request reaches it. Unsubscribing closes
+ * the socket and clears every timer.
  */
 export const connection = (
   options: ResolvedShardOptions,
   state: ShardState,
   limiter: CommandLimiter,
-  stop$: Subject<{ readonly keepSession: boolean }>,
-): Observable<ShardEvent> =>
-  new Observable<ShardEvent>((subscriber) => {
-    const { scheduler, shardId } = options;
-    const wanted = options.events === undefined ? undefined : new Set(options.events);
-    const resuming = state.session !== null;
-    const status = (value: ShardStatus, extra?: { code?: number; reason?: string }) =>
-      subscriber.next({ type: 'status', shardId, status: value, ...extra });
-    const timers = new Subscription();
-    const ack$ = new Subject<void>();
-    const request$ = new Subject<void>();
-    let ended = false;
-    let sentSession = false;
-    let seqBeforeReady: number | null = null;
-    let readyTimer: Subscription | null = null;
-    let completeOnClose = false;
-    let helloSeen = false;
-    let granted = false;
-    const lease = new Subscription();
+): Observable<ShardEvent> => new Observable<ShardEvent>((subscriber) => new Connection(options, state, limiter, subscriber));
 
+/** Where a connection is on its way to READY. */
+interface Progress {
+  resuming: boolean;
+  helloSeen: boolean;
+  granted: boolean;
+  sentSession: boolean;
+  seqBeforeReady: number | null;
+}
+
+/**
+ * One subscription of `connection`. A class with shared methods, not a nest of closures: a
+ * shard holds one for as long as it is connected, and an idle shard should cost little more
+ * than its socket and its inflate context. The socket's listeners are module functions that
+ * find the connection on the socket.
+ */
+class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
+  private readonly shardId: number;
+  private readonly wanted: ReadonlySet<string> | undefined;
+  private readonly ws: WebSocket;
+  private readonly decoder: MessageDecoder;
+  /** Null once READY or RESUMED: nothing about the handshake needs keeping after that. */
+  private progress: Progress | null;
+  private heartbeat: HeartbeatClock | null = null;
+  private helloTimer: Subscription | null;
+  private readyTimer: Subscription | null = null;
+  /** The identify queue's lease, held until identify is sent. */
+  private lease: Subscription | null = null;
+  private ended = false;
+  private completeOnClose = false;
+
+  constructor(
+    private readonly options: ResolvedShardOptions,
+    private readonly state: ShardState,
+    private readonly limiter: CommandLimiter,
+    private readonly subscriber: Subscriber<ShardEvent>,
+  ) {
+    const { shardId } = options;
+    this.shardId = shardId;
+    this.wanted = options.events === undefined ? undefined : new Set(options.events);
+    this.progress = { resuming: state.session !== null, helloSeen: false, granted: false, sentSession: false, seqBeforeReady: null };
     const url = state.session !== null && isSafeResumeUrl(state.session.resumeUrl) ? state.session.resumeUrl : options.url;
-    status('connecting');
+    this.status('connecting');
     const ws = new WebSocket(gatewayUrl(url, options.compression), {
       perMessageDeflate: false,
       maxPayload: options.maxMessageBytes,
       closeTimeout: CLOSE_TIMEOUT_MS,
       headers: { 'User-Agent': USER_AGENT },
-    } as WebSocket.ClientOptions);
+    } as WebSocket.ClientOptions) as OwnedSocket;
+    this.ws = ws;
+    ws[CONNECTION] = this;
+    const skip = this.wanted === undefined ? undefined : (head: string) => this.skip(head);
+    this.decoder = createDecoder({ compression: options.compression, maxMessageBytes: options.maxMessageBytes, ...(skip ? { skip } : {}) }, this);
+    ws.on('open', onSocketOpen);
+    ws.on('message', onSocketMessage);
+    ws.on('error', ignore); // every error is followed by 'close', which ends the connection.
+    ws.on('close', onSocketClose);
+    if (state.session === null) this.register();
+    this.helloTimer = options.scheduler.schedule(timedOut, options.helloTimeoutMs, { connection: this, why: HELLO_TIMEOUT });
+    state.live = this;
+  }
 
-    const write = (text: string) => {
+  /** The shard is asked to stop: close, with 1000 unless the session is to be kept. */
+  stop(request: { readonly keepSession: boolean }): void {
+    this.end({ type: 'stopped', keepSession: request.keepSession });
+  }
+
+  /** Unsubscribed: close the socket (a normal close, unless sessions are kept) and clear every timer. */
+  unsubscribe(): void {
+    if (this.ended) {
+      if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
+      return;
+    }
+    this.release();
+    this.ws.close(this.options.keepSessionOnUnsubscribe ? 4000 : 1000);
+  }
+
+  /** The socket is open: the limiter may write to it. */
+  opened(): void {
+    const { ws } = this;
+    this.limiter.attach((text) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(text);
-    };
-
-    const sendSession = (payload: OutgoingPayload) => {
-      const encoded = encodePayload(payload);
-      if (encoded._tag === 'Left') return end({ type: 'decode-error', error: encoded.left });
-      sentSession = true;
-      limiter.send('session', encoded.right);
-      readyTimer = scheduler.schedule(() => end({ type: 'ready-timeout' }), options.readyTimeoutMs);
-      timers.add(readyTimer);
-    };
-
-    const gateOpened = () => {
-      readyTimer?.unsubscribe();
-      state.failedResumes = 0;
-      limiter.openGate();
-    };
-
-    const onDispatch = (t: string, s: number, d: unknown) => {
-      if (state.session !== null) state.session.seq = s;
-      else seqBeforeReady = s;
-      if (t === 'READY') {
-        if (!ReadyCodec.is(d)) return end({ type: 'decode-error', error: invalidReady() });
-        state.session = { sessionId: d.session_id, resumeUrl: d.resume_gateway_url, seq: s };
-        subscriber.next({ type: 'session', shardId, session: snapshot(state.session, options) });
-        status('ready');
-        gateOpened();
-      } else if (t === 'RESUMED') {
-        if (state.session !== null) subscriber.next({ type: 'session', shardId, session: snapshot(state.session, options) });
-        status('resumed');
-        gateOpened();
-      }
-      if (wanted === undefined || wanted.has(t)) subscriber.next({ type: 'dispatch', shardId, t, s, d });
-    };
-
-    const onHello = (d: unknown) => {
-      if (!HelloCodec.is(d)) return end({ type: 'decode-error', error: invalidHello() });
-      helloTimer.unsubscribe();
-      timers.add(
-        heartbeat(d.heartbeat_interval, ack$, request$, scheduler, options.random).subscribe((signal) => {
-          if (signal.type === 'beat') limiter.send('heartbeat', heartbeatText(state.session?.seq ?? seqBeforeReady));
-          else if (signal.type === 'ack') subscriber.next({ type: 'heartbeat', shardId, latencyMs: signal.latencyMs });
-          else end({ type: 'zombie' });
-        }),
-      );
-      helloSeen = true;
-      status(state.session !== null ? 'resuming' : 'identifying');
-      if (state.session !== null) sendSession(resumePayload(options.token, state.session));
-      else identifyWhenGranted();
-    };
-
-    /** Identifies once Hello has come and the queue has granted this shard its turn. */
-    const identifyWhenGranted = () => {
-      if (!granted || !helloSeen || sentSession || ended) return;
-      sendSession(identifyPayload(options));
-      lease.unsubscribe();
-    };
-
-    /** With `events` set: a dispatch nobody wants only moves the sequence, read from its head. */
-    const skip = (head: string): boolean => {
-      const peeked = peekDispatch(head);
-      if (peeked === undefined || wanted === undefined || wanted.has(peeked.t) || ALWAYS_PARSED.has(peeked.t)) return false;
-      if (state.session !== null) state.session.seq = peeked.s;
-      else seqBeforeReady = peeked.s;
-      return true;
-    };
-
-    const onText = (text: string) => {
-      if (wanted !== undefined && skip(text)) return;
-      const parsed = parseFrame(text);
-      if (parsed._tag === 'Left') return end({ type: 'decode-error', error: parsed.left });
-      const frame = parsed.right;
-      switch (frame.op) {
-        case 0:
-          return onDispatch(frame.t as string, frame.s as number, frame.d);
-        case 1:
-          return request$.next();
-        case 7:
-          return end({ type: 'reconnect-requested' });
-        case 9:
-          return end({ type: 'invalid-session', resumable: InvalidSessionCodec.is(frame.d) && frame.d });
-        case 10:
-          return onHello(frame.d);
-        case 11:
-          return ack$.next();
-      }
-    };
-
-    const decoder = createDecoder(
-      { compression: options.compression, maxMessageBytes: options.maxMessageBytes, ...(wanted === undefined ? {} : { skip }) },
-      { message: onText, error: (error) => end({ type: 'decode-error', error }) },
-    );
-    ws.on('open', () => limiter.attach(write));
-    ws.on('message', (data, isBinary) => decoder.push(data, isBinary));
-    ws.on('error', () => {}); // every error is followed by 'close', which ends the connection.
-    ws.on('close', (code) => {
-      if (!ended) end({ type: 'closed', code });
-      else if (completeOnClose) subscriber.complete();
     });
-    if (!resuming) {
-      // Register with the identify queue now, in subscription order, and hold the lease until
-      // identify is sent: the queue counts the bucket's window from the release.
-      timers.add(lease);
-      const queue = options.identifyQueue;
-      if (queue === undefined) granted = true;
-      else {
-        lease.add(
-          queue.acquire(shardId).subscribe({
-            next: () => {
-              granted = true;
-              identifyWhenGranted();
-            },
-            error: (error: unknown) =>
-              end(isDisclusterError(error, 'IDENTIFY_BUDGET_EXHAUSTED') ? { type: 'identify-refused', error } : { type: 'identify-error' }),
-            complete: () => granted || end({ type: 'identify-error' }),
-          }),
-        );
-      }
+  }
+
+  /** One raw frame from the socket. */
+  received(data: WebSocket.RawData, isBinary: boolean): void {
+    this.decoder.push(data, isBinary);
+  }
+
+  /** The socket closed. */
+  closed(code: number): void {
+    if (!this.ended) this.end({ type: 'closed', code });
+    else if (this.completeOnClose) this.subscriber.complete();
+  }
+
+  /** A whole message from the decoder. */
+  message(text: string): void {
+    const parsed = parseFrame(text);
+    if (parsed._tag === 'Left') return this.end({ type: 'decode-error', error: parsed.left });
+    const frame = parsed.right;
+    switch (frame.op) {
+      case 0:
+        return this.dispatch(frame.t as string, frame.s as number, frame.d);
+      case 1:
+        return this.heartbeat?.request();
+      case 7:
+        return this.end({ type: 'reconnect-requested' });
+      case 9:
+        return this.end({ type: 'invalid-session', resumable: InvalidSessionCodec.is(frame.d) && frame.d });
+      case 10:
+        return this.hello(frame.d);
+      case 11:
+        return this.heartbeat?.ack();
     }
-    const helloTimer = scheduler.schedule(() => end({ type: 'hello-timeout' }), options.helloTimeoutMs);
-    timers.add(helloTimer);
-    timers.add(stop$.subscribe((request) => end({ type: 'stopped', keepSession: request.keepSession })));
+  }
 
-    const release = () => {
-      ended = true;
-      timers.unsubscribe();
-      limiter.detach();
-      decoder.close();
-    };
+  /** The decoder failed: the stream cannot be read any further. */
+  error(error: DisclusterError): void {
+    this.end({ type: 'decode-error', error });
+  }
 
-    function end(why: ConnectionEnd): void {
-      if (ended) return;
-      release();
-      if (resuming && sentSession && why.type !== 'stopped') state.failedResumes++;
-      const step = nextStep(why, state.session !== null, state.failedResumes);
-      state.next = step;
-      const detail = describeEnd(why);
-      switch (step.type) {
-        case 'resume':
-          status('reconnecting', detail);
-          break;
-        case 'identify':
-          dropSession(step.lost);
-          status('reconnecting', detail);
-          break;
-        case 'fatal':
-          dropSession(null);
-          subscriber.next({ type: 'fatal', shardId, code: step.code, reason: step.reason, kind: step.kind });
-          status('closed', detail);
-          break;
-        case 'stop':
-          if (why.type === 'stopped' && !why.keepSession) dropSession(null);
-          status('closed', detail);
-          break;
-      }
-      const code = why.type === 'stopped' && !why.keepSession ? 1000 : 4000;
-      if (ws.readyState === WebSocket.CLOSED) return subscriber.complete();
-      ws.close(code);
-      if (step.type === 'stop') completeOnClose = true;
-      else subscriber.complete();
+  heartbeatSignal(signal: HeartbeatSignal): void {
+    if (signal.type === 'beat') this.limiter.send('heartbeat', heartbeatText(this.state.session?.seq ?? this.progress?.seqBeforeReady ?? null));
+    else if (signal.type === 'ack') this.subscriber.next({ type: 'heartbeat', shardId: this.shardId, latencyMs: signal.latencyMs });
+    else this.end({ type: 'zombie' });
+  }
+
+  /** The identify queue granted this shard its turn. */
+  granted(): void {
+    if (this.progress === null) return;
+    this.progress.granted = true;
+    this.identifyWhenReady();
+  }
+
+  /** With `events` set: a dispatch nobody wants only moves the sequence, read from its head. */
+  private skip(head: string): boolean {
+    const peeked = peekDispatch(head);
+    if (peeked === undefined || this.wanted === undefined || this.wanted.has(peeked.t) || ALWAYS_PARSED.has(peeked.t)) return false;
+    this.moveSeq(peeked.s);
+    return true;
+  }
+
+  private moveSeq(s: number): void {
+    if (this.state.session !== null) this.state.session.seq = s;
+    else if (this.progress !== null) this.progress.seqBeforeReady = s;
+  }
+
+  private dispatch(t: string, s: number, d: unknown): void {
+    this.moveSeq(s);
+    if (t === 'READY') {
+      if (!ReadyCodec.is(d)) return this.end({ type: 'decode-error', error: invalidReady() });
+      this.state.session = { sessionId: d.session_id, resumeUrl: d.resume_gateway_url, seq: s };
+      this.subscriber.next({ type: 'session', shardId: this.shardId, session: snapshot(this.state.session, this.options) });
+      this.status('ready');
+      this.gateOpened();
+    } else if (t === 'RESUMED') {
+      if (this.state.session !== null) this.subscriber.next({ type: 'session', shardId: this.shardId, session: snapshot(this.state.session, this.options) });
+      this.status('resumed');
+      this.gateOpened();
     }
+    if (this.wanted === undefined || this.wanted.has(t)) this.subscriber.next({ type: 'dispatch', shardId: this.shardId, t, s, d });
+  }
 
-    function dropSession(lost: string | null): void {
-      const session = state.session;
-      if (session === null) return;
-      state.session = null;
-      state.failedResumes = 0;
-      if (lost !== null) subscriber.next({ type: 'session-lost', shardId, sessionId: session.sessionId, lastSeq: session.seq, reason: lost });
-      subscriber.next({ type: 'session', shardId, session: null });
+  private hello(d: unknown): void {
+    if (!HelloCodec.is(d)) return this.end({ type: 'decode-error', error: invalidHello() });
+    if (this.progress === null || this.progress.helloSeen) return; // Hello comes once; a repeat changes nothing
+    this.helloTimer?.unsubscribe();
+    this.helloTimer = null;
+    this.heartbeat?.stop();
+    this.heartbeat = new HeartbeatClock(d.heartbeat_interval, this.options.scheduler, this.options.random, this);
+    this.progress.helloSeen = true;
+    const { session } = this.state;
+    this.status(session !== null ? 'resuming' : 'identifying');
+    if (session !== null) this.sendSession(resumePayload(this.options.token, session));
+    else this.identifyWhenReady();
+  }
+
+  /** Registers with the identify queue now, in subscription order; the lease is held until identify is sent. */
+  private register(): void {
+    const queue = this.options.identifyQueue;
+    if (queue === undefined) {
+      this.progress!.granted = true;
+      return;
     }
+    let granted = false;
+    this.lease = queue.acquire(this.shardId).subscribe({
+      next: () => {
+        granted = true;
+        this.granted();
+      },
+      error: (error: unknown) =>
+        this.end(isDisclusterError(error, 'IDENTIFY_BUDGET_EXHAUSTED') ? { type: 'identify-refused', error } : { type: 'identify-error' }),
+      complete: () => granted || this.end({ type: 'identify-error' }),
+    });
+  }
 
-    return () => {
-      if (ended) {
-        if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
-        return;
-      }
-      release();
-      ws.close(options.keepSessionOnUnsubscribe ? 4000 : 1000);
-    };
-  });
+  /** Identifies once Hello has come and the queue has granted this shard its turn. */
+  private identifyWhenReady(): void {
+    const progress = this.progress;
+    if (progress === null || !progress.granted || !progress.helloSeen || progress.sentSession || this.ended) return;
+    this.sendSession(identifyPayload(this.options));
+    // the queue counts the bucket's window from this release
+    this.lease?.unsubscribe();
+    this.lease = null;
+  }
+
+  private sendSession(payload: OutgoingPayload): void {
+    const encoded = encodePayload(payload);
+    if (encoded._tag === 'Left') return this.end({ type: 'decode-error', error: encoded.left });
+    this.progress!.sentSession = true;
+    this.limiter.send('session', encoded.right);
+    this.readyTimer = this.options.scheduler.schedule(timedOut, this.options.readyTimeoutMs, { connection: this, why: READY_TIMEOUT });
+  }
+
+  private gateOpened(): void {
+    this.readyTimer?.unsubscribe();
+    this.readyTimer = null;
+    this.progress = null;
+    this.state.failedResumes = 0;
+    this.limiter.openGate();
+  }
+
+  private status(value: ShardStatus, extra?: { code?: number; reason?: string }): void {
+    this.subscriber.next({ type: 'status', shardId: this.shardId, status: value, ...extra });
+  }
+
+  private release(): void {
+    this.ended = true;
+    this.helloTimer?.unsubscribe();
+    this.readyTimer?.unsubscribe();
+    this.lease?.unsubscribe();
+    this.heartbeat?.stop();
+    if (this.state.live === this) this.state.live = null;
+    this.limiter.detach();
+    this.decoder.close();
+  }
+
+  /** Ends the connection: decides the next step, reports it, and closes the socket. */
+  end(why: ConnectionEnd): void {
+    if (this.ended) return;
+    const resumeSent = this.progress !== null && this.progress.resuming && this.progress.sentSession;
+    this.release();
+    const { state } = this;
+    if (resumeSent && why.type !== 'stopped') state.failedResumes++;
+    const step = nextStep(why, state.session !== null, state.failedResumes);
+    state.next = step;
+    const detail = describeEnd(why);
+    switch (step.type) {
+      case 'resume':
+        this.status('reconnecting', detail);
+        break;
+      case 'identify':
+        this.dropSession(step.lost);
+        this.status('reconnecting', detail);
+        break;
+      case 'fatal':
+        this.dropSession(null);
+        this.subscriber.next({ type: 'fatal', shardId: this.shardId, code: step.code, reason: step.reason, kind: step.kind });
+        this.status('closed', detail);
+        break;
+      case 'stop':
+        if (why.type === 'stopped' && !why.keepSession) this.dropSession(null);
+        this.status('closed', detail);
+        break;
+    }
+    const code = why.type === 'stopped' && !why.keepSession ? 1000 : 4000;
+    if (this.ws.readyState === WebSocket.CLOSED) return this.subscriber.complete();
+    this.ws.close(code);
+    if (step.type === 'stop') this.completeOnClose = true;
+    else this.subscriber.complete();
+  }
+
+  private dropSession(lost: string | null): void {
+    const { session } = this.state;
+    if (session === null) return;
+    this.state.session = null;
+    this.state.failedResumes = 0;
+    if (lost !== null) this.subscriber.next({ type: 'session-lost', shardId: this.shardId, sessionId: session.sessionId, lastSeq: session.seq, reason: lost });
+    this.subscriber.next({ type: 'session', shardId: this.shardId, session: null });
+  }
+}
+
+/** Where a socket keeps its connection, for the shared listeners below. */
+const CONNECTION = Symbol('connection');
+type OwnedSocket = WebSocket & { [CONNECTION]: Connection };
+
+function onSocketOpen(this: WebSocket): void {
+  (this as OwnedSocket)[CONNECTION].opened();
+}
+function onSocketMessage(this: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
+  (this as OwnedSocket)[CONNECTION].received(data, isBinary);
+}
+function onSocketClose(this: WebSocket, code: number): void {
+  (this as OwnedSocket)[CONNECTION].closed(code);
+}
+const ignore = (): void => {};
+
+const HELLO_TIMEOUT: ConnectionEnd = { type: 'hello-timeout' };
+const READY_TIMEOUT: ConnectionEnd = { type: 'ready-timeout' };
+
+/** Scheduled work of the hello and ready timeouts; a plain function, so a timeout costs no closure. */
+function timedOut(this: unknown, target?: { readonly connection: Connection; readonly why: ConnectionEnd }): void {
+  target?.connection.end(target.why);
+}
 
 /** A session as the shard's public snapshot. */
 export const snapshot = (session: LiveSession, options: ResolvedShardOptions) => ({

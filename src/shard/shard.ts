@@ -1,12 +1,12 @@
-import { concat, defer, EMPTY, finalize, type Observable, of, Subject } from 'rxjs';
+import { NEVER, Observable, type Observer, type Subscriber, type Subscription, type Unsubscribable } from 'rxjs';
 import { encodePayload } from '../gateway/encode.js';
 import { DisclusterError } from '../gateway/errors.js';
 import { repeatWithBackoff } from './backoff.js';
 import { submitCommand } from './commands.js';
 import { connection, type ShardState } from './connection.js';
 import { createMemoryIdentifyQueue } from './identify-queue.js';
-import { createCommandLimiter } from './limiter.js';
-import { resolveShardOptions } from './options.js';
+import { type CommandLimiter, createCommandLimiter } from './limiter.js';
+import { type ResolvedShardOptions, resolveShardOptions } from './options.js';
 import { identifyPayload } from './payloads.js';
 import type { ShardEvent, ShardOptions } from './types.js';
 
@@ -18,57 +18,108 @@ import type { ShardEvent, ShardOptions } from './types.js';
  * every timer. Bad options error the Observable with an `INVALID_OPTIONS` `DisclusterError`.
  */
 export const shard = (input: ShardOptions): Observable<ShardEvent> =>
-  defer(() => {
+  new Observable<ShardEvent>((subscriber) => new ShardRun(input, subscriber).start());
+
+/**
+ * One subscription of `shard`: its connections, one after another through `repeatWithBackoff`,
+ * plus what outlives them (the session state, the command limiter). A class rather than an
+ * operator chain, so that each of a thousand idle shards costs little more than its socket.
+ */
+class ShardRun implements Observer<ShardEvent>, Unsubscribable {
+  private readonly options: ResolvedShardOptions;
+  private readonly state: ShardState;
+  private readonly limiter: CommandLimiter;
+  private readonly commands: Subscription | undefined;
+  private readonly stopping: Subscription | undefined;
+  private loop: Subscription | null = null;
+  private finished = false;
+
+  constructor(
+    input: ShardOptions,
+    private readonly subscriber: Subscriber<ShardEvent>,
+  ) {
     const resolved = resolveShardOptions(input);
     const options = resolved.identifyQueue ? resolved : { ...resolved, identifyQueue: createMemoryIdentifyQueue({ maxConcurrency: 1, scheduler: resolved.scheduler }) };
     const identify = encodePayload(identifyPayload(options));
     if (identify._tag === 'Left') throw new DisclusterError('INVALID_OPTIONS', `the identify payload is too large: ${identify.left.message}`);
-    const { scheduler, shardId } = options;
+    this.options = options;
     const initial = options.session;
     const state: ShardState = {
       session: initial ? { sessionId: initial.sessionId, resumeUrl: initial.resumeUrl, seq: initial.seq } : null,
       failedResumes: 0,
       next: null,
       stopRequest: null,
+      live: null,
     };
-    const limiter = createCommandLimiter({
-      scheduler,
+    this.state = state;
+    this.limiter = createCommandLimiter({
+      scheduler: options.scheduler,
       maxQueued: options.maxQueuedCommands,
       ...(options.sendLimit ? { limit: options.sendLimit.count, windowMs: options.sendLimit.windowMs } : {}),
     });
-    const stop$ = new Subject<{ readonly keepSession: boolean }>();
-    const commands = options.commands$?.subscribe((request) => submitCommand(request, limiter));
-    const stopping = options.stop$?.subscribe((request) => {
+    const { limiter } = this;
+    this.commands = options.commands$?.subscribe((request) => submitCommand(request, limiter));
+    // subscribed before any reconnect delay listens to stop$, so the request is on record first
+    this.stopping = options.stop$?.subscribe((request) => {
       state.stopRequest ??= request;
-      stop$.next(request);
+      state.live?.stop(request);
     });
-    const retrying = () => state.stopRequest === null && (state.next?.type === 'resume' || state.next?.type === 'identify');
-    const closedDuringDelay = defer(() =>
-      state.stopRequest !== null && state.next?.type !== 'stop'
-        ? of<ShardEvent>({ type: 'status', shardId, status: 'closed', reason: 'stopped' })
-        : EMPTY,
-    );
-    return concat(
-      connection(options, state, limiter, stop$).pipe(
+  }
+
+  /** Subscribes the first connection; returns itself as the teardown. */
+  start(): this {
+    const { options, state } = this;
+    const stop$ = options.stop$ ?? NEVER;
+    const subscription = connection(options, state, this.limiter)
+      .pipe(
         repeatWithBackoff(
-          { initialMs: options.backoffInitialMs, maxMs: options.backoffMaxMs, random: options.random, scheduler },
-          (event) => event.type === 'status' && (event.status === 'ready' || event.status === 'resumed'),
-          retrying,
+          { initialMs: options.backoffInitialMs, maxMs: options.backoffMaxMs, random: options.random, scheduler: options.scheduler },
+          isConnected,
+          () => state.stopRequest === null && (state.next?.type === 'resume' || state.next?.type === 'identify'),
           stop$,
-          () => {
-            if (state.next?.type !== 'identify' || state.next.afterInvalidSession !== true) return 0;
-            const { min, max } = options.invalidSessionWaitMs;
-            return min + Math.floor(options.random() * (max - min));
-          },
+          () => waitAfterInvalidSession(options, state),
         ),
-      ),
-      closedDuringDelay,
-    ).pipe(
-      finalize(() => {
-        commands?.unsubscribe();
-        stopping?.unsubscribe();
-        const why = state.next?.type === 'fatal' ? `it stopped on a fatal error: ${state.next.reason}` : 'it is closed';
-        limiter.close(new DisclusterError('SHARD_UNAVAILABLE', `shard ${shardId} cannot send: ${why}`));
-      }),
-    );
-  });
+      )
+      .subscribe(this);
+    if (!this.finished) this.loop = subscription;
+    return this;
+  }
+
+  next(event: ShardEvent): void {
+    this.subscriber.next(event);
+  }
+
+  error(error: unknown): void {
+    this.subscriber.error(error);
+  }
+
+  complete(): void {
+    // stopped while waiting to reconnect: no connection was there to report it
+    if (this.state.stopRequest !== null && this.state.next?.type !== 'stop') {
+      this.subscriber.next({ type: 'status', shardId: this.options.shardId, status: 'closed', reason: 'stopped' });
+    }
+    this.subscriber.complete();
+  }
+
+  /** Ends the connection (if any) and refuses the commands still waiting. */
+  unsubscribe(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.loop?.unsubscribe();
+    this.commands?.unsubscribe();
+    this.stopping?.unsubscribe();
+    const { next } = this.state;
+    const why = next?.type === 'fatal' ? `it stopped on a fatal error: ${next.reason}` : 'it is closed';
+    this.limiter.close(new DisclusterError('SHARD_UNAVAILABLE', `shard ${this.options.shardId} cannot send: ${why}`));
+  }
+}
+
+/** A connection succeeded once it is READY or RESUMED: the backoff starts over. */
+const isConnected = (event: ShardEvent): boolean => event.type === 'status' && (event.status === 'ready' || event.status === 'resumed');
+
+/** After op 9 `false`, Discord asks for a random wait before identifying again. */
+const waitAfterInvalidSession = (options: ResolvedShardOptions, state: ShardState): number => {
+  if (state.next?.type !== 'identify' || state.next.afterInvalidSession !== true) return 0;
+  const { min, max } = options.invalidSessionWaitMs;
+  return min + Math.floor(options.random() * (max - min));
+};
