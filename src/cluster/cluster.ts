@@ -1,4 +1,4 @@
-import { concat, from, interval, type Observable, ReplaySubject, Subject, Subscription, timer } from 'rxjs';
+import { interval, type Observable, ReplaySubject, Subject, Subscription, timer } from 'rxjs';
 import { DisclusterError } from '../gateway/errors.js';
 import { resolveShardOptions } from '../shard/options.js';
 import { shard } from '../shard/shard.js';
@@ -7,6 +7,7 @@ import { createMemoryIdentifyQueue, defaultIdentifyMargin } from '../shard/ident
 import { checkClusterOptions, type ClusterOptions } from './options.js';
 import { createMemorySessionStore } from './session-store.js';
 import { createShardRecord, currentSession, type ShardInfo, type ShardRecord, toInfo } from './shard-record.js';
+import { ShardObserver, type ShardEventHandler } from './shard-observer.js';
 import { identifyWaves, startInWaves, type WaveStarter } from './waves.js';
 
 /** `ready$`'s value: the shards that reached READY (or RESUMED) and the ones that went fatal. */
@@ -137,30 +138,16 @@ export const createCluster = (options: ClusterOptions): Cluster => {
     if (event.type === 'status' || event.type === 'fatal') checkReady();
   };
 
+  const handler: ShardEventHandler = {
+    lifecycle: onLifecycle,
+    completed: (record) => waves?.settled(record.shardId),
+  };
+
   const start = (record: ShardRecord, session: SessionSnapshot | undefined) => {
-    const commands$ = concat(from(record.early.splice(0)), record.commands);
+    const commands$ = record.commands$();
     record.started = true;
     running.add(
-      shard({ ...shardOptions(record.shardId, session), commands$ }).subscribe({
-        next: (event) => {
-          if (event.type === 'dispatch') {
-            record.events++;
-            record.seq = event.s;
-            record.dirty = true;
-            dispatch$.next(event);
-          } else onLifecycle(record, event);
-        },
-        error: (error: unknown) => {
-          record.live = false;
-          onLifecycle(record, { type: 'fatal', shardId: record.shardId, code: null, reason: String((error as Error)?.message ?? error), kind: 'internal' });
-          record.finished();
-        },
-        complete: () => {
-          record.live = false;
-          waves?.settled(record.shardId);
-          record.finished();
-        },
-      }),
+      shard({ ...shardOptions(record.shardId, session), commands$ }).subscribe(new ShardObserver(record, dispatch$, handler)),
     );
   };
 
@@ -233,7 +220,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
           for (const request of record.early.splice(0)) request.settle?.({ ok: false, error: new DisclusterError('SHARD_UNAVAILABLE', `shard ${record.shardId} was shut down before it connected`) });
         }
         stop$.next({ keepSession: keepSessions });
-        const live = [...records.values()].filter((r) => r.live).map((r) => r.done);
+        const live = [...records.values()].filter((r) => r.live).map((r) => r.done());
         await Promise.race([Promise.all(live), new Promise((resolve) => running.add(timer(shutdownMs, scheduler).subscribe(resolve)))]);
         const kept = keepSessions ? sessions() : [];
         running.unsubscribe();

@@ -1,4 +1,4 @@
-import { Subject } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import type { CommandRequest, SessionSnapshot, ShardFatalEvent, ShardStatus } from '../shard/types.js';
 
 /** What a cluster reports of one shard. */
@@ -16,53 +16,53 @@ export interface ShardInfo {
   readonly fatal: ShardFatalEvent | null;
 }
 
-/** The cluster's mutable bookkeeping of one shard. */
-export interface ShardRecord {
-  readonly shardId: number;
-  status: ShardStatus;
-  lastCloseCode: number | null;
-  latencyMs: number | null;
-  seq: number | null;
-  events: number;
-  session: SessionSnapshot | null;
+/** The cluster's mutable bookkeeping of one shard: a class, so a thousand of them share their methods. */
+export class ShardRecord {
+  status: ShardStatus = 'closed';
+  lastCloseCode: number | null = null;
+  latencyMs: number | null = null;
+  seq: number | null = null;
+  events = 0;
+  session: SessionSnapshot | null = null;
   /** The sequence moved since the store last heard of this session. */
-  dirty: boolean;
-  readyOnce: boolean;
-  fatal: ShardFatalEvent | null;
-  live: boolean;
+  dirty = false;
+  readyOnce = false;
+  fatal: ShardFatalEvent | null = null;
+  live = false;
   /** The shard's stream was subscribed (it may wait for its identify wave before that). */
-  started: boolean;
+  started = false;
   /** Commands sent before the shard started, handed to it when it does. */
-  readonly early: CommandRequest[];
-  readonly commands: Subject<CommandRequest>;
-  /** Resolves when the shard's stream has ended. */
-  readonly done: Promise<void>;
-  readonly finished: () => void;
+  readonly early: CommandRequest[] = [];
+  readonly commands = new Subject<CommandRequest>();
+  /** Called when the shard's stream ends; made only when someone waits for that. */
+  private waiters: (() => void)[] | null = null;
+  private ended = false;
+
+  constructor(readonly shardId: number) {}
+
+  /** The shard's commands: first the ones sent before it started, then those sent later. */
+  commands$(): Observable<CommandRequest> {
+    return new Observable<CommandRequest>((subscriber) => {
+      for (const request of this.early.splice(0)) subscriber.next(request);
+      return this.commands.subscribe(subscriber);
+    });
+  }
+
+  /** The shard's stream has ended (or it never started and never will). */
+  finished(): void {
+    this.ended = true;
+    for (const resolve of this.waiters?.splice(0) ?? []) resolve();
+  }
+
+  /** Resolves when `finished` has been called. */
+  done(): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    return new Promise((resolve) => (this.waiters ??= []).push(resolve));
+  }
 }
 
 /** A fresh record for a shard that has not connected yet. */
-export const createShardRecord = (shardId: number): ShardRecord => {
-  let finished = () => {};
-  const done = new Promise<void>((resolve) => (finished = resolve));
-  return {
-    shardId,
-    status: 'closed',
-    lastCloseCode: null,
-    latencyMs: null,
-    seq: null,
-    events: 0,
-    session: null,
-    dirty: false,
-    readyOnce: false,
-    fatal: null,
-    live: false,
-    started: false,
-    early: [],
-    commands: new Subject<CommandRequest>(),
-    done,
-    finished: () => finished(),
-  };
-};
+export const createShardRecord = (shardId: number): ShardRecord => new ShardRecord(shardId);
 
 /** The record's session with the last sequence received, or null when it has none. */
 export const currentSession = (record: ShardRecord): SessionSnapshot | null =>
