@@ -178,6 +178,33 @@ test('no Hello in time: the shard reconnects with backoff', async (t) => {
   await new Promise((resolve) => silent.close(resolve));
 });
 
+test('a repeated Hello changes nothing: one identify, one identifying status, and the shard gets READY', async (t) => {
+  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((resolve) => server.once('listening', resolve));
+  const received: { op: number }[] = [];
+  server.on('connection', (socket) => {
+    const hello = JSON.stringify({ op: 10, d: { heartbeat_interval: 60_000 } });
+    socket.send(hello);
+    socket.send(hello);
+    socket.on('message', (data) => {
+      const frame = JSON.parse(String(data)) as { op: number };
+      received.push(frame);
+      if (frame.op === 2) {
+        socket.send(hello);
+        socket.send(JSON.stringify({ op: 0, t: 'READY', s: 1, d: { session_id: 's', resume_gateway_url: 'ws://127.0.0.1:1', v: 10 } }));
+      }
+    });
+  });
+  const address = server.address() as { port: number };
+  const run = start(t, shard({ ...options({ url: `ws://127.0.0.1:${address.port}` } as Emulator), compression: 'none', random: () => 0.5, timing: { helloTimeoutMs: 1000 } }));
+  await run.when(isStatus('ready'));
+  t.deepEqual(received.map((f) => f.op), [2], 'one identify; the first beat is 30 s away');
+  t.is(run.events.filter(isStatus('identifying')).length, 1);
+  run.subscription.unsubscribe();
+  for (const client of server.clients) client.terminate();
+  await new Promise((resolve) => server.close(resolve));
+});
+
 test('500 user commands in a burst never draw a 4008', async (t) => {
   const sendLimit = { count: 60, windowMs: 1000 };
   const gw = await emulator(t, { sendLimit, heartbeatInterval: 100 });
