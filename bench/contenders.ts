@@ -7,6 +7,9 @@
  *   (streaming node:zlib) or `ZlibSync` (the native addon); no compression when asked for none.
  * - `ws-zlib-stream`, `ws-zlib-sync`: a bare `ws` client, inflating with a streaming node:zlib
  *   context or with zlib-sync, then `JSON.parse`.
+ * - `ws-node-sync`: a bare `ws` client inflating with this library's own decoder (node:zlib's
+ *   handle driven synchronously), then `JSON.parse`: the floor for ours with its inflate choice
+ *   held equal, so what remains between the two is the library's own logic.
  * - `ws-frames`: a bare `ws` client that inflates only until READY, then counts frames: the
  *   floor of reading the socket at all.
  *
@@ -18,7 +21,7 @@ import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import WebSocket from 'ws';
 
-export const CONTENDERS = ['ours', 'djs', 'djs-zlib-sync', 'ws-zlib-stream', 'ws-zlib-sync', 'ws-frames'] as const;
+export const CONTENDERS = ['ours', 'djs', 'djs-zlib-sync', 'ws-zlib-stream', 'ws-zlib-sync', 'ws-node-sync', 'ws-frames'] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
 
 /** What every contender is told. */
@@ -186,6 +189,27 @@ const zlibStreamDecoder = (): BareDecoder => {
   };
 };
 
+/** This library's decoder alone (from the sources: it is a few classes, no closures to name). */
+const nodeSyncDecoder = async (): Promise<() => BareDecoder> => {
+  const { createDecoder } = await import('../src/gateway/decoder.js');
+  return () => {
+    let deliver: (text: string) => void = () => {};
+    const decoder = createDecoder(
+      { compression: 'zlib-stream' },
+      {
+        message: (text) => deliver(text),
+        error: (error) => {
+          throw error;
+        },
+      },
+    );
+    return (data, isBinary, onText) => {
+      deliver = onText;
+      decoder.push(data, isBinary);
+    };
+  };
+};
+
 interface GatewayFrame {
   op: number;
   t: string | null;
@@ -254,6 +278,7 @@ const bare = (cfg: ClientConfig, hooks: Hooks, makeDecoder: () => BareDecoder, c
 /** Loads a contender's library without starting anything (so a memory baseline includes its code). */
 export const preload = async (contender: ContenderName): Promise<void> => {
   if (contender === 'ours') await loadOurs();
+  else if (contender === 'ws-node-sync') await nodeSyncDecoder();
   else if (contender === 'djs' || contender === 'djs-zlib-sync') await import('@discordjs/ws');
   if (contender === 'djs-zlib-sync' || contender === 'ws-zlib-sync' || contender === 'ws-frames') loadZlibSync();
 };
@@ -274,6 +299,8 @@ export const startClient = async (cfg: ClientConfig, hooks: Hooks): Promise<Runn
       return bare(cfg, hooks, zlibStreamDecoder);
     case 'ws-zlib-sync':
       return bare(cfg, hooks, zlibSyncDecoder);
+    case 'ws-node-sync':
+      return bare(cfg, hooks, await nodeSyncDecoder());
     case 'ws-frames':
       return bare(cfg, hooks, zlibSyncDecoder, true);
   }

@@ -77,7 +77,8 @@ try {
   const after = await bySize();
   const rows = [...after].map(([name, size]) => [name, (size - (before.get(name) ?? 0)) / shards] as const).sort((a, b) => b[1] - a[1]);
   const total = rows.filter(([name]) => !name.startsWith('  ')).reduce((n, [, v]) => n + v, 0);
-  console.log(`${contender}: ${shards} idle shards, heap self size per shard ${(total / 1024).toFixed(1)} KiB; biggest:`);
+  const native = rows.find(([name]) => name === '(native)')?.[1] ?? 0;
+  console.log(`${contender}: ${shards} idle shards, heap self size per shard ${(total / 1024).toFixed(1)} KiB (${((total - native) / 1024).toFixed(1)} KiB without native); biggest:`);
   for (const [name, perShard] of rows.slice(0, 40)) console.log(`${perShard.toFixed(0).padStart(7)} B  ${name}`);
   await client.close();
 } finally {

@@ -64,6 +64,13 @@ export const targets = (r: Results): Target[] => {
   if (mOurs && mBare) {
     const diff = mOurs.rssPerShard - mBare.rssPerShard;
     out.push({ target: 'memory per idle shard within 4 KiB of bare client', measured: `${kib(diff)} RSS over ${mBare.contender}`, met: diff <= 4096 });
+    const heap = mOurs.heapPerShard - mBare.heapPerShard;
+    out.push({ target: '… in JS heap used (what the library allocates itself)', measured: `${kib(heap)} over ${mBare.contender}`, met: heap <= 4096 });
+  }
+  const mSame = find(r.memory, 'ws-node-sync');
+  if (mOurs && mSame) {
+    const diff = mOurs.rssPerShard - mSame.rssPerShard;
+    out.push({ target: '… in RSS, against bare ws with our inflate (ws-node-sync)', measured: `${kib(diff)} RSS over ws-node-sync`, met: diff <= 4096 });
   }
   for (const s of r.startup ?? []) {
     out.push({
@@ -111,7 +118,7 @@ export const markdown = (r: Results): string => {
   if (r.memory) {
     const ours = find(r.memory, 'ours');
     parts.push(`### Memory: ${r.memory[0]?.shards} idle shards in one process, zlib-stream, after GC (per shard)`);
-    parts.push(table(['contender', 'RSS', 'heap used', 'external', 'RSS vs ours'], r.memory.map((mm) => [mm.contender, kib(mm.rssPerShard), kib(mm.heapPerShard), kib(mm.externalPerShard), ours ? `${kib(mm.rssPerShard - ours.rssPerShard)}` : ''])));
+    parts.push(table(['contender', 'RSS', 'heap used', 'heap total', 'external', 'RSS vs ours'], r.memory.map((mm) => [mm.contender, kib(mm.rssPerShard), kib(mm.heapPerShard), kib(mm.heapTotalPerShard), kib(mm.externalPerShard), ours ? `${kib(mm.rssPerShard - ours.rssPerShard)}` : ''])));
   }
   if (r.startup) {
     parts.push('### Startup (ours): connect() → every shard READY');

@@ -218,12 +218,15 @@ export interface MemoryRow {
   shards: number;
   rssPerShard: number;
   heapPerShard: number;
+  /** The V8 heap the process holds from the system (used plus free space), per shard. */
+  heapTotalPerShard: number;
   externalPerShard: number;
 }
 
 interface Mem {
   rss: number;
   heapUsed: number;
+  heapTotal: number;
   external: number;
   arrayBuffers: number;
 }
@@ -244,6 +247,7 @@ export const memory = async (emu: Peer, sizes: Sizes, log: Log, contenders: read
         return {
           rssPerShard: (after.rss - b.rss) / shards,
           heapPerShard: (after.heapUsed - b.heapUsed) / shards,
+          heapTotalPerShard: (after.heapTotal - b.heapTotal) / shards,
           externalPerShard: (after.external - b.external) / shards,
         };
       },
@@ -261,6 +265,7 @@ export const memory = async (emu: Peer, sizes: Sizes, log: Log, contenders: read
       shards,
       rssPerShard: median(rs.map((r) => r.rssPerShard)),
       heapPerShard: median(rs.map((r) => r.heapPerShard)),
+      heapTotalPerShard: median(rs.map((r) => r.heapTotalPerShard)),
       externalPerShard: median(rs.map((r) => r.externalPerShard)),
     };
   });
