@@ -47,9 +47,9 @@ const time = (label: string, fn: (i: number) => void): number => {
 let sink = 0;
 console.log(`${events} events, realistic mix, ${avgBytes.toFixed(0)} chars per event on average\n`);
 // Inflaters need the frames in stream order: each run restarts a fresh context at frame 0.
-const newDecoder = () =>
+const newDecoder = (skip?: (head: string) => boolean) =>
   createDecoder(
-    { compression: 'zlib-stream' },
+    { compression: 'zlib-stream', ...(skip ? { skip } : {}) },
     {
       message: (t) => (sink += t.length),
       error: (e) => {
@@ -57,13 +57,13 @@ const newDecoder = () =>
       },
     },
   );
-const oursInflate = () => {
-  let dec = newDecoder();
+const oursInflate = (skip?: (head: string) => boolean) => {
+  let dec = newDecoder(skip);
   return (i: number) => {
     const k = i % frames.length;
     if (k === 0) {
       dec.close();
-      dec = newDecoder();
+      dec = newDecoder(skip);
     }
     dec.push(frames[k] as Buffer, true);
   };
@@ -79,6 +79,7 @@ const zlibSyncInflate = (to?: 'string') => {
   };
 };
 time('ours: createDecoder (sync node:zlib) → string', oursInflate());
+time('ours: createDecoder, every message skipped from its head', oursInflate((head) => (sink += peekDispatch(head)?.s ?? 0) >= 0));
 time('zlib-sync Inflate → string (C++ decode)', zlibSyncInflate('string'));
 time('zlib-sync Inflate → Buffer', zlibSyncInflate());
 const buffers = texts.map((t) => Buffer.from(t));

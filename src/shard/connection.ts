@@ -140,8 +140,13 @@ class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
     else if (this.completeOnClose) this.subscriber.complete();
   }
 
-  /** A whole message from the decoder. */
+  /**
+   * A whole message from the decoder. With `events` set, an unwanted dispatch is skipped here
+   * from its head when the decoder could not skip it earlier (text frames, or a message that
+   * spanned frames or the inflate buffer, such as a large GUILD_CREATE).
+   */
   message(text: string): void {
+    if (this.wanted !== undefined && this.skip(text)) return;
     const parsed = parseFrame(text);
     if (parsed._tag === 'Left') return this.end({ type: 'decode-error', error: parsed.left });
     const frame = parsed.right;

@@ -205,6 +205,28 @@ test('a repeated Hello changes nothing: one identify, one identifying status, an
   await new Promise((resolve) => server.close(resolve));
 });
 
+test('events: an unwanted dispatch is skipped from its head, never parsed: a body that is not JSON does no harm', async (t) => {
+  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((resolve) => server.once('listening', resolve));
+  server.on('connection', (socket) => {
+    socket.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 60_000 } }));
+    socket.on('message', (data) => {
+      if ((JSON.parse(String(data)) as { op: number }).op !== 2) return;
+      socket.send(JSON.stringify({ t: 'READY', s: 1, op: 0, d: { session_id: 's', resume_gateway_url: 'ws://127.0.0.1:1', v: 10 } }));
+      socket.send('{"t":"TYPING_START","s":2,"op":0,"d":{not json at all');
+      socket.send(JSON.stringify({ t: 'MESSAGE_CREATE', s: 3, op: 0, d: { n: 1 } }));
+    });
+  });
+  const address = server.address() as { port: number };
+  const run = start(t, shard({ ...options({ url: `ws://127.0.0.1:${address.port}` } as Emulator), compression: 'none', events: ['MESSAGE_CREATE'], random: () => 0.5 }));
+  const message = await run.when(isDispatch('MESSAGE_CREATE'));
+  t.is(message.s, 3);
+  t.deepEqual(run.events.filter((e) => e.type === 'status').map((e) => (e as ShardStatusEvent).status), ['connecting', 'identifying', 'ready'], 'no decode error, no reconnect');
+  run.subscription.unsubscribe();
+  for (const client of server.clients) client.terminate();
+  await new Promise((resolve) => server.close(resolve));
+});
+
 test('500 user commands in a burst never draw a 4008', async (t) => {
   const sendLimit = { count: 60, windowMs: 1000 };
   const gw = await emulator(t, { sendLimit, heartbeatInterval: 100 });
