@@ -37,7 +37,7 @@ let scratch = Buffer.allocUnsafeSlow(OUT_CHUNK);
 /**
  * A zlib-stream inflater that inflates each frame synchronously in one context kept for the
  * connection. Output of one message is capped at `maxBytes`; `skip` may claim a message from
- * its head before it is decoded to text.
+ * its head before it is decoded to text (or, for one that spanned frames or the buffer, joined).
  */
 export const createSyncZlibInflater = (sink: InflateSink, maxBytes: number, skip?: (head: string) => boolean): Inflater =>
   new SyncZlibInflater(sink, maxBytes, skip);
@@ -109,7 +109,10 @@ class SyncZlibInflater implements Inflater {
     const { outOff, pieces } = this;
     this.outOff = 0;
     this.total = 0;
-    if (this.skip !== undefined && pieces.length === 0 && this.skip(scratch.toString('latin1', 0, Math.min(outOff, SKIP_HEAD_BYTES)))) return;
+    if (this.skip !== undefined && this.skip(headOf(pieces.length === 0 ? scratch : pieces[0]!, pieces.length === 0 ? outOff : pieces[0]!.length))) {
+      if (pieces.length > 0) this.pieces = [];
+      return;
+    }
     let text: string;
     if (pieces.length === 0) text = scratch.toString('utf8', 0, outOff);
     else {
@@ -128,3 +131,6 @@ class SyncZlibInflater implements Inflater {
 }
 
 const ignore = (): void => {};
+
+/** The first bytes of a message as Latin-1 (ASCII reads as is), for `skip`: a big message is judged without decoding it. */
+const headOf = (buffer: Buffer, length: number): string => buffer.toString('latin1', 0, Math.min(length, SKIP_HEAD_BYTES));

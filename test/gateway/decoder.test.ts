@@ -138,3 +138,21 @@ test('zlib-stream: skip sees the head of each message and may claim it before an
   t.is(heads[0], long.slice(0, 96), 'the head is the first 96 bytes');
   t.is(heads.length, 3);
 });
+
+test('zlib-stream: a message bigger than the inflate buffer, or split over frames, is judged from its head too', async (t) => {
+  const heads: string[] = [];
+  const messages: string[] = [];
+  const skip = (head: string) => (heads.push(head), head.startsWith('{"t":"SKIP"'));
+  const decoder = createDecoder({ compression: 'zlib-stream', zlib: 'sync', skip }, { message: (m) => messages.push(m), error: () => t.fail() });
+  const compress = compressor();
+  const big = (t: string, s: number) => `{"t":"${t}","s":${s},"op":0,"d":"${'y'.repeat(200_000)}"}`;
+  decoder.push(await compress(big('SKIP', 1)), true);
+  const split = await compress(big('SKIP', 2));
+  decoder.push(split.subarray(0, 10), true); // a frame that does not end the message
+  decoder.push(split.subarray(10), true);
+  decoder.push(await compress(big('KEEP', 3)), true);
+  decoder.push(await compress('{"t":"KEEP","s":4,"op":0,"d":{}}'), true);
+  t.deepEqual(messages, [big('KEEP', 3), '{"t":"KEEP","s":4,"op":0,"d":{}}'], 'nothing of a skipped message leaks into the next');
+  t.is(heads.length, 4);
+  t.true(heads.every((head) => head.length <= 96));
+});
