@@ -204,7 +204,10 @@ export const createCluster = (options: ClusterOptions): Cluster => {
       }
       return new Promise<void>((resolve, reject) => {
         const request: CommandRequest = { command, settle: (result) => (result.ok ? resolve() : reject(result.error)) };
-        if (record.started) return record.commands.next(request);
+        if (record.started) {
+          if (!record.deliver(request)) reject(new DisclusterError('SHARD_UNAVAILABLE', `shard ${shardId} is not running (${record.status})`));
+          return;
+        }
         // not connected yet (or waiting for its wave): keep the command for it, bounded like its queue
         if (record.early.length >= 1000) reject(new DisclusterError('COMMAND_REJECTED', `shard ${shardId} already has 1000 commands waiting to be sent`));
         else record.early.push(request);
@@ -225,7 +228,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
         const kept = keepSessions ? sessions() : [];
         running.unsubscribe();
         for (const record of records.values()) {
-          record.commands.complete();
+          record.endCommands();
           if (!keepSessions) store.delete(record.shardId);
         }
         for (const session of kept) store.save(session);

@@ -1,4 +1,4 @@
-import { Observable, Subject } from 'rxjs';
+import { Observable, type Subscriber } from 'rxjs';
 import type { CommandRequest, SessionSnapshot, ShardFatalEvent, ShardStatus } from '../shard/types.js';
 
 /** What a cluster reports of one shard. */
@@ -33,19 +33,36 @@ export class ShardRecord {
   started = false;
   /** Commands sent before the shard started, handed to it when it does. */
   readonly early: CommandRequest[] = [];
-  readonly commands = new Subject<CommandRequest>();
+  /** The running shard's command input, while it listens. */
+  private sink: Subscriber<CommandRequest> | null = null;
   /** Called when the shard's stream ends; made only when someone waits for that. */
   private waiters: (() => void)[] | null = null;
   private ended = false;
 
   constructor(readonly shardId: number) {}
 
-  /** The shard's commands: first the ones sent before it started, then those sent later. */
+  /** The shard's commands: first the ones sent before it started, then those `deliver`ed later. */
   commands$(): Observable<CommandRequest> {
     return new Observable<CommandRequest>((subscriber) => {
       for (const request of this.early.splice(0)) subscriber.next(request);
-      return this.commands.subscribe(subscriber);
+      this.sink = subscriber;
+      return () => {
+        if (this.sink === subscriber) this.sink = null;
+      };
     });
+  }
+
+  /** Hands a command to the running shard; false when none is listening. */
+  deliver(request: CommandRequest): boolean {
+    if (this.sink === null) return false;
+    this.sink.next(request);
+    return true;
+  }
+
+  /** No more commands: the shard's command input completes. */
+  endCommands(): void {
+    this.sink?.complete();
+    this.sink = null;
   }
 
   /** The shard's stream has ended (or it never started and never will). */

@@ -35,17 +35,9 @@ export const repeatWithBackoff =
     minDelay: () => number = noMinimum,
   ): MonoTypeOperatorFunction<T> =>
   (source) =>
-    new Observable<T>((subscriber) => new BackoffLoop(source, subscriber, { config, isSuccess, shouldRetry, stop$, minDelay }).start());
+    new Observable<T>((subscriber) => new BackoffLoop(source, subscriber, config, isSuccess, shouldRetry, stop$, minDelay).start());
 
 const noMinimum = (): number => 0;
-
-interface LoopRules<T> {
-  readonly config: BackoffConfig;
-  readonly isSuccess: (value: T) => boolean;
-  readonly shouldRetry: () => boolean;
-  readonly stop$: Observable<unknown>;
-  readonly minDelay: () => number;
-}
 
 /**
  * One subscription of `repeatWithBackoff`, as an object rather than an operator chain: a shard
@@ -61,7 +53,11 @@ class BackoffLoop<T> implements Observer<T>, Unsubscribable {
   constructor(
     private readonly source: Observable<T>,
     private readonly subscriber: Subscriber<T>,
-    private readonly rules: LoopRules<T>,
+    private readonly config: BackoffConfig,
+    private readonly isSuccess: (value: T) => boolean,
+    private readonly shouldRetry: () => boolean,
+    private readonly stop$: Observable<unknown>,
+    private readonly minDelay: () => number,
   ) {}
 
   /** Subscribes the first try; returns itself as the teardown. */
@@ -71,7 +67,7 @@ class BackoffLoop<T> implements Observer<T>, Unsubscribable {
   }
 
   next(value: T): void {
-    if (this.rules.isSuccess(value)) this.failures = 0;
+    if (this.isSuccess(value)) this.failures = 0;
     this.subscriber.next(value);
   }
 
@@ -84,12 +80,11 @@ class BackoffLoop<T> implements Observer<T>, Unsubscribable {
   complete(): void {
     this.current = null;
     if (this.done) return;
-    if (!this.rules.shouldRetry()) return this.finish();
-    const { config, minDelay, stop$ } = this.rules;
-    const waitMs = Math.max(backoffDelay(this.failures++, config), minDelay());
-    this.delay = config.scheduler.schedule(retry, waitMs, this);
+    if (!this.shouldRetry()) return this.finish();
+    const waitMs = Math.max(backoffDelay(this.failures++, this.config), this.minDelay());
+    this.delay = this.config.scheduler.schedule(retry, waitMs, this);
     // a stop during the delay ends the stream without another try
-    this.stopWatch = stop$.subscribe({ next: () => this.finish() });
+    this.stopWatch = this.stop$.subscribe({ next: () => this.finish() });
   }
 
   /** The delay is over. */

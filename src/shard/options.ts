@@ -66,11 +66,12 @@ export const resolveShardOptions = (options: ShardOptions): ResolvedShardOptions
   const backoffInitialMs = ms(timing.backoff?.initialMs, 'timing.backoff.initialMs', SHARD_TIMING_DEFAULTS.backoff.initialMs);
   const backoffMaxMs = ms(timing.backoff?.maxMs, 'timing.backoff.maxMs', Math.max(SHARD_TIMING_DEFAULTS.backoff.maxMs, backoffInitialMs));
   if (backoffMaxMs < backoffInitialMs) throw invalid('timing.backoff.maxMs must not be less than timing.backoff.initialMs');
-  const wait = timing.invalidSessionWaitMs ?? SHARD_TIMING_DEFAULTS.invalidSessionWaitMs;
-  const invalidSessionWaitMs = {
-    min: ms(wait.min, 'timing.invalidSessionWaitMs.min', 0, 0),
-    max: ms(wait.max, 'timing.invalidSessionWaitMs.max', 0, 0),
-  };
+  const wait = timing.invalidSessionWaitMs;
+  // the defaults are one shared object: a thousand shards need not hold a thousand copies
+  const invalidSessionWaitMs =
+    wait === undefined
+      ? SHARD_TIMING_DEFAULTS.invalidSessionWaitMs
+      : { min: ms(wait.min, 'timing.invalidSessionWaitMs.min', 0, 0), max: ms(wait.max, 'timing.invalidSessionWaitMs.max', 0, 0) };
   if (invalidSessionWaitMs.max < invalidSessionWaitMs.min) throw invalid('timing.invalidSessionWaitMs.max must not be less than its min');
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   if (!isInt(maxMessageBytes, 4096, 1 << 30)) throw invalid(`maxMessageBytes must be an integer from 4096 to 1073741824, got ${String(maxMessageBytes)}`);
