@@ -89,10 +89,15 @@ export const createCluster = (options: ClusterOptions): Cluster => {
   let waves: WaveStarter | null = null;
   const windowMs = options.timing?.identifyWindowMs ?? 5_000;
 
+  /** Shards that have been READY once or went fatal, counted as it happens (not by scanning every record per event). */
+  let settledCount = 0;
+  const settleOnce = (record: ShardRecord) => {
+    if (!record.readyOnce && record.fatal === null) settledCount++;
+  };
+
   const checkReady = () => {
-    if (readyFired) return;
+    if (readyFired || settledCount < records.size) return;
     const all = [...records.values()];
-    if (!all.every((r) => r.readyOnce || r.fatal !== null)) return;
     readyFired = true;
     const ready: ClusterReady = {
       shardIds: all.filter((r) => r.readyOnce).map((r) => r.shardId),
@@ -114,6 +119,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
         record.status = event.status;
         if (event.code !== undefined) record.lastCloseCode = event.code;
         if (event.status === 'ready' || event.status === 'resumed') {
+          settleOnce(record);
           record.readyOnce = true;
           waves?.settled(record.shardId);
         }
@@ -129,6 +135,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
         else store.save(event.session);
         break;
       case 'fatal':
+        settleOnce(record);
         record.fatal = event;
         waves?.settled(record.shardId);
         fatal$.next(event);

@@ -1,6 +1,7 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { DEFAULT_MAX_MESSAGE_BYTES, type Compression } from '../gateway/decoder.js';
 import { DisclusterError } from '../gateway/errors.js';
+import { isSafeResumeUrl } from './session.js';
 import type { ShardOptions } from './types.js';
 
 /** Shard options with every default filled in. */
@@ -52,10 +53,7 @@ export const resolveShardOptions = (options: ShardOptions): ResolvedShardOptions
   if (!isInt(options.shardId, 0, options.totalShards - 1)) {
     throw invalid(`shardId must be an integer from 0 to ${options.totalShards - 1}, got ${String(options.shardId)}`);
   }
-  try {
-    const protocol = new URL(options.url).protocol;
-    if (protocol !== 'ws:' && protocol !== 'wss:') throw new Error(protocol);
-  } catch {
+  if (typeof options.url !== 'string' || !isSafeResumeUrl(options.url)) {
     throw invalid(`url must be a ws: or wss: URL, got ${JSON.stringify(String(options.url)).slice(0, 200)}`);
   }
   const compression = options.compression ?? 'zlib-stream';
@@ -83,19 +81,33 @@ export const resolveShardOptions = (options: ShardOptions): ResolvedShardOptions
   if (options.events !== undefined && (!Array.isArray(options.events) || !options.events.every((e) => typeof e === 'string'))) {
     throw invalid('events must be an array of dispatch names');
   }
+  // Every field written out (no spread): one fixed-shape object that each shard keeps for life.
   return {
-    ...options,
+    token: options.token,
+    intents: options.intents,
+    shardId: options.shardId,
+    totalShards: options.totalShards,
+    url: options.url,
     compression,
+    presence: options.presence,
     largeThreshold,
+    properties: options.properties,
+    identifyQueue: options.identifyQueue,
+    session: options.session,
+    commands$: options.commands$,
+    events: options.events,
+    stop$: options.stop$,
+    keepSessionOnUnsubscribe: options.keepSessionOnUnsubscribe,
+    timing: options.timing,
+    maxMessageBytes,
+    sendLimit: options.sendLimit,
+    maxQueuedCommands,
+    scheduler: options.scheduler ?? asyncScheduler,
+    random: options.random ?? Math.random,
     helloTimeoutMs: ms(timing.helloTimeoutMs, 'timing.helloTimeoutMs', SHARD_TIMING_DEFAULTS.helloTimeoutMs),
     readyTimeoutMs: ms(timing.readyTimeoutMs, 'timing.readyTimeoutMs', SHARD_TIMING_DEFAULTS.readyTimeoutMs),
     backoffInitialMs,
     backoffMaxMs,
     invalidSessionWaitMs,
-    maxMessageBytes,
-    maxQueuedCommands,
-    scheduler: options.scheduler ?? asyncScheduler,
-    random: options.random ?? Math.random,
-    events: options.events,
   };
 };

@@ -64,6 +64,15 @@ export const nextStep = (end: ConnectionEnd, hasSession: boolean, failedResumes:
 
 /** The gateway URL with the query Discord expects. */
 export const gatewayUrl = (base: string, compression: Compression): string => {
+  // every shard of a cluster asks for the same one or two URLs: keep the last answer
+  if (lastGatewayUrl !== null && lastGatewayUrl.base === base && lastGatewayUrl.compression === compression) return lastGatewayUrl.url;
+  const url = buildGatewayUrl(base, compression);
+  lastGatewayUrl = { base, compression, url };
+  return url;
+};
+let lastGatewayUrl: { readonly base: string; readonly compression: Compression; readonly url: string } | null = null;
+
+const buildGatewayUrl = (base: string, compression: Compression): string => {
   const url = new URL(base);
   url.searchParams.set('v', String(GATEWAY_VERSION));
   url.searchParams.set('encoding', 'json');
@@ -72,12 +81,17 @@ export const gatewayUrl = (base: string, compression: Compression): string => {
   return url.toString();
 };
 
-/** True for a `resume_gateway_url` the shard may connect to: a `ws:` or `wss:` URL. */
+/** True for a URL a shard may connect to (the gateway URL, a `resume_gateway_url`): a `ws:` or `wss:` URL. */
 export const isSafeResumeUrl = (url: string): boolean => {
+  if (url === lastSafeUrl) return true;
   try {
     const protocol = new URL(url).protocol;
-    return protocol === 'ws:' || protocol === 'wss:';
+    if (protocol !== 'ws:' && protocol !== 'wss:') return false;
+    lastSafeUrl = url;
+    return true;
   } catch {
     return false;
   }
 };
+/** The last URL found safe: resumes after an outage all bring the same one or two. */
+let lastSafeUrl: string | null = null;
