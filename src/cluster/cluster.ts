@@ -151,11 +151,8 @@ export const createCluster = (options: ClusterOptions): Cluster => {
   };
 
   const start = (record: ShardRecord, session: SessionSnapshot | undefined) => {
-    const commands$ = record.commands$();
     record.started = true;
-    running.add(
-      shard({ ...shardOptions(record.shardId, session), commands$ }).subscribe(new ShardObserver(record, dispatch$, handler)),
-    );
+    running.add(shard({ ...shardOptions(record.shardId, session), commands$: record }).subscribe(new ShardObserver(record, dispatch$, handler)));
   };
 
   const flushSessions = () => {

@@ -1,4 +1,4 @@
-import { Observable, type Subscriber } from 'rxjs';
+import type { Observer, Subscribable, Unsubscribable } from 'rxjs';
 import type { CommandRequest, SessionSnapshot, ShardFatalEvent, ShardStatus } from '../shard/types.js';
 
 /** What a cluster reports of one shard. */
@@ -17,7 +17,7 @@ export interface ShardInfo {
 }
 
 /** The cluster's mutable bookkeeping of one shard: a class, so a thousand of them share their methods. */
-export class ShardRecord {
+export class ShardRecord implements Subscribable<CommandRequest> {
   status: ShardStatus = 'closed';
   lastCloseCode: number | null = null;
   latencyMs: number | null = null;
@@ -34,34 +34,38 @@ export class ShardRecord {
   /** Commands sent before the shard started, handed to it when it does. */
   readonly early: CommandRequest[] = [];
   /** The running shard's command input, while it listens. */
-  private sink: Subscriber<CommandRequest> | null = null;
+  private sink: Partial<Observer<CommandRequest>> | null = null;
   /** Called when the shard's stream ends; made only when someone waits for that. */
   private waiters: (() => void)[] | null = null;
   private ended = false;
 
   constructor(readonly shardId: number) {}
 
-  /** The shard's commands: first the ones sent before it started, then those `deliver`ed later. */
-  commands$(): Observable<CommandRequest> {
-    return new Observable<CommandRequest>((subscriber) => {
-      for (const request of this.early.splice(0)) subscriber.next(request);
-      this.sink = subscriber;
-      return () => {
-        if (this.sink === subscriber) this.sink = null;
-      };
-    });
+  /**
+   * The shard's commands, as its `commands$`: first the ones sent before it started, then those
+   * `deliver`ed later. The record is the Subscribable itself, so no Observable or Subject per shard.
+   */
+  subscribe(observer: Partial<Observer<CommandRequest>>): Unsubscribable {
+    for (const request of this.early.splice(0)) observer.next?.(request);
+    this.sink = observer;
+    return new CommandSubscription(this, observer);
+  }
+
+  /** Internal: the observer given to `subscribe` stops listening. */
+  detach(observer: Partial<Observer<CommandRequest>>): void {
+    if (this.sink === observer) this.sink = null;
   }
 
   /** Hands a command to the running shard; false when none is listening. */
   deliver(request: CommandRequest): boolean {
     if (this.sink === null) return false;
-    this.sink.next(request);
+    this.sink.next?.(request);
     return true;
   }
 
   /** No more commands: the shard's command input completes. */
   endCommands(): void {
-    this.sink?.complete();
+    this.sink?.complete?.();
     this.sink = null;
   }
 
@@ -75,6 +79,18 @@ export class ShardRecord {
   done(): Promise<void> {
     if (this.ended) return Promise.resolve();
     return new Promise((resolve) => (this.waiters ??= []).push(resolve));
+  }
+}
+
+/** What `ShardRecord.subscribe` returns. */
+class CommandSubscription implements Unsubscribable {
+  constructor(
+    private readonly record: ShardRecord,
+    private readonly observer: Partial<Observer<CommandRequest>>,
+  ) {}
+
+  unsubscribe(): void {
+    this.record.detach(this.observer);
   }
 }
 

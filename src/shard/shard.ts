@@ -8,7 +8,7 @@ import { createMemoryIdentifyQueue } from './identify-queue.js';
 import { type CommandLimiter, createCommandLimiter } from './limiter.js';
 import { type ResolvedShardOptions, resolveShardOptions } from './options.js';
 import { identifyPayload } from './payloads.js';
-import type { ShardEvent, ShardOptions } from './types.js';
+import type { CommandRequest, ShardEvent, ShardOptions } from './types.js';
 
 /**
  * One gateway shard as a cold Observable of its events. Subscribing connects; the shard then
@@ -29,7 +29,7 @@ class ShardRun implements Observer<ShardEvent>, Unsubscribable {
   private readonly options: ResolvedShardOptions;
   private readonly state: ShardState;
   private readonly limiter: CommandLimiter;
-  private readonly commands: Subscription | undefined;
+  private readonly commands: Unsubscribable | undefined;
   private readonly stopping: Subscription | undefined;
   private loop: Subscription | null = null;
   private finished = false;
@@ -58,7 +58,7 @@ class ShardRun implements Observer<ShardEvent>, Unsubscribable {
       ...(options.sendLimit ? { limit: options.sendLimit.count, windowMs: options.sendLimit.windowMs } : {}),
     });
     const { limiter } = this;
-    this.commands = options.commands$?.subscribe((request) => submitCommand(request, limiter));
+    this.commands = options.commands$?.subscribe(new CommandIntake(limiter));
     // subscribed before any reconnect delay listens to stop$, so the request is on record first
     this.stopping = options.stop$?.subscribe((request) => {
       state.stopRequest ??= request;
@@ -112,6 +112,19 @@ class ShardRun implements Observer<ShardEvent>, Unsubscribable {
     const why = next?.type === 'fatal' ? `it stopped on a fatal error: ${next.reason}` : 'it is closed';
     this.limiter.close(new DisclusterError('SHARD_UNAVAILABLE', `shard ${this.options.shardId} cannot send: ${why}`));
   }
+}
+
+/** Takes the user's commands into the limiter (an object, not a closure per shard). */
+class CommandIntake implements Observer<CommandRequest> {
+  constructor(private readonly limiter: CommandLimiter) {}
+
+  next(request: CommandRequest): void {
+    submitCommand(request, this.limiter);
+  }
+
+  error(): void {}
+
+  complete(): void {}
 }
 
 /** A connection succeeded once it is READY or RESUMED: the backoff starts over. */

@@ -1,4 +1,4 @@
-import type { Observable, SchedulerLike } from 'rxjs';
+import type { Observable, SchedulerLike, Subscribable } from 'rxjs';
 import type { GatewayPresenceUpdateData } from 'discord-api-types/v10';
 import type { FatalKind } from '../gateway/close-codes.js';
 import type { Compression } from '../gateway/decoder.js';
@@ -150,8 +150,8 @@ export interface ShardOptions {
   readonly identifyQueue?: IdentifyQueue;
   /** A snapshot to resume from instead of identifying. */
   readonly session?: SessionSnapshot | null;
-  /** User commands to send once READY, in order, through the rate limiter. */
-  readonly commands$?: Observable<CommandRequest>;
+  /** User commands to send once READY, in order, through the rate limiter: any Subscribable (an Observable, a Subject). */
+  readonly commands$?: Subscribable<CommandRequest>;
   /** Dispatch names to deliver; others are skipped without parsing their data (default: all). */
   readonly events?: readonly string[];
   /** When it emits, the shard closes (4000 if `keepSession`, else 1000) and completes. */
