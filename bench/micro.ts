@@ -85,7 +85,7 @@ time('zlib-sync Inflate → Buffer', zlibSyncInflate());
 const buffers = texts.map((t) => Buffer.from(t));
 time('Buffer.toString("utf8") alone', (i) => (sink += (buffers[i % buffers.length] as Buffer).toString('utf8').length));
 time('JSON.parse', (i) => (sink += (JSON.parse(texts[i % texts.length] as string) as { s: number }).s));
-time('ours: parseFrame (JSON.parse + io-ts FrameCodec.is)', (i) => {
+time('ours: parseFrame (JSON.parse + envelope check)', (i) => {
   const r = parseFrame(texts[i % texts.length] as string);
   if (r._tag === 'Right') sink += r.right.s ?? 0;
 });

@@ -11,11 +11,24 @@ export const parseFrame = (text: string): E.Either<DisclusterError, Frame> => {
   } catch (cause) {
     return E.left(new DisclusterError('DECODE_INVALID_JSON', `a gateway message is not valid JSON (${text.length} chars)`, { cause }));
   }
+  if (isPlainDispatch(value)) return E.right(value);
   if (FrameCodec.is(value) && (value.op !== 0 || (typeof value.t === 'string' && typeof value.s === 'number'))) {
     return E.right(value);
   }
   const why = FrameCodec.is(value) ? 'a dispatch without t or s' : PathReporter.report(FrameCodec.decode(value)).join('; ');
   return E.left(new DisclusterError('DECODE_INVALID_FRAME', `a gateway message is not a valid frame: ${truncate(why, 300)}`));
+};
+
+/**
+ * The shape of nearly every message, checked by hand: a dispatch whose envelope `FrameCodec`
+ * accepts (op 0, `t` a string, `s` a non-negative integer). Anything else goes through the
+ * codec, which also explains what is wrong. `test/properties` holds that every value this
+ * accepts, the codec accepts.
+ */
+export const isPlainDispatch = (value: unknown): value is Frame & { op: 0; t: string; s: number } => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const frame = value as { op?: unknown; t?: unknown; s?: unknown };
+  return frame.op === 0 && typeof frame.t === 'string' && typeof frame.s === 'number' && Number.isInteger(frame.s) && frame.s >= 0;
 };
 
 /** The head of a dispatch read without parsing its data. */

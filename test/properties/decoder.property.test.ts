@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import zlib from 'node:zlib';
 import * as E from 'fp-ts/lib/Either.js';
 import { createDecoder, type DisclusterError } from '../../src/gateway/index.js';
-import { parseFrame } from '../../src/gateway/frame.js';
+import { FrameCodec } from '../../src/gateway/codecs.js';
+import { isPlainDispatch, parseFrame } from '../../src/gateway/frame.js';
 
 const RUNS = 300;
 
@@ -97,6 +98,25 @@ test('valid JSON of the wrong shape is a typed frame error, never a throw', (t) 
       return result.left.code === 'DECODE_INVALID_FRAME';
     }),
     { numRuns: 1000 },
+  );
+  t.pass();
+});
+
+test('the hand-written dispatch check accepts only what the frame codec accepts, and every well-formed dispatch', (t) => {
+  const dispatchLike = fc.record({
+    op: fc.oneof(fc.constant(0), fc.integer({ min: -2, max: 12 }), fc.double(), fc.string()),
+    t: fc.oneof(fc.string(), fc.constant(null), fc.integer()),
+    s: fc.oneof(fc.nat(), fc.integer({ min: -5, max: -1 }), fc.double(), fc.constant(null), fc.string()),
+    d: fc.jsonValue(),
+  }, { requiredKeys: [] });
+  fc.assert(
+    fc.property(fc.oneof(fc.jsonValue(), dispatchLike), (value) => {
+      const parsed: unknown = JSON.parse(JSON.stringify(value) ?? 'null');
+      if (isPlainDispatch(parsed) && !FrameCodec.is(parsed)) return false;
+      const wellFormed = FrameCodec.is(parsed) && parsed.op === 0 && typeof parsed.t === 'string' && typeof parsed.s === 'number';
+      return isPlainDispatch(parsed) === wellFormed;
+    }),
+    { numRuns: 2000 },
   );
   t.pass();
 });
