@@ -101,9 +101,10 @@ class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
     ws.on('message', onSocketMessage);
     ws.on('error', ignore); // every error is followed by 'close', which ends the connection.
     ws.on('close', onSocketClose);
-    if (state.session === null) this.register();
     this.helloTimer = options.scheduler.schedule(timedOut, options.helloTimeoutMs, { connection: this, why: HELLO_TIMEOUT });
     state.live = this;
+    // last: the queue may refuse at once (budget spent), which ends this connection right here
+    if (state.session === null) this.register();
   }
 
   /** The shard is asked to stop: close, with 1000 unless the session is to be kept. */

@@ -295,6 +295,22 @@ test.serial('unsubscribing closes the socket with 1000 and leaves no handle behi
   await gw.close();
 });
 
+test.serial('an identify queue that refuses at once (budget spent): fatal, and no socket or timer left behind', async (t) => {
+  const gw = await emulator(t);
+  const baseline = activeResources();
+  const { throwError } = await import('rxjs');
+  const { DisclusterError } = await import('../../src/gateway/errors.js');
+  const refusing = { acquire: () => throwError(() => new DisclusterError('IDENTIFY_BUDGET_EXHAUSTED', 'no identify left until the budget resets')) };
+  // a hello timeout far beyond the wait below: a timer left behind would show
+  const run = start(t, shard({ ...options(gw, { identifyQueue: refusing }), timing: { helloTimeoutMs: 60_000 } }));
+  const fatal = await run.when((e) => e.type === 'fatal');
+  t.like(fatal, { type: 'fatal', kind: 'identify-budget' });
+  await run.done;
+  await waitUntil(() => sameResources(activeResources(), baseline));
+  t.deepEqual(activeResources(), baseline);
+  await gw.close();
+});
+
 const sameResources = (a: string[], b: string[]) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Polls a condition on the event loop (no fixed sleep); fails after 2 s. */
