@@ -8,6 +8,7 @@ import { checkClusterOptions, type ClusterOptions } from './options.js';
 import { createMemorySessionStore } from './session-store.js';
 import { createShardRecord, currentSession, type ShardInfo, type ShardRecord, toInfo } from './shard-record.js';
 import { ShardObserver, type ShardEventHandler } from './shard-observer.js';
+import { StopSignal } from './stop-signal.js';
 import { identifyWaves, startInWaves, type WaveStarter } from './waves.js';
 
 /** `ready$`'s value: the shards that reached READY (or RESUMED) and the ones that went fatal. */
@@ -58,7 +59,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
       scheduler,
     });
   const store = options.sessionStore ?? createMemorySessionStore();
-  const stop$ = new Subject<{ readonly keepSession: boolean }>();
+  const stop$ = new StopSignal<{ readonly keepSession: boolean }>();
   const dispatch$ = new Subject<ShardDispatchEvent>();
   const fatal$ = new Subject<ShardFatalEvent>();
   const status$ = new Subject<ShardStatusEvent>();
@@ -226,7 +227,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
           record.finished();
           for (const request of record.early.splice(0)) request.settle?.({ ok: false, error: new DisclusterError('SHARD_UNAVAILABLE', `shard ${record.shardId} was shut down before it connected`) });
         }
-        stop$.next({ keepSession: keepSessions });
+        stop$.emit({ keepSession: keepSessions });
         const live = [...records.values()].filter((r) => r.live).map((r) => r.done());
         await Promise.race([Promise.all(live), new Promise((resolve) => running.add(timer(shutdownMs, scheduler).subscribe(resolve)))]);
         const kept = keepSessions ? sessions() : [];

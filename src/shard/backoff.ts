@@ -1,4 +1,4 @@
-import { EMPTY, type MonoTypeOperatorFunction, Observable, type Observer, type SchedulerLike, type Subscriber, type Subscription, type Unsubscribable } from 'rxjs';
+import { EMPTY, type MonoTypeOperatorFunction, Observable, type Observer, type SchedulerLike, type Subscribable, type Subscriber, type Subscription, type Unsubscribable } from 'rxjs';
 
 /** Reconnect delay settings. */
 export interface BackoffConfig {
@@ -31,7 +31,7 @@ export const repeatWithBackoff =
     config: BackoffConfig,
     isSuccess: (value: T) => boolean,
     shouldRetry: () => boolean,
-    stop$: Observable<unknown> = EMPTY,
+    stop$: Subscribable<unknown> = EMPTY,
     minDelay: () => number = noMinimum,
   ): MonoTypeOperatorFunction<T> =>
   (source) =>
@@ -47,7 +47,7 @@ class BackoffLoop<T> implements Observer<T>, Unsubscribable {
   private failures = 0;
   private current: Subscription | null = null;
   private delay: Subscription | null = null;
-  private stopWatch: Subscription | null = null;
+  private stopWatch: Unsubscribable | null = null;
   private done = false;
 
   constructor(
@@ -56,7 +56,7 @@ class BackoffLoop<T> implements Observer<T>, Unsubscribable {
     private readonly config: BackoffConfig,
     private readonly isSuccess: (value: T) => boolean,
     private readonly shouldRetry: () => boolean,
-    private readonly stop$: Observable<unknown>,
+    private readonly stop$: Subscribable<unknown>,
     private readonly minDelay: () => number,
   ) {}
 

@@ -164,7 +164,9 @@ class SlidingWindowLimiter implements CommandLimiter {
   }
 
   private sendNow(text: string, settle: ((result: CommandResult) => void) | undefined): void {
-    this.sentAt.push(this.scheduler.now());
+    // a fresh window starts as a one-slot array: an idle shard's few sends need no spare capacity
+    if (this.sentAt.length === 0) this.sentAt = [this.scheduler.now()];
+    else this.sentAt.push(this.scheduler.now());
     this.write!(text);
     settle?.({ ok: true });
   }

@@ -30,7 +30,7 @@ class ShardRun implements Observer<ShardEvent>, Unsubscribable {
   private readonly state: ShardState;
   private readonly limiter: CommandLimiter;
   private readonly commands: Unsubscribable | undefined;
-  private readonly stopping: Subscription | undefined;
+  private readonly stopping: Unsubscribable | undefined;
   private loop: Subscription | null = null;
   private finished = false;
 
@@ -60,10 +60,7 @@ class ShardRun implements Observer<ShardEvent>, Unsubscribable {
     const { limiter } = this;
     this.commands = options.commands$?.subscribe(new CommandIntake(limiter));
     // subscribed before any reconnect delay listens to stop$, so the request is on record first
-    this.stopping = options.stop$?.subscribe((request) => {
-      state.stopRequest ??= request;
-      state.live?.stop(request);
-    });
+    this.stopping = options.stop$?.subscribe(new StopListener(state));
   }
 
   /** Subscribes the first connection; returns itself as the teardown. */
@@ -112,6 +109,20 @@ class ShardRun implements Observer<ShardEvent>, Unsubscribable {
     const why = next?.type === 'fatal' ? `it stopped on a fatal error: ${next.reason}` : 'it is closed';
     this.limiter.close(new DisclusterError('SHARD_UNAVAILABLE', `shard ${this.options.shardId} cannot send: ${why}`));
   }
+}
+
+/** Records a stop request and passes it to the live connection (an object, not a closure per shard). */
+class StopListener implements Observer<{ readonly keepSession: boolean }> {
+  constructor(private readonly state: ShardState) {}
+
+  next(request: { readonly keepSession: boolean }): void {
+    this.state.stopRequest ??= request;
+    this.state.live?.stop(request);
+  }
+
+  error(): void {}
+
+  complete(): void {}
 }
 
 /** Takes the user's commands into the limiter (an object, not a closure per shard). */

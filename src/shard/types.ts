@@ -155,7 +155,7 @@ export interface ShardOptions {
   /** Dispatch names to deliver; others are skipped without parsing their data (default: all). */
   readonly events?: readonly string[];
   /** When it emits, the shard closes (4000 if `keepSession`, else 1000) and completes. */
-  readonly stop$?: Observable<{ readonly keepSession: boolean }>;
+  readonly stop$?: Subscribable<{ readonly keepSession: boolean }>;
   /** Close with 4000 instead of 1000 when unsubscribed, keeping the session resumable. */
   readonly keepSessionOnUnsubscribe?: boolean;
   readonly timing?: ShardTiming;
