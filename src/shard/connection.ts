@@ -10,19 +10,11 @@ import { HeartbeatClock, type HeartbeatListener, type HeartbeatSignal } from './
 import type { CommandLimiter } from './limiter.js';
 import type { ResolvedShardOptions } from './options.js';
 import { heartbeatText, identifyPayload, resumePayload } from './payloads.js';
-import { type ConnectionEnd, gatewayUrl, isSafeResumeUrl, type LiveSession, type NextStep, nextStep } from './session.js';
+import { describeEnd, invalidHello, invalidReady, snapshot } from './connection-report.js';
+import { type ConnectionEnd, gatewayUrl, isSafeResumeUrl, nextStep } from './session.js';
+import type { ShardState } from './shard-state.js';
 import type { ShardEvent, ShardStatus } from './types.js';
 
-/** What a shard keeps across its connections. */
-export interface ShardState {
-  session: LiveSession | null;
-  failedResumes: number;
-  /** Decided when the last connection ended. */
-  next: NextStep | null;
-  stopRequest: { readonly keepSession: boolean } | null;
-  /** The connection now open, if any: where the shard passes a stop request on. */
-  live: { stop(request: { readonly keepSession: boolean }): void } | null;
-}
 
 /** The User-Agent sent on the WebSocket upgrade, as Discord asks bots to. */
 export const USER_AGENT = 'DiscordBot (@discluster/cluster, 0.1.0)';
@@ -355,29 +347,3 @@ const READY_TIMEOUT: ConnectionEnd = { type: 'ready-timeout' };
 function timedOut(this: unknown, target?: { readonly connection: Connection; readonly why: ConnectionEnd }): void {
   target?.connection.end(target.why);
 }
-
-/** A session as the shard's public snapshot. */
-export const snapshot = (session: LiveSession, options: ResolvedShardOptions) => ({
-  sessionId: session.sessionId,
-  seq: session.seq,
-  resumeUrl: session.resumeUrl,
-  shardId: options.shardId,
-  totalShards: options.totalShards,
-});
-
-const describeEnd = (why: ConnectionEnd): { code?: number; reason: string } => {
-  switch (why.type) {
-    case 'closed':
-      return { code: why.code, reason: `closed with code ${why.code}` };
-    case 'decode-error':
-    case 'identify-refused':
-      return { reason: why.error.message };
-    case 'invalid-session':
-      return { reason: `invalid session (resumable: ${why.resumable})` };
-    default:
-      return { reason: why.type };
-  }
-};
-
-const invalidReady = () => new DisclusterError('DECODE_INVALID_FRAME', 'READY without session_id or resume_gateway_url');
-const invalidHello = () => new DisclusterError('DECODE_INVALID_FRAME', 'Hello without a positive heartbeat_interval');

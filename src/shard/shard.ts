@@ -3,11 +3,12 @@ import { encodePayload } from '../gateway/encode.js';
 import { DisclusterError } from '../gateway/errors.js';
 import { repeatWithBackoff } from './backoff.js';
 import { submitCommand } from './commands.js';
-import { connection, type ShardState } from './connection.js';
+import { connection } from './connection.js';
 import { createMemoryIdentifyQueue } from './identify-queue.js';
 import { type CommandLimiter, createCommandLimiter } from './limiter.js';
 import { type ResolvedShardOptions, resolveShardOptions } from './options.js';
 import { identifyPayload } from './payloads.js';
+import type { ShardState } from './shard-state.js';
 import type { CommandRequest, ShardEvent, ShardOptions } from './types.js';
 
 /**

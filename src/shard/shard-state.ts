@@ -1,0 +1,12 @@
+import type { LiveSession, NextStep } from './session.js';
+
+/** What a shard keeps across its connections. */
+export interface ShardState {
+  session: LiveSession | null;
+  failedResumes: number;
+  /** Decided when the last connection ended. */
+  next: NextStep | null;
+  stopRequest: { readonly keepSession: boolean } | null;
+  /** The connection now open, if any: where the shard passes a stop request on. */
+  live: { stop(request: { readonly keepSession: boolean }): void } | null;
+}
