@@ -19,9 +19,11 @@ export interface DecoderOptions {
   /** Force the zlib implementation; `auto` picks the synchronous one when the runtime allows. */
   zlib?: 'auto' | 'sync' | 'streaming';
   /**
-   * Shown the head of each inflated zlib-stream message (its first `SKIP_HEAD_BYTES` bytes as
-   * Latin-1, so ASCII reads as is) before the whole is decoded to text; true means the caller
-   * has dealt with it and no text is made. Lets a shard skip dispatches nobody wants cheaply.
+   * Asked of every message before it reaches the sink; true means the caller has dealt with it
+   * and the sink never sees it. The synchronous zlib-stream inflater shows only the message's
+   * head (its first `SKIP_HEAD_BYTES` bytes as Latin-1, so ASCII reads as is), before the whole
+   * is decoded to text; text frames and the streaming inflaters show the whole text. Lets a
+   * shard drop dispatches nobody wants, unparsed.
    */
   skip?: (head: string) => boolean;
 }
@@ -63,12 +65,12 @@ const createInflater = (options: DecoderOptions, sink: InflateSink, cap: number)
       );
     }
     const context = zstd.createZstdDecompress!();
-    return createStreamingInflater(context, zstd.constants.ZSTD_e_flush ?? 1, () => true, sink, cap);
+    return createStreamingInflater(context, zstd.constants.ZSTD_e_flush ?? 1, () => true, sink, cap, options.skip);
   }
   const useSync = options.zlib === 'sync' || (options.zlib !== 'streaming' && hasSyncZlib());
   return useSync
     ? createSyncZlibInflater(sink, cap, options.skip)
-    : createStreamingInflater(zlib.createInflate(), zlib.constants.Z_SYNC_FLUSH, endsWithZlibSuffix, sink, cap);
+    : createStreamingInflater(zlib.createInflate(), zlib.constants.Z_SYNC_FLUSH, endsWithZlibSuffix, sink, cap, options.skip);
 };
 
 /** Creates the decoder of one connection; call once per connection. */
@@ -95,7 +97,7 @@ class Decoder implements MessageDecoder, InflateSink {
     if (!isBinary) {
       const text = typeof data === 'string' ? data : toBuffer(data).toString('utf8');
       if (text.length > this.cap) this.error(new DisclusterError('DECODE_TOO_LARGE', `a gateway message exceeded the cap of ${this.cap} bytes`));
-      else this.sink.message(text);
+      else if (this.options.skip === undefined || !this.options.skip(text)) this.sink.message(text);
       return;
     }
     if (this.options.compression === 'none') {

@@ -4,7 +4,7 @@ import { inflateFailed, tooLarge, type Inflater, type InflateSink } from './infl
 /**
  * An inflater over a `node:zlib` streaming context (zlib or zstd). Each message is flushed
  * through the thread pool, so it answers asynchronously, in order. `isMessageEnd` tells which
- * pushed chunk completes a message.
+ * pushed chunk completes a message; `skip` may claim a message before it reaches the sink.
  */
 export const createStreamingInflater = (
   context: Transform & { flush(kind: number, callback: () => void): void },
@@ -12,6 +12,7 @@ export const createStreamingInflater = (
   isMessageEnd: (chunk: Buffer) => boolean,
   sink: InflateSink,
   maxBytes: number,
+  skip?: (text: string) => boolean,
 ): Inflater => {
   let pieces: Buffer[] = [];
   let total = 0;
@@ -36,7 +37,7 @@ export const createStreamingInflater = (
     const text = Buffer.concat(pieces, total).toString('utf8');
     pieces = [];
     total = 0;
-    sink.message(text);
+    if (skip === undefined || !skip(text)) sink.message(text);
   };
 
   return {

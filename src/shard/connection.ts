@@ -133,13 +133,8 @@ class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
     else if (this.completeOnClose) this.subscriber.complete();
   }
 
-  /**
-   * A whole message from the decoder. With `events` set, an unwanted dispatch is skipped here
-   * from its head when the decoder could not skip it earlier (text frames, or a message that
-   * spanned frames or the inflate buffer, such as a large GUILD_CREATE).
-   */
+  /** A whole message from the decoder (with `events` set, the decoder has already dropped the unwanted). */
   message(text: string): void {
-    if (this.wanted !== undefined && this.skip(text)) return;
     const parsed = parseFrame(text);
     if (parsed._tag === 'Left') return this.end({ type: 'decode-error', error: parsed.left });
     const frame = parsed.right;

@@ -156,3 +156,23 @@ test('zlib-stream: a message bigger than the inflate buffer, or split over frame
   t.is(heads.length, 4);
   t.true(heads.every((head) => head.length <= 96));
 });
+
+test('skip is asked of text frames and of the streaming inflater’s messages too, with their whole text', async (t) => {
+  for (const setup of [{ compression: 'none' as const }, { compression: 'zlib-stream' as const, zlib: 'streaming' as const }]) {
+    const seen: string[] = [];
+    const messages: string[] = [];
+    const skip = (text: string) => (seen.push(text), text.startsWith('{"t":"SKIP"'));
+    let resolveDone = () => {};
+    const done = new Promise<void>((resolve) => (resolveDone = resolve));
+    const decoder = createDecoder({ ...setup, skip }, { message: (m) => (messages.push(m), m.includes('"s":3') && resolveDone()), error: () => t.fail() });
+    const compress = compressor();
+    for (const text of ['{"t":"KEEP","s":1,"op":0,"d":{}}', '{"t":"SKIP","s":2,"op":0,"d":{}}', '{"t":"KEEP","s":3,"op":0,"d":{}}']) {
+      if (setup.compression === 'none') decoder.push(text, false);
+      else decoder.push(await compress(text), true);
+    }
+    await done;
+    t.deepEqual(messages, ['{"t":"KEEP","s":1,"op":0,"d":{}}', '{"t":"KEEP","s":3,"op":0,"d":{}}'], setup.compression);
+    t.is(seen.length, 3);
+    decoder.close();
+  }
+});
