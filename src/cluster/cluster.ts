@@ -6,7 +6,7 @@ import type { CommandRequest, SessionSnapshot, ShardCommand, ShardDispatchEvent,
 import { createMemoryIdentifyQueue, defaultIdentifyMargin } from '../shard/identify-queue.js';
 import { checkClusterOptions, type ClusterOptions } from './options.js';
 import { createMemorySessionStore } from './session-store.js';
-import { createShardRecord, currentSession, type ShardInfo, type ShardRecord, toInfo } from './shard-record.js';
+import { currentSession, type ShardInfo, ShardRecord, toInfo } from './shard-record.js';
 import { ShardObserver, type ShardEventHandler } from './shard-observer.js';
 import { StopSignal } from './stop-signal.js';
 import { identifyWaves, startInWaves, type WaveStarter } from './waves.js';
@@ -65,7 +65,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
   const status$ = new Subject<ShardStatusEvent>();
   const lifecycle$ = new Subject<ClusterLifecycleEvent>();
   const ready$ = new ReplaySubject<ClusterReady>(1);
-  const records = new Map<number, ShardRecord>(shardIds.map((id) => [id, createShardRecord(id)]));
+  const records = new Map<number, ShardRecord>(shardIds.map((id) => [id, new ShardRecord(id)]));
   const running = new Subscription();
   const shardOptions = (shardId: number, session: SessionSnapshot | undefined) => ({
     token: options.token,

@@ -94,9 +94,6 @@ class CommandSubscription implements Unsubscribable {
   }
 }
 
-/** A fresh record for a shard that has not connected yet. */
-export const createShardRecord = (shardId: number): ShardRecord => new ShardRecord(shardId);
-
 /** The record's session with the last sequence received, or null when it has none. */
 export const currentSession = (record: ShardRecord): SessionSnapshot | null =>
   record.session === null ? null : { ...record.session, seq: record.seq ?? record.session.seq };
