@@ -1,8 +1,8 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { createMemoryIdentifyQueue } from '../shard/identify-queue.js';
 import type { IdentifyQueue } from '../shard/types.js';
+import { botIdentifyQueues, type LentIdentifyQueue } from './bot-identify-queues.js';
 import { PROTOCOL_VERSION } from './codec-fields.js';
 import { type ClusterHandle, createClusterHandle } from './handle.js';
 import { ipcTransport } from './ipc-transport.js';
@@ -16,9 +16,12 @@ export type SpawnClusterOptions = Omit<StartMessage, 'type' | 'protocol' | 'iden
   /** Who throttles identifies: CONTROL (`'control'`, the default: see `identifyQueue`) or the cluster itself. */
   readonly identify?: 'local' | 'control';
   /**
-   * In control mode, the queue whose leases answer `identify-request` (default: a fresh in-memory
-   * queue over `gateway.maxConcurrency` and `timing.identifyWindowMs`). Pass one queue to several
-   * `spawnCluster` calls to share identify buckets between their clusters.
+   * In control mode, the queue whose leases answer `identify-request`. Default: one in-memory queue
+   * per bot (token) in this CONTROL process, over `gateway.maxConcurrency` and
+   * `timing.identifyWindowMs`, shared by every `spawnCluster` of that bot that passes none, so
+   * their shards never identify in one bucket window; a second cluster of the same bot with another
+   * `maxConcurrency` or window is refused (`INVALID_OPTIONS`). Pass a queue to choose yourself
+   * (e.g. Redis across machines).
    */
   readonly identifyQueue?: IdentifyQueue;
   /** Extra Node flags for the process or thread. */
@@ -35,8 +38,10 @@ const entry = (mode: 'process' | 'worker'): URL => {
   return new URL(mode === 'process' ? './control/process-entry.js' : './control/worker-entry.js', import.meta.url);
 };
 
-const defaultQueue = (options: SpawnClusterOptions): IdentifyQueue =>
-  createMemoryIdentifyQueue({
+/** The bot's shared queue of this process, lent until the cluster exits. */
+const lendBotQueue = (options: SpawnClusterOptions): LentIdentifyQueue =>
+  botIdentifyQueues.lend({
+    token: options.token,
     maxConcurrency: options.gateway.maxConcurrency,
     windowMs: options.timing?.identifyWindowMs ?? 5_000,
     ...(options.timing?.identifyMarginMs !== undefined ? { safetyMarginMs: options.timing.identifyMarginMs } : {}),
@@ -55,7 +60,8 @@ const startMessage = (options: SpawnClusterOptions): StartMessage => {
  */
 export const spawnCluster = (options: SpawnClusterOptions): ClusterHandle => {
   const start = startMessage(options);
-  const identifyQueue = start.identify === 'control' ? (options.identifyQueue ?? defaultQueue(options)) : null;
+  const lent = start.identify === 'control' && options.identifyQueue === undefined ? lendBotQueue(options) : null;
+  const identifyQueue = start.identify === 'control' ? (options.identifyQueue ?? lent!.queue) : null;
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
   const extra = [...(options.execArgv ?? [])];
   if (options.mode === 'process') {
@@ -65,6 +71,7 @@ export const spawnCluster = (options: SpawnClusterOptions): ClusterHandle => {
       serialization: 'json',
     });
     const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+    void exited.then(() => lent?.release());
     return createClusterHandle({
       transport: ipcTransport(child),
       start,
@@ -81,7 +88,10 @@ export const spawnCluster = (options: SpawnClusterOptions): ClusterHandle => {
   const worker = new Worker(entry('worker'), { execArgv: extra, workerData: { port: port2 }, transferList: [port2] });
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
   worker.on('error', () => {}); // an uncaught error ends the thread: reported through `exited`
-  void exited.then(() => port1.close());
+  void exited.then(() => {
+    port1.close();
+    lent?.release();
+  });
   return createClusterHandle({
     transport: portTransport(port1),
     start,

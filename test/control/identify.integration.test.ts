@@ -1,9 +1,39 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
+import { botIdentifyQueues } from '../../src/control/bot-identify-queues.js';
+import type { Emulator } from '../../src/testing/index.js';
 import { createMemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
 import type { ToControlMessage } from '../../src/control/index.js';
 import { emulator, identifies, options, spawn, tokenLeaked } from './helpers.js';
 
 const WINDOW_MS = 200;
+
+/** Per bucket of `concurrency`, the identify times the emulator saw are at least `windowMs` apart. */
+const assertSpaced = (t: ExecutionContext, gw: Emulator, concurrency: number, perBucket: number, windowMs = WINDOW_MS) => {
+  const frames = identifies(gw);
+  for (let bucket = 0; bucket < concurrency; bucket++) {
+    const times = frames.filter((f) => f.shardId! % concurrency === bucket).map((f) => f.at);
+    t.is(times.length, perBucket);
+    for (let i = 1; i < times.length; i++) t.true(times[i]! - times[i - 1]! >= windowMs, `bucket ${bucket}: identifies ${times[i]! - times[i - 1]!} ms apart`);
+  }
+  t.deepEqual(gw.violations, []);
+};
+
+test('two clusters of one bot spawned without an identifyQueue share the bot’s default queue', async (t) => {
+  // a long window, so the two clusters' identifies overlap in time however far apart their threads start
+  const windowMs = 600;
+  const gw = await emulator(t, { shards: 6, maxConcurrency: 1, identifyWindowMs: windowMs });
+  const base = { totalShards: 6, identify: 'control' as const, timing: { identifyWindowMs: windowMs, identifyMarginMs: 30, helloTimeoutMs: 4000, readyTimeoutMs: 3000, shutdownTimeoutMs: 2000 } };
+  const a = spawn(t, options(gw, { ...base, mode: 'worker', clusterId: 'a', shardIds: [0, 1, 2] }));
+  const b = spawn(t, options(gw, { ...base, mode: 'worker', clusterId: 'b', shardIds: [3, 4, 5] }));
+  await Promise.all([a.handle.ready, b.handle.ready]);
+  assertSpaced(t, gw, 1, 6, windowMs);
+  t.is(botIdentifyQueues.size, 1, 'one queue for the bot');
+  for (const { handle } of [a, b]) {
+    await handle.shutdown();
+    t.is(await handle.exited, 0);
+  }
+  t.is(botIdentifyQueues.size, 0, 'released once both exited');
+});
 
 test('two clusters in control mode share one identify queue: no bucket identifies twice inside a window', async (t) => {
   const gw = await emulator(t, { shards: 8, maxConcurrency: 2, identifyWindowMs: WINDOW_MS });
@@ -15,14 +45,8 @@ test('two clusters in control mode share one identify queue: no bucket identifie
   const [readyA, readyB] = await Promise.all([a.handle.ready, b.handle.ready]);
   t.deepEqual([...readyA.shardIds, ...readyB.shardIds], [0, 1, 2, 3, 4, 5, 6, 7]);
 
-  const frames = identifies(gw);
-  t.is(frames.length, 8);
-  for (const bucket of [0, 1]) {
-    const times = frames.filter((f) => f.shardId! % 2 === bucket).map((f) => f.at);
-    t.is(times.length, 4);
-    for (let i = 1; i < times.length; i++) t.true(times[i]! - times[i - 1]! >= WINDOW_MS, `bucket ${bucket}: identifies ${times[i]! - times[i - 1]!} ms apart`);
-  }
-  t.deepEqual(gw.violations, []);
+  t.is(identifies(gw).length, 8);
+  assertSpaced(t, gw, 2, 4);
 
   for (const { inbound, handle } of [a, b]) {
     const requests = inbound.events.filter((m): m is Extract<ToControlMessage, { type: 'identify-request' }> => m.type === 'identify-request');

@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import { DisclusterError } from '../gateway/errors.js';
+import { createMemoryIdentifyQueue, defaultIdentifyMargin, type SessionStartLimit } from '../shard/identify-queue.js';
+import type { IdentifyQueue } from '../shard/types.js';
+
+/** What decides which identify buckets a cluster uses: its bot and Discord's identify rules for it. */
+export interface BotIdentifyRules {
+  readonly token: string;
+  readonly maxConcurrency: number;
+  readonly windowMs: number;
+  readonly safetyMarginMs?: number;
+  readonly sessionStartLimit?: SessionStartLimit;
+}
+
+/** A queue lent to one cluster; `release()` once the cluster has exited. */
+export interface LentIdentifyQueue {
+  readonly queue: IdentifyQueue;
+  release(): void;
+}
+
+interface Entry {
+  readonly queue: IdentifyQueue;
+  readonly maxConcurrency: number;
+  readonly windowMs: number;
+  users: number;
+}
+
+/** The bot's key: a digest of its token, so the token itself is never kept as a key. */
+const botKey = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+/**
+ * The identify queues of one CONTROL process, one per bot: every `spawnCluster({ identify:
+ * 'control' })` of the same token without an explicit `identifyQueue` shares its buckets with the
+ * others, as Discord counts them per bot. Two clusters of one bot that disagree on `maxConcurrency`
+ * or the identify window are refused: a bot has one `max_concurrency`, and picking either would
+ * break the other's spacing. A queue lives while a cluster uses it.
+ */
+export class BotIdentifyQueues {
+  private readonly entries = new Map<string, Entry>();
+
+  /** The bot's shared queue (made on first use); throws `INVALID_OPTIONS` on conflicting rules. */
+  lend(rules: BotIdentifyRules): LentIdentifyQueue {
+    const key = botKey(rules.token);
+    let entry = this.entries.get(key);
+    if (entry !== undefined && (entry.maxConcurrency !== rules.maxConcurrency || entry.windowMs !== rules.windowMs)) {
+      throw new DisclusterError(
+        'INVALID_OPTIONS',
+        `another cluster of this bot in this CONTROL process identifies with maxConcurrency ${entry.maxConcurrency} and a ${entry.windowMs} ms window; ` +
+          `this one asks for maxConcurrency ${rules.maxConcurrency} and ${rules.windowMs} ms. A bot has one max_concurrency: give every cluster the same ` +
+          `gateway.maxConcurrency and timing.identifyWindowMs, or pass identifyQueue explicitly`,
+      );
+    }
+    if (entry === undefined) {
+      entry = {
+        queue: createMemoryIdentifyQueue({
+          maxConcurrency: rules.maxConcurrency,
+          windowMs: rules.windowMs,
+          safetyMarginMs: rules.safetyMarginMs ?? defaultIdentifyMargin(rules.windowMs),
+          ...(rules.sessionStartLimit ? { sessionStartLimit: rules.sessionStartLimit } : {}),
+        }),
+        maxConcurrency: rules.maxConcurrency,
+        windowMs: rules.windowMs,
+        users: 0,
+      };
+      this.entries.set(key, entry);
+    }
+    const lent = entry;
+    lent.users++;
+    let released = false;
+    return {
+      queue: lent.queue,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (--lent.users === 0 && this.entries.get(key) === lent) this.entries.delete(key);
+      },
+    };
+  }
+
+  /** How many bots have a queue now (for tests). */
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** This process's queues: the default of `spawnCluster` in control mode. */
+export const botIdentifyQueues = new BotIdentifyQueues();
