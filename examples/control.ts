@@ -4,15 +4,17 @@
  *
  *   npx tsx examples/control.ts                  # on an embedded emulator, ~10 s
  */
-import { createMemoryIdentifyQueue, spawnCluster, type ClusterHandle, type SessionSnapshot } from '@discluster/cluster';
+import { createMemoryIdentifyQueue, fetchGatewayBot, gatewayOptions, spawnCluster, type ClusterHandle, type SessionSnapshot } from '@discluster/cluster';
 import { createEmulator } from '@discluster/cluster/testing';
 
 const WINDOW_MS = 300;
 const gw = await createEmulator({ shards: 4, maxConcurrency: 2, identifyWindowMs: WINDOW_MS, heartbeatInterval: 1_000, guilds: 8 });
+// GET /gateway/bot, as on Discord (without apiBase it asks discord.com); failures are clear DisclusterErrors
+const gateway = gatewayOptions(await fetchGatewayBot({ token: 'emulator-token', apiBase: gw.httpUrl }));
 const count = (op: number) => gw.records.filter((r) => r.kind === 'frame' && r.op === op).length;
 
 // One queue for every cluster this CONTROL runs: Discord's buckets are global to the bot.
-const identifyQueue = createMemoryIdentifyQueue({ maxConcurrency: 2, windowMs: WINDOW_MS, safetyMarginMs: 30 });
+const identifyQueue = createMemoryIdentifyQueue({ maxConcurrency: gateway.maxConcurrency, windowMs: WINDOW_MS, safetyMarginMs: 30, sessionStartLimit: gateway.sessionStartLimit });
 const plan: Record<string, number[]> = { a: [0, 1], b: [2, 3] };
 const clusters = new Map<string, ClusterHandle>();
 const retiring = new Set<ClusterHandle>();
@@ -27,7 +29,7 @@ const supervise = (name: string, sessions?: SessionSnapshot[]): ClusterHandle =>
     totalShards: 4,
     token: 'emulator-token',
     intents: 1 | (1 << 9),
-    gateway: { url: gw.url, maxConcurrency: 2 },
+    gateway,
     timing: { identifyWindowMs: WINDOW_MS, backoff: { initialMs: 100, maxMs: 1_000 } },
     identifyQueue,
     ...(sessions ? { sessions } : {}),

@@ -3,3 +3,4 @@ export * from './cluster/index.js';
 export * from './shard/index.js';
 export * from './gateway/index.js';
 export * from './control/index.js';
+export * from './rest/index.js';

@@ -5,34 +5,44 @@
  * labelled demo shard. With DISCORD_TOKEN it connects to real Discord the same way.
  */
 import { spawnCluster, type ClusterHandle } from '../control/index.js';
+import { fetchGatewayBot } from '../rest/gateway-bot.js';
 import { createMemoryIdentifyQueue } from '../shard/identify-queue.js';
-import { DEMO_SHARDS, fetchGatewayBot, resolveTarget } from './target.js';
+import { DEMO_SHARDS, resolveTarget } from './target.js';
 import { createView, type ShardRow, summaryTable } from './view.js';
 
 const DURATION_MS = Math.max(8, Number(process.env.DEMO_SECONDS ?? 30)) * 1000;
 const TICK_MS = 250;
 
-const target = await resolveTarget(process.env);
+/** A setup step that failed ends the demo with one line (what, where, what to check; never the token) and exit code 1. */
+const giveUp = (error: unknown): never => {
+  console.error(`npm start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+};
+
+const target = await resolveTarget(process.env).catch(giveUp);
 const gw = target.emulator;
+const bot = await fetchGatewayBot({ token: target.token, apiBase: target.apiBase }).catch(async (error: unknown) => {
+  await gw?.close();
+  return giveUp(error);
+});
 const view = createView(process.stdout.isTTY === true);
-const bot = await fetchGatewayBot(target);
-const limit = bot.session_start_limit;
+const limit = bot.sessionStartLimit;
 const totalShards = gw ? DEMO_SHARDS : (target.shards ?? bot.shards);
 const mainShards = Array.from({ length: gw ? 8 : totalShards }, (_, i) => i);
-view.note(`${target.kind === 'emulator' ? 'embedded gateway emulator' : 'Discord'}: ${bot.url}, max_concurrency ${limit.max_concurrency}, ${limit.remaining}/${limit.total} identifies left`);
+view.note(`${target.kind === 'emulator' ? 'embedded gateway emulator' : 'Discord'}: ${bot.url}, max_concurrency ${limit.maxConcurrency}, ${limit.remaining}/${limit.total} identifies left`);
 
 // CONTROL keeps the identify buckets for both clusters: one queue, shared.
 const identifyQueue = createMemoryIdentifyQueue({
-  maxConcurrency: limit.max_concurrency,
+  maxConcurrency: limit.maxConcurrency,
   windowMs: target.identifyWindowMs,
   safetyMarginMs: target.identifyMarginMs,
-  sessionStartLimit: { total: limit.total, remaining: limit.remaining, resetAfter: limit.reset_after },
+  sessionStartLimit: { total: limit.total, remaining: limit.remaining, resetAfter: limit.resetAfter },
 });
 const common = {
   mode: 'process' as const,
   token: target.token,
   totalShards,
-  gateway: { url: bot.url, maxConcurrency: limit.max_concurrency },
+  gateway: { url: bot.url, maxConcurrency: limit.maxConcurrency },
   timing: { identifyWindowMs: target.identifyWindowMs, backoff: { initialMs: 200, maxMs: 5_000 } },
   identify: 'control' as const,
   identifyQueue,

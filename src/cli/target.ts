@@ -1,4 +1,5 @@
-import { USER_AGENT } from '../shard/connection.js';
+import { DisclusterError } from '../gateway/errors.js';
+import { DISCORD_API_BASE } from '../rest/gateway-bot.js';
 import { defaultIdentifyMargin } from '../shard/identify-queue.js';
 import { createEmulator, type Emulator } from '../testing/index.js';
 
@@ -25,22 +26,31 @@ const DEFAULT_INTENTS = 1 | (1 << 9) | (1 << 15);
 /** The emulator's demo bot: 8 shards for the main cluster, a 9th for the fatal demo. */
 export const DEMO_SHARDS = 9;
 
+/** A whole number from the environment within bounds, or a clear error naming the variable. */
+const wholeNumber = (env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined => {
+  const text = env[name]?.trim();
+  if (!text) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) throw new DisclusterError('INVALID_OPTIONS', `${name} must be a whole number from ${min} to ${max}`);
+  return value;
+};
+
 /**
  * Resolves the target from the environment: `DISCORD_TOKEN` (and optional `DISCORD_INTENTS`,
- * `SHARDS`) means real Discord; otherwise an emulator is started on loopback. Both are then
- * used the same way: `GET /gateway/bot`, then the gateway URL it returns.
+ * `SHARDS`, `DISCORD_API_BASE`) means real Discord; otherwise an emulator is started on loopback.
+ * Both are then used the same way: `GET /gateway/bot`, then the gateway URL it returns.
  */
 export const resolveTarget = async (env: NodeJS.ProcessEnv): Promise<Target> => {
   const token = env.DISCORD_TOKEN?.trim();
   if (token) {
     return {
       kind: 'discord',
-      apiBase: 'https://discord.com/api/v10',
+      apiBase: env.DISCORD_API_BASE?.trim() || DISCORD_API_BASE,
       token,
-      intents: env.DISCORD_INTENTS ? Number(env.DISCORD_INTENTS) : DEFAULT_INTENTS,
+      intents: wholeNumber(env, 'DISCORD_INTENTS', 0, 2 ** 31 - 1) ?? DEFAULT_INTENTS,
       identifyWindowMs: 5_000,
       identifyMarginMs: defaultIdentifyMargin(5_000),
-      shards: env.SHARDS ? Number(env.SHARDS) : undefined,
+      shards: wholeNumber(env, 'SHARDS', 1, 100_000),
       emulator: null,
     };
   }
@@ -56,18 +66,4 @@ export const resolveTarget = async (env: NodeJS.ProcessEnv): Promise<Target> => 
     privilegedIntents: (1 << 1) | (1 << 15),
   });
   return { kind: 'emulator', apiBase: emulator.httpUrl, token: 'demo-token', intents: DEFAULT_INTENTS, identifyWindowMs, identifyMarginMs: 30, shards: 8, emulator };
-};
-
-/** What `GET /gateway/bot` answers. */
-export interface GatewayBot {
-  readonly url: string;
-  readonly shards: number;
-  readonly session_start_limit: { total: number; remaining: number; reset_after: number; max_concurrency: number };
-}
-
-/** Fetches `GET /gateway/bot`; the error names the status, never the token. */
-export const fetchGatewayBot = async (target: Target): Promise<GatewayBot> => {
-  const response = await fetch(`${target.apiBase}/gateway/bot`, { headers: { Authorization: `Bot ${target.token}`, 'User-Agent': USER_AGENT } });
-  if (!response.ok) throw new Error(`GET /gateway/bot answered ${response.status} ${response.statusText}`);
-  return (await response.json()) as GatewayBot;
 };

@@ -17,7 +17,12 @@ export type ErrorCode =
   | 'CLUSTER_SHUT_DOWN'
   | 'PROTOCOL_INVALID'
   | 'CONTROL_TIMEOUT'
-  | 'CONTROL_EXITED';
+  | 'CONTROL_EXITED'
+  | 'DISCORD_UNREACHABLE'
+  | 'DISCORD_UNAUTHORIZED'
+  | 'DISCORD_RATE_LIMITED'
+  | 'DISCORD_HTTP_ERROR'
+  | 'DISCORD_INVALID_RESPONSE';
 
 /** An `Error` with a stable `code`; the message is for people, the code for programs. */
 export class DisclusterError extends Error {
