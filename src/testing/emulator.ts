@@ -13,7 +13,7 @@ import type { Emulator } from './handle.js';
 import { httpHandler } from './http.js';
 import { resolveOptions, type EmulatorOptions } from './options.js';
 import { RecordLog } from './record-log.js';
-import { ownerShard, RestRoutes } from './rest.js';
+import { ownerShard, restHandle, RestRoutes } from './rest.js';
 import type { GatewayPath } from './records.js';
 import { startStream, type StreamHandle } from './stream.js';
 import { createWorld } from './world.js';
@@ -113,18 +113,7 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
         buffered: s.buffered,
       }));
     },
-    rest: {
-      get api() {
-        return `http://${base}/api`;
-      },
-      get messages() {
-        return rest.messages;
-      },
-      inject429: (o) => rest.inject429(o),
-      get pending429() {
-        return rest.pending429;
-      },
-    },
+    rest: restHandle(rest, () => `${gw.httpUrl}/api`),
     get connections() {
       return [...core.connections.values()].map((c) => ({
         id: c.id,

@@ -175,3 +175,17 @@ export class RestRoutes {
     return this.channels.get(channelId);
   }
 }
+
+/** The `gw.rest` view of the routes; `api` is read when asked (the server's URL is known once it listens). */
+export const restHandle = (routes: RestRoutes, api: () => string): EmulatorRest => ({
+  get api() {
+    return api();
+  },
+  get messages() {
+    return routes.messages;
+  },
+  inject429: (options) => routes.inject429(options),
+  get pending429() {
+    return routes.pending429;
+  },
+});
