@@ -1,5 +1,7 @@
 /**
- * A bot the way you would write one: RxJS pipelines over `cluster.dispatch$`.
+ * A bot the way you would write one: RxJS pipelines over `cluster.dispatch$`, replying through
+ * @discordjs/rest (which handles Discord's rate limits). On the emulator the whole loop runs:
+ * `!ping` → the bot's REST call → the emulator makes the message → its MESSAGE_CREATE comes back.
  *
  *   npx tsx examples/bot.ts                      # on an embedded emulator, a few seconds
  *   DISCORD_TOKEN=… npx tsx examples/bot.ts      # on real Discord (Ctrl-C to stop)
@@ -8,7 +10,9 @@
  */
 import { createCluster, ofType, type Cluster } from '@discluster/cluster';
 import { createEmulator } from '@discluster/cluster/testing';
-import { filter, firstValueFrom, map, mergeMap, type Observable, scan, share, shareReplay } from 'rxjs';
+import { REST } from '@discordjs/rest';
+import { Routes } from 'discord-api-types/v10';
+import { filter, firstValueFrom, map, mergeMap, type Observable, scan, share, shareReplay, take, toArray } from 'rxjs';
 import { pathToFileURL } from 'node:url';
 
 /** Sends a message to a channel (Discord's REST API, or a stand-in in tests). */
@@ -44,6 +48,12 @@ export const createBot = (cluster: Cluster, reply: Reply) => {
     shareReplay({ bufferSize: 1, refCount: false }),
   );
 
+  /** The bot's own messages as the gateway echoes them back (its replies, seen like any message). */
+  const echoes$ = cluster.dispatch$.pipe(
+    ofType('MESSAGE_CREATE'),
+    filter(({ d }) => d.author.bot === true),
+  );
+
   /** The guilds the bot is in, as they become available or leave. */
   const guilds$: Observable<number> = cluster.dispatch$.pipe(
     ofType('GUILD_CREATE', 'GUILD_DELETE'),
@@ -56,25 +66,20 @@ export const createBot = (cluster: Cluster, reply: Reply) => {
     map((ids) => ids.size),
   );
 
-  return { pongs$, perGuild$, guilds$ };
+  return { pongs$, perGuild$, echoes$, guilds$ };
 };
 
-/** Replies through Discord's REST API. */
-const restReply =
-  (token: string): Reply =>
+/** Replies through Discord's REST API with @discordjs/rest: it waits out rate limits (429s included) and retries. */
+export const restReply =
+  (rest: REST): Reply =>
   async (channelId, content) => {
-    const response = await fetch(`https://discord.com/api/v10/channels/${channelId}/messages`, {
-      method: 'POST',
-      headers: { Authorization: `Bot ${token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ content }),
-    });
-    if (!response.ok) throw new Error(`sending a message answered ${response.status}`);
+    await rest.post(Routes.channelMessages(channelId), { body: { content } });
   };
 
 /** A MESSAGE_CREATE payload as Discord sends it (the fields this bot reads, and a few more). */
-export const message = (guildId: string, content: string, n: number) => ({
+export const message = (guildId: string, content: string, n: number, channelId = `${guildId}0`) => ({
   id: String(1_300_000_000_000_000_000n + BigInt(n)),
-  channel_id: `${guildId}0`,
+  channel_id: channelId,
   guild_id: guildId,
   content,
   author: { id: '4242', username: 'someone', discriminator: '0', global_name: null, avatar: null },
@@ -105,7 +110,7 @@ const main = async () => {
       totalShards: info.shards,
       gateway: { url: info.url, maxConcurrency: info.session_start_limit.max_concurrency },
     });
-    const bot = createBot(cluster, restReply(token));
+    const bot = createBot(cluster, restReply(new REST({ version: '10' }).setToken(token)));
     bot.pongs$.subscribe((channel) => console.log(`replied in ${channel}`));
     bot.guilds$.subscribe((n) => console.log(`in ${n} guilds`));
     process.once('SIGINT', () => void cluster.shutdown().then(() => process.exit(0)));
@@ -123,17 +128,24 @@ const main = async () => {
     gateway: { url: gw.url, maxConcurrency: 1 },
     timing: { identifyWindowMs: 100, identifyMarginMs: 25 }, // the emulator's short window; a margin for a busy machine
   });
-  const bot = createBot(cluster, async (channel, content) => console.log(`reply in ${channel}: ${content}`));
+  // The emulator answers Discord's REST routes too: point @discordjs/rest at it.
+  const rest = new REST({ api: gw.rest.api, version: '10' }).setToken('emulator-token');
+  const bot = createBot(cluster, restReply(rest));
   const total = (counts: ReadonlyMap<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
   const allCounted = firstValueFrom(bot.perGuild$.pipe(filter((counts) => total(counts) === 10)));
+  const allEchoed = firstValueFrom(bot.echoes$.pipe(take(gw.guilds.length), toArray()));
   bot.guilds$.subscribe((n) => console.log(`in ${n} guilds`));
-  bot.pongs$.subscribe();
+  bot.pongs$.subscribe((channel) => console.log(`replied in ${channel} through REST`));
+  bot.echoes$.subscribe(({ d, shardId }) => console.log(`my reply came back on shard ${shardId} in ${d.channel_id}: ${d.content}`));
   await cluster.connect();
   gw.guilds.forEach((guild, i) => {
     const shardId = Number((BigInt(guild.id) >> 22n) % 2n);
-    for (let k = 0; k <= i; k++) gw.dispatch(shardId, 'MESSAGE_CREATE', message(guild.id, k === 0 ? '!ping' : `hello ${k}`, i * 10 + k));
+    const channelId = guild.textChannelIds[0]!;
+    for (let k = 0; k <= i; k++) gw.dispatch(shardId, 'MESSAGE_CREATE', message(guild.id, k === 0 ? '!ping' : `hello ${k}`, i * 10 + k, channelId));
   });
   for (const [guild, n] of await allCounted) console.log(`guild ${guild}: ${n} messages`);
+  await allEchoed;
+  console.log(`the emulator made ${gw.rest.messages.length} messages`);
   await cluster.shutdown();
   await gw.close();
 };

@@ -37,6 +37,8 @@ export interface Cluster {
   statuses(): ShardInfo[];
   /** The live sessions, as snapshots. */
   sessions(): SessionSnapshot[];
+  /** How many shards the bot runs in all (the `totalShards` its shards identify with), read when called. */
+  totalShards(): number;
   /** Connects every shard; resolves on `ready$`, rejects if every shard went fatal. */
   connect(): Promise<ClusterReady>;
   /** Sends a gateway command through a shard's rate limiter; resolves once written (a shard not yet connected keeps it until READY). */
@@ -175,6 +177,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
     lifecycle$: lifecycle$.asObservable(),
     statuses: () => [...records.values()].map(toInfo),
     sessions,
+    totalShards: () => options.totalShards,
     connect() {
       if (shutDown !== null) return Promise.reject(new DisclusterError('CLUSTER_SHUT_DOWN', 'the cluster was shut down'));
       connecting ??= (async () => {

@@ -13,6 +13,7 @@ import type { Emulator } from './handle.js';
 import { httpHandler } from './http.js';
 import { resolveOptions, type EmulatorOptions } from './options.js';
 import { RecordLog } from './record-log.js';
+import { ownerShard, restHandle, RestRoutes } from './rest.js';
 import type { GatewayPath } from './records.js';
 import { startStream, type StreamHandle } from './stream.js';
 import { createWorld } from './world.js';
@@ -28,6 +29,18 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
   let base = '';
   const core = new GatewayCore(opts, world, log, () => `ws://${base}/resume`);
   const streams = new Set<StreamHandle>();
+  const rest = new RestRoutes({
+    token: opts.token,
+    rule: { limit: opts.restLimitCount, windowMs: opts.restLimitWindowMs },
+    world,
+    log,
+    deliver: (guildId, d) => {
+      const shardId = ownerShard(core.sessions.list(), guildId);
+      if (shardId === undefined || core.sessions.newestOf(shardId) === undefined) return undefined;
+      gw.dispatch(shardId, 'MESSAGE_CREATE', d);
+      return shardId;
+    },
+  });
   const server = createServer(
     httpHandler({
       token: opts.token,
@@ -36,6 +49,7 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
       log,
       gatewayUrl: () => `ws://${base}`,
       sessionStartLimit: () => core.startLimit.snapshot(performance.now()),
+      rest,
     }),
   );
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1 << 20, clientTracking: false });
@@ -99,6 +113,7 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
         buffered: s.buffered,
       }));
     },
+    rest: restHandle(rest, () => `${gw.httpUrl}/api`),
     get connections() {
       return [...core.connections.values()].map((c) => ({
         id: c.id,

@@ -6,6 +6,7 @@ import type { Observable } from 'rxjs';
 import type { Target } from './faults.js';
 import type { ResolvedOptions } from './options.js';
 import type { EmulatorRecord, RecordPredicate, Violation } from './records.js';
+import type { EmulatorRest } from './rest.js';
 import type { StreamHandle, StreamOptions } from './stream.js';
 import type { SyntheticGuild } from './world.js';
 
@@ -72,6 +73,8 @@ export interface Emulator {
   readonly sessions: readonly SessionInfo[];
   /** Open connections. */
   readonly connections: readonly ConnectionInfo[];
+  /** The REST routes under `/api/v10`: messages made, injected 429s (see README.md, "REST"). */
+  readonly rest: EmulatorRest;
 
   /**
    * Sends one dispatch to the newest session of `shardId` and returns its sequence number. A

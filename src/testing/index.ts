@@ -20,6 +20,8 @@ export type {
   RecordPredicate,
 } from './records.js';
 export type { Target } from './faults.js';
+export type { EmulatorRest, Inject429Options, RestMessageRecord } from './rest.js';
+export type { EmulatorMessage } from './rest-message.js';
 export type { StreamOptions, StreamHandle } from './stream.js';
 export type { Mix, MixEntry, MixContext } from './traffic.js';
 export type { SyntheticGuild } from './world.js';

@@ -63,6 +63,13 @@ export interface EmulatorOptions {
   readonly highWaterMark?: number;
   /** Keep at most this many records (the oldest are dropped). Default 100_000. */
   readonly recordLimit?: number;
+  /** The REST rate limit of `POST /channels/:id/messages`, per channel. Default 5 per 5000 ms, as on Discord. */
+  readonly restLimit?: {
+    /** Default 5. */
+    readonly count?: number;
+    /** Default 5000. */
+    readonly windowMs?: number;
+  };
   /** TCP port to listen on. Default 0 (any free port). */
   readonly port?: number;
   /** Address to listen on. Default `'127.0.0.1'`. */
@@ -95,6 +102,8 @@ export interface ResolvedOptions {
   readonly zlibMode: 'context' | 'precompressed';
   readonly highWaterMark: number;
   readonly recordLimit: number;
+  readonly restLimitCount: number;
+  readonly restLimitWindowMs: number;
   readonly port: number;
   readonly host: string;
 }
@@ -148,6 +157,8 @@ export const resolveOptions = (o: EmulatorOptions = {}): ResolvedOptions => {
     zlibMode: zlibMode(o.zlibMode),
     highWaterMark: count('highWaterMark', o.highWaterMark, 1 << 20, 1),
     recordLimit: count('recordLimit', o.recordLimit, 100_000, 1),
+    restLimitCount: count('restLimit.count', o.restLimit?.count, 5, 1),
+    restLimitWindowMs: count('restLimit.windowMs', o.restLimit?.windowMs, 5000, 1),
     port: count('port', o.port, 0),
     host: o.host ?? '127.0.0.1',
   };

@@ -3,22 +3,38 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+// Serial: each example is a whole program with its own tsx compile; four at once on two loaded cores outlast ava's timeout.
 const example = (name: string) => run('npx', ['tsx', `examples/${name}.ts`], { env: { ...process.env, DISCORD_TOKEN: '' }, timeout: 90_000 });
 
-test('examples/bot.ts answers !ping and counts messages per guild on the emulator', async (t) => {
+test.serial('examples/bot.ts answers !ping through @discordjs/rest, sees its replies come back, and counts messages per guild on the emulator', async (t) => {
   const { stdout } = await example('bot');
-  t.is(stdout.match(/: pong \(shard [01]\)/g)?.length, 4);
+  t.is(stdout.match(/replied in \d+ through REST/g)?.length, 4);
+  const echoes = [...stdout.matchAll(/my reply came back on shard ([01]) in \d+: pong \(shard ([01])\)/g)];
+  t.is(echoes.length, 4);
+  t.true(echoes.every(([, seenOn, answeredOn]) => seenOn === answeredOn), 'a reply comes back on the shard of its guild');
+  t.regex(stdout, /the emulator made 4 messages/);
   t.regex(stdout, /in 4 guilds/);
   const counts = [...stdout.matchAll(/guild \d+: (\d+) messages/g)].map((m) => Number(m[1])).sort();
   t.deepEqual(counts, [1, 2, 3, 4]);
 });
 
-test('examples/testing.ts passes its own checks', async (t) => {
+test.serial('examples/discordjs-core.ts runs a @discordjs/core Client on the cluster: !ping answered through api, the echo seen, members requested', async (t) => {
+  const { stdout } = await example('discordjs-core');
+  t.regex(stdout, /shard 0 ready as Emulator Bot/);
+  t.regex(stdout, /shard 1 ready as Emulator Bot/);
+  const echoes = [...stdout.matchAll(/my reply came back on shard ([01]): pong \(shard ([01])\)/g)];
+  t.is(echoes.length, 4);
+  t.true(echoes.every(([, seenOn, answeredOn]) => seenOn === answeredOn));
+  t.regex(stdout, /requested members of guild \d+: got 3/);
+  t.regex(stdout, /done: 4 messages made through REST/);
+});
+
+test.serial('examples/testing.ts passes its own checks', async (t) => {
   const { stdout } = await example('testing');
   t.regex(stdout, /3 passed, 0 failed/);
 });
 
-test('examples/control.ts restarts a dead cluster and rolls a restart with no identify', async (t) => {
+test.serial('examples/control.ts restarts a dead cluster and rolls a restart with no identify', async (t) => {
   const { stdout } = await example('control');
   t.regex(stdout, /both clusters ready: 4 identifies/);
   t.regex(stdout, /cluster a died .* restarting it/);
