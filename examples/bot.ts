@@ -8,7 +8,7 @@
  *
  * In your project, import from '@discluster/cluster' exactly as here.
  */
-import { createCluster, ofType, type Cluster } from '@discluster/cluster';
+import { createCluster, fetchGatewayBot, gatewayOptions, ofType, type Cluster } from '@discluster/cluster';
 import { createEmulator } from '@discluster/cluster/testing';
 import { REST } from '@discordjs/rest';
 import { Routes } from 'discord-api-types/v10';
@@ -98,17 +98,14 @@ export const message = (guildId: string, content: string, n: number, channelId =
 const main = async () => {
   const token = process.env.DISCORD_TOKEN?.trim();
   if (token) {
-    const info = (await (await fetch('https://discord.com/api/v10/gateway/bot', { headers: { Authorization: `Bot ${token}` } })).json()) as {
-      url: string;
-      shards: number;
-      session_start_limit: { max_concurrency: number };
-    };
+    // GET /gateway/bot: a DisclusterError that says what to check if Discord cannot be reached or refuses the token
+    const info = await fetchGatewayBot({ token });
     const cluster = createCluster({
       token,
       intents: 1 | (1 << 9) | (1 << 15),
       shardIds: Array.from({ length: info.shards }, (_, i) => i),
       totalShards: info.shards,
-      gateway: { url: info.url, maxConcurrency: info.session_start_limit.max_concurrency },
+      gateway: gatewayOptions(info),
     });
     const bot = createBot(cluster, restReply(new REST({ version: '10' }).setToken(token)));
     bot.pongs$.subscribe((channel) => console.log(`replied in ${channel}`));
@@ -120,12 +117,13 @@ const main = async () => {
   }
 
   const gw = await createEmulator({ shards: 2, guilds: 4, identifyWindowMs: 100, heartbeatInterval: 1000 });
+  const info = await fetchGatewayBot({ token: 'emulator-token', apiBase: gw.httpUrl }); // the same call, answered by the emulator
   const cluster = createCluster({
     token: 'emulator-token',
     intents: 1 | (1 << 9) | (1 << 15),
-    shardIds: [0, 1],
-    totalShards: 2,
-    gateway: { url: gw.url, maxConcurrency: 1 },
+    shardIds: Array.from({ length: info.shards }, (_, i) => i),
+    totalShards: info.shards,
+    gateway: gatewayOptions(info),
     timing: { identifyWindowMs: 100, identifyMarginMs: 25 }, // the emulator's short window; a margin for a busy machine
   });
   // The emulator answers Discord's REST routes too: point @discordjs/rest at it.
