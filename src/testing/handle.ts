@@ -30,6 +30,8 @@ export interface SessionInfo {
 export interface ConnectionInfo {
   readonly id: number;
   readonly shardId: number | undefined;
+  /** The shard count of the session bound to it, if any. */
+  readonly numShards: number | undefined;
   readonly sessionId: string | undefined;
   readonly path: '/' | '/resume';
   readonly query: Readonly<Record<string, string>>;

@@ -8,6 +8,8 @@ import type { APIUser } from 'discord-api-types/v10';
 import { stampNow, template, type DispatchTemplate } from './frames.js';
 import type { GatewayCore } from './gateway.js';
 import { dispatchRouted, layoutIndex, type Delivery } from './guild-routing.js';
+import { isGuildId, type LayoutIndex } from './routing.js';
+import type { Session } from './session.js';
 import { messageCreatePayload } from './payloads.js';
 import { createRng } from './rng.js';
 import { snowflake } from './snowflake.js';
@@ -70,9 +72,9 @@ export class MessageMaker {
     return template('MESSAGE_CREATE', guild === undefined ? { ...d, guild_id: guildId, content } : { ...d, content });
   }
 
-  /** Makes a message and gives it to every session owning `guildId` in every layout. */
-  send(guildId: string, content: string, stamp: boolean): Delivery[] {
-    return dispatchRouted(this.core, guildId, this.make(guildId, content), stamp ? stampNow() : undefined);
+  /** Makes a message and gives it to every session owning `guildId` in every layout (`index`: this turn's snapshot, if any). */
+  send(guildId: string, content: string, stamp: boolean, index?: LayoutIndex<Session>): Delivery[] {
+    return dispatchRouted(this.core, guildId, this.make(guildId, content), stamp ? stampNow() : undefined, index);
   }
 }
 
@@ -86,7 +88,10 @@ export const startMarkerTraffic = (
   const { rate = 1000, count, prefix = 'marker-', stamp = false } = options;
   if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`markerTraffic rate must be a finite number > 0, got ${rate}`);
   if (count !== undefined && !(Number.isInteger(count) && count >= 0)) throw new RangeError(`markerTraffic count must be an integer >= 0, got ${count}`);
-  const guildIds = (): readonly string[] => options.guilds ?? core.world.guilds.map((g) => g.id);
+  const bad = options.guilds?.find((id) => !isGuildId(id));
+  if (bad !== undefined) throw new RangeError(`markerTraffic guilds must be snowflake strings, got ${JSON.stringify(bad)}`);
+  // Read each turn, so guilds added meanwhile take part.
+  const guildList = (): readonly (string | { readonly id: string })[] => options.guilds ?? core.world.guilds;
   const markers: string[] = [];
   let cursor = 0;
   let ended = false;
@@ -104,14 +109,13 @@ export const startMarkerTraffic = (
   };
 
   /** Sends one marker to the next guild that has an owning session; false when none has. */
-  const sendOne = (): boolean => {
-    const ids = guildIds();
-    const index = layoutIndex(core);
-    for (let tries = 0; tries < ids.length; tries++) {
-      const guildId = ids[cursor++ % ids.length] as string;
+  const sendOne = (guilds: readonly (string | { readonly id: string })[], index: LayoutIndex<Session>): boolean => {
+    for (let tries = 0; tries < guilds.length; tries++) {
+      const guild = guilds[cursor++ % guilds.length] as string | { readonly id: string };
+      const guildId = typeof guild === 'string' ? guild : guild.id;
       if (index.owners(guildId).length === 0) continue;
       const marker = `${prefix}${markers.length}`;
-      maker.send(guildId, marker, stamp);
+      maker.send(guildId, marker, stamp, index);
       markers.push(marker);
       return true;
     }
@@ -122,8 +126,11 @@ export const startMarkerTraffic = (
     timer = undefined;
     if (ended) return;
     const due = Math.min(MAX_PER_TURN, Math.floor(((performance.now() - started) * rate) / 1000) + 1 - markers.length, (count ?? Infinity) - markers.length);
+    // One snapshot of the guilds and sessions per turn: nothing changes them within a turn.
+    const guilds = guildList();
+    const index = layoutIndex(core);
     for (let i = 0; i < due; i++) {
-      if (!sendOne()) {
+      if (!sendOne(guilds, index)) {
         timer = setTimeout(pump, IDLE_POLL_MS);
         return;
       }

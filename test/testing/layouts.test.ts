@@ -148,3 +148,33 @@ test('dispatchMessage: a MESSAGE_CREATE with the content, a unique id and a chan
   t.not(first.d.id, second.d.id);
   await client.close(1000);
 });
+
+test('markerTraffic cycles over the chosen guilds, or over every guild including added ones; bad options are refused up front', async (t) => {
+  const gw = await emulator(t, { guilds: 2, identifyWindowMs: 0 });
+  const { client } = await ready(gw.url, TOKEN, [0, 1]);
+  const chosen = gw.markerTraffic({ count: 10, rate: 5000, prefix: 'only-', guilds: [gw.guilds[1]!.id] });
+  await chosen.done;
+  const added = gw.addGuilds(1)[0]!;
+  const all = gw.markerTraffic({ count: 30, rate: 5000, prefix: 'all-' });
+  await all.done;
+  await client.frame(() => client.frames.filter((f) => f.d?.content?.startsWith('all-')).length === 30);
+  const guildsOf = (prefix: string) => new Set(client.frames.filter((f) => f.d?.content?.startsWith(prefix)).map((f) => f.d.guild_id));
+  t.deepEqual([...guildsOf('only-')], [gw.guilds[1]!.id]);
+  t.true(guildsOf('all-').has(added.id), 'a guild added before the traffic started takes part');
+  t.throws(() => gw.markerTraffic({ guilds: ['x'] }), { instanceOf: RangeError });
+  t.throws(() => gw.markerTraffic({ count: 1.5 }), { instanceOf: RangeError });
+  await client.close(1000);
+});
+
+test('faults can target one shard of one layout: { shardId, numShards }; connections show their numShards', async (t) => {
+  const gw = await emulator(t, { guilds: 4, identifyWindowMs: 0 });
+  const old = await ready(gw.url, TOKEN, [1, 2]);
+  const fresh = await ready(gw.url, TOKEN, [1, 4]);
+  t.deepEqual(gw.connections.map((c) => [c.shardId, c.numShards]).sort(), [[1, 2], [1, 4]]);
+  t.is(gw.closeShard({ shardId: 1, numShards: 4 }, 4011), 1);
+  t.is((await fresh.client.closed).code, 4011);
+  t.like(await gw.waitFor((r) => r.kind === 'close' && r.numShards === 4), { by: 'server', code: 4011, shardId: 1 });
+  t.deepEqual(gw.connections.map((c) => [c.shardId, c.numShards]), [[1, 2]]);
+  t.is(gw.closeShard({ shardId: 1, numShards: 3 }, 4000), 0);
+  await old.client.close(1000);
+});
