@@ -59,7 +59,7 @@ export interface Emulator {
   readonly port: number;
   /** The options in force, defaults filled in. */
   readonly options: ResolvedOptions;
-  /** Every synthetic guild; guild `i` is routed to shard `(BigInt(id) >> 22n) % numShards`. */
+  /** Every synthetic guild (grows in place with `addGuilds`); guild `i` is routed to shard `(BigInt(id) >> 22n) % numShards`. */
   readonly guilds: readonly SyntheticGuild[];
   /** The guilds of one shard. */
   guildsOf(shardId: number, numShards: number): readonly SyntheticGuild[];
