@@ -34,7 +34,7 @@ export interface MarkerTraffic {
   readonly done: Promise<{ readonly sent: number }>;
   /** Markers sent so far (each given to at least one session). */
   readonly sent: number;
-  /** Every marker sent, in order (`content` of the MESSAGE_CREATE). */
+  /** Every marker sent, in order (`content` of the MESSAGE_CREATE): `markers[i]` is `${prefix}${i}`. Built on each read; nothing is kept per marker. */
   readonly markers: readonly string[];
   /** Ends the traffic; `done` resolves. */
   stop(): void;
@@ -92,7 +92,7 @@ export const startMarkerTraffic = (
   if (bad !== undefined) throw new RangeError(`markerTraffic guilds must be snowflake strings, got ${JSON.stringify(bad)}`);
   // Read each turn, so guilds added meanwhile take part.
   const guildList = (): readonly (string | { readonly id: string })[] => options.guilds ?? core.world.guilds;
-  const markers: string[] = [];
+  let sent = 0;
   let cursor = 0;
   let ended = false;
   let timer: NodeJS.Timeout | undefined;
@@ -104,7 +104,7 @@ export const startMarkerTraffic = (
     if (ended) return;
     ended = true;
     if (timer !== undefined) clearTimeout(timer);
-    resolveDone({ sent: markers.length });
+    resolveDone({ sent });
     onEnd(handle);
   };
 
@@ -114,9 +114,8 @@ export const startMarkerTraffic = (
       const guild = guilds[cursor++ % guilds.length] as string | { readonly id: string };
       const guildId = typeof guild === 'string' ? guild : guild.id;
       if (index.owners(guildId).length === 0) continue;
-      const marker = `${prefix}${markers.length}`;
-      maker.send(guildId, marker, stamp, index);
-      markers.push(marker);
+      maker.send(guildId, `${prefix}${sent}`, stamp, index);
+      sent++;
       return true;
     }
     return false;
@@ -125,7 +124,7 @@ export const startMarkerTraffic = (
   const pump = (): void => {
     timer = undefined;
     if (ended) return;
-    const due = Math.min(MAX_PER_TURN, Math.floor(((performance.now() - started) * rate) / 1000) + 1 - markers.length, (count ?? Infinity) - markers.length);
+    const due = Math.min(MAX_PER_TURN, Math.floor(((performance.now() - started) * rate) / 1000) + 1 - sent, (count ?? Infinity) - sent);
     // One snapshot of the guilds and sessions per turn: nothing changes them within a turn.
     const guilds = guildList();
     const index = layoutIndex(core);
@@ -135,16 +134,18 @@ export const startMarkerTraffic = (
         return;
       }
     }
-    if (count !== undefined && markers.length >= count) return end();
-    timer = setTimeout(pump, Math.max(1, started + ((markers.length + 1) * 1000) / rate - performance.now()));
+    if (count !== undefined && sent >= count) return end();
+    timer = setTimeout(pump, Math.max(1, started + ((sent + 1) * 1000) / rate - performance.now()));
   };
 
   const handle: MarkerTraffic = {
     done,
     get sent() {
-      return markers.length;
+      return sent;
     },
-    markers,
+    get markers() {
+      return Array.from({ length: sent }, (_, i) => `${prefix}${i}`);
+    },
     stop: end,
   };
   if (count === 0) queueMicrotask(end);
