@@ -9,11 +9,14 @@ import { WebSocketServer } from 'ws';
 import * as faults from './faults.js';
 import { stampNow, template } from './frames.js';
 import { GatewayCore } from './gateway.js';
+import { addGuilds, dispatchRouted, fanOut, layoutIndex } from './guild-routing.js';
 import type { Emulator } from './handle.js';
 import { httpHandler } from './http.js';
+import { MessageMaker, startMarkerTraffic, type MarkerTraffic } from './markers.js';
 import { resolveOptions, type EmulatorOptions } from './options.js';
 import { RecordLog } from './record-log.js';
-import { ownerShard, restHandle, RestRoutes } from './rest.js';
+import { restHandle, RestRoutes } from './rest.js';
+import { recommendedShards } from './sharding.js';
 import type { GatewayPath } from './records.js';
 import { startStream, type StreamHandle } from './stream.js';
 import { createWorld } from './world.js';
@@ -28,23 +31,23 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
   const world = createWorld(opts.guilds, opts.seed);
   let base = '';
   const core = new GatewayCore(opts, world, log, () => `ws://${base}/resume`);
-  const streams = new Set<StreamHandle>();
+  const streams = new Set<StreamHandle | MarkerTraffic>();
+  const messages = new MessageMaker(core, opts.seed);
+  const shardsNow = (): number => recommendedShards(world.guilds.length, opts.recommendedGuildsPerShard, opts.shards);
   const rest = new RestRoutes({
     token: opts.token,
     rule: { limit: opts.restLimitCount, windowMs: opts.restLimitWindowMs },
     world,
     log,
-    deliver: (guildId, d) => {
-      const shardId = ownerShard(core.sessions.list(), guildId);
-      if (shardId === undefined || core.sessions.newestOf(shardId) === undefined) return undefined;
-      gw.dispatch(shardId, 'MESSAGE_CREATE', d);
-      return shardId;
-    },
+    // to the shard owning the guild under every live shard count (a reshard's overlap included)
+    deliver: (guildId, d) => gw.dispatchToGuild(guildId, 'MESSAGE_CREATE', d)[0]?.shardId,
   });
   const server = createServer(
     httpHandler({
       token: opts.token,
-      shards: opts.shards,
+      get shards() {
+        return shardsNow();
+      },
       maxConcurrency: opts.maxConcurrency,
       log,
       gatewayUrl: () => `ws://${base}`,
@@ -100,6 +103,12 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
     get violations() {
       return log.violations;
     },
+    get acceptedIdentifies() {
+      return log.acceptedIdentifies;
+    },
+    get recommendedShards() {
+      return shardsNow();
+    },
     waitFor: (predicate, timeoutMs) => log.waitFor(predicate, timeoutMs),
     get sessions() {
       return core.sessions.list().map((s) => ({
@@ -118,6 +127,7 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
       return [...core.connections.values()].map((c) => ({
         id: c.id,
         shardId: c.shardId,
+        numShards: c.session?.numShards,
         sessionId: c.session?.id,
         path: c.path,
         query: c.query,
@@ -132,10 +142,24 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
       }));
     },
     dispatch: (shardId, t, d, dispatchOptions) => {
-      const session = core.sessions.newestOf(shardId);
+      const session = core.sessions.newestOf(shardId, dispatchOptions?.numShards);
       if (session === undefined) throw new Error(`emulator dispatch: shard ${shardId} has no session (identify first)`);
-      return core.dispatch(session, template(t, d), dispatchOptions?.stamp === true ? stampNow() : undefined);
+      const tpl = template(t, d);
+      const stamp = dispatchOptions?.stamp === true ? stampNow() : undefined;
+      const s = core.dispatch(session, tpl, stamp);
+      fanOut(core, layoutIndex(core), session, tpl, stamp);
+      return s;
     },
+    dispatchToGuild: (guildId, t, d, dispatchOptions) =>
+      dispatchRouted(core, guildId, template(t, d), dispatchOptions?.stamp === true ? stampNow() : undefined),
+    dispatchMessage: (guildId, content, dispatchOptions) => messages.send(guildId, content, dispatchOptions?.stamp === true),
+    markerTraffic: (markerOptions = {}) => {
+      if (closed !== undefined) throw new Error('emulator markerTraffic: the emulator is closed');
+      const handle = startMarkerTraffic(core, messages, markerOptions, (h) => streams.delete(h));
+      streams.add(handle);
+      return handle;
+    },
+    addGuilds: (count) => addGuilds(core, count),
     stream: (target, streamOptions = {}) => {
       if (closed !== undefined) throw new Error('emulator stream: the emulator is closed');
       const handle = startStream(core, target, streamOptions, { seed: opts.seed, highWaterMark: opts.highWaterMark }, (h) => streams.delete(h));

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RecordLog } from './record-log.js';
 import { rateLimitHeaders, takeFromBucket, tooManyRequests, type BucketRule, type BucketState } from './rate-limit.js';
 import { checkMessageBody, createdMessage, isRestError, messageCreateDispatch, type EmulatorMessage, type RestError } from './rest-message.js';
-import { shardOf, snowflake } from './snowflake.js';
+import { snowflake } from './snowflake.js';
 import type { World } from './world.js';
 
 /** What the REST routes need from the emulator. */
@@ -89,13 +89,6 @@ const parseJson = (body: Buffer): unknown => {
   } catch {
     return undefined;
   }
-};
-
-/** The shard a guild's events go to under the newest session's shard count (guild-less: 0); undefined with no session. */
-export const ownerShard = (sessions: readonly { readonly numShards: number }[], guildId: string | undefined): number | undefined => {
-  const newest = sessions[sessions.length - 1];
-  if (newest === undefined) return undefined;
-  return guildId === undefined ? 0 : shardOf(guildId, newest.numShards);
 };
 
 /** The REST routes: one per emulator. */
