@@ -6,6 +6,7 @@ export default defineConfig({
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
     'redis/index': 'src/redis/index.ts',
+    'metrics/index': 'src/metrics/index.ts',
     'control/process-entry': 'src/control/process-entry.ts',
     'control/worker-entry': 'src/control/worker-entry.ts',
   },
