@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Metric, type Registry } from 'prom-client';
+import { Counter, Gauge, type Metric, type Registry, type RegistryContentType } from 'prom-client';
 import { DisclusterError } from '../gateway/errors.js';
 import type { ShardLifecycleCounts } from './lifecycle-counts.js';
 import { tallyStatuses } from './status-tally.js';
@@ -99,7 +99,7 @@ const gauge = (name: string, help: string, labelNames: string[], read: Read, fil
  * registers none and throws `INVALID_OPTIONS`.
  */
 export const exportReadings = (
-  registry: Registry,
+  registry: Registry<RegistryContentType>,
   prefix: string,
   read: Read,
   options: { readonly identifyWaiting: boolean },

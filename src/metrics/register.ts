@@ -1,5 +1,5 @@
 import type { Observer, Subscription } from 'rxjs';
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 import type { Cluster, ClusterLifecycleEvent } from '../cluster/cluster.js';
 import { DisclusterError } from '../gateway/errors.js';
 import type { IdentifyQueue, ShardDispatchEvent } from '../shard/types.js';
@@ -10,7 +10,7 @@ import { LifecycleCounts } from './lifecycle-counts.js';
 /** Options of `registerMetrics`. */
 export interface MetricsOptions {
   /** The prom-client registry to add the metrics to. */
-  readonly registry: Registry;
+  readonly registry: Registry<RegistryContentType>;
   /** Put before every metric name (default `discluster_`). */
   readonly prefix?: string;
   /** Distinct dispatch names with a label of their own; later names count as `other` (default 128). */
