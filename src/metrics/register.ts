@@ -1,11 +1,10 @@
-import type { Observer, Subscription } from 'rxjs';
 import type { Registry, RegistryContentType } from 'prom-client';
-import type { Cluster, ClusterLifecycleEvent } from '../cluster/cluster.js';
+import type { Cluster } from '../cluster/cluster.js';
 import { DisclusterError } from '../gateway/errors.js';
-import type { IdentifyQueue, ShardDispatchEvent } from '../shard/types.js';
-import { DEFAULT_MAX_EVENT_NAMES, DispatchCounts } from './dispatch-counts.js';
+import type { IdentifyQueue } from '../shard/types.js';
+import { countCluster, type ClusterCounting } from './counting.js';
+import { DEFAULT_MAX_EVENT_NAMES } from './dispatch-counts.js';
 import { checkPrefix, DEFAULT_PREFIX, exportReadings, type MetricsReading } from './exporter.js';
-import { LifecycleCounts } from './lifecycle-counts.js';
 
 /** Options of `registerMetrics`. */
 export interface MetricsOptions {
@@ -28,15 +27,6 @@ export const checkMaxEventNames = (value: unknown): number => {
   return value;
 };
 
-/** The dispatch$ subscriber: one object, one Map lookup pair per dispatch. */
-class DispatchCounter implements Partial<Observer<ShardDispatchEvent>> {
-  constructor(private readonly counts: DispatchCounts) {}
-
-  next(event: ShardDispatchEvent): void {
-    this.counts.count(event.shardId, event.t);
-  }
-}
-
 /**
  * Adds the cluster's metrics to a prom-client registry and returns the function that removes
  * them and stops counting. Dispatches and lifecycle events are counted in plain tables as they
@@ -49,15 +39,15 @@ export const registerMetrics = (cluster: Cluster, options: MetricsOptions): (() 
     throw new DisclusterError('INVALID_OPTIONS', 'registerMetrics needs { registry }: a prom-client Registry');
   }
   const prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX);
-  const dispatches = new DispatchCounts(checkMaxEventNames(options.maxEventNames));
-  const lifecycle = new LifecycleCounts();
+  const maxEventNames = checkMaxEventNames(options.maxEventNames);
   const queue = options.identifyQueue ?? cluster.identifyQueue;
+  let counting: ClusterCounting | null = null;
   const read = (): MetricsReading => ({
     get dispatches() {
-      return dispatches.snapshot();
+      return counting?.dispatches.snapshot() ?? [];
     },
     get lifecycle() {
-      return lifecycle.snapshot();
+      return counting?.lifecycle.snapshot() ?? [];
     },
     get shards() {
       return cluster.statuses();
@@ -67,10 +57,10 @@ export const registerMetrics = (cluster: Cluster, options: MetricsOptions): (() 
     },
   });
   const removeMetrics = exportReadings(options.registry, prefix, read, { identifyWaiting: typeof queue?.waiting === 'number' });
-  const subscription: Subscription = cluster.dispatch$.subscribe(new DispatchCounter(dispatches));
-  subscription.add(cluster.lifecycle$.subscribe((event: ClusterLifecycleEvent) => lifecycle.observe(event)));
+  const started = countCluster(cluster, maxEventNames);
+  counting = started;
   return () => {
-    subscription.unsubscribe();
+    started.stop();
     removeMetrics();
   };
 };
