@@ -7,3 +7,5 @@ export { DEFAULT_PREFIX, METRIC_NAMES, type MetricsReading, type ShardDispatchCo
 export { DEFAULT_MAX_EVENT_NAMES, DispatchCounts, OTHER_EVENT } from './dispatch-counts.js';
 export { FATAL_KINDS, LifecycleCounts, type ReconnectKind, type ShardLifecycleCounts } from './lifecycle-counts.js';
 export { SHARD_STATUSES, tallyStatuses } from './status-tally.js';
+export { registerControlMetrics, readingFromStats, type ControlMetricsOptions } from './control.js';
+export { countCluster, type ClusterCounting } from './counting.js';

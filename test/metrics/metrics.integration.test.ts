@@ -11,7 +11,7 @@ const TOKEN = 'metrics-test-token-SECRET';
 const SHARDS = [0, 1, 2, 3];
 
 const emulator = async (t: ExecutionContext) => {
-  const gw = await createEmulator({ token: TOKEN, shards: SHARDS.length, maxConcurrency: SHARDS.length, heartbeatInterval: 100, identifyWindowMs: 50, guilds: 8 });
+  const gw = await createEmulator({ token: TOKEN, shards: SHARDS.length, maxConcurrency: SHARDS.length, heartbeatInterval: 250, identifyWindowMs: 50, guilds: 8 });
   t.teardown(() => gw.close());
   return gw;
 };
@@ -73,7 +73,10 @@ test.serial('a scrape shows the messages received, every shard ready with a late
   const latencies = pick(samples, 'discluster_heartbeat_latency_seconds');
   t.deepEqual(latencies.map((s) => s.labels.shard).sort(), SHARDS.map(String));
   for (const s of latencies) t.true(s.value >= 0 && s.value < 5, `latency in seconds: ${s.value}`);
-  t.is(sum(samples, 'discluster_reconnects_total'), 0);
+  const reconnecting = (shardId: number) => lifecycle.events.filter((e) => e.type === 'status' && e.shardId === shardId && e.status === 'reconnecting').length;
+  const lost = (shardId: number) => lifecycle.events.filter((e) => e.type === 'session-lost' && e.shardId === shardId).length;
+  // a loaded machine may make a shard miss a heartbeat and reconnect by itself: compare with what the cluster reported
+  t.is(sum(samples, 'discluster_reconnects_total'), SHARDS.reduce((n, id) => n + reconnecting(id), 0));
   t.deepEqual(pick(samples, 'discluster_identify_queue_waiting').map((s) => s.value), [0]);
 
   /** The first status `status` of `shardId` after the events seen so far. */
@@ -95,11 +98,13 @@ test.serial('a scrape shows the messages received, every shard ready with a late
   await settled;
 
   ({ text, samples } = await scrape(registry));
-  t.is(sum(samples, 'discluster_reconnects_total', { shard: '1', kind: 'resume' }), 1);
-  t.is(sum(samples, 'discluster_reconnects_total', { shard: '1', kind: 'identify' }), 0);
-  t.is(sum(samples, 'discluster_reconnects_total', { shard: '2', kind: 'identify' }), 1);
-  t.is(sum(samples, 'discluster_sessions_lost_total', { shard: '2' }), 1);
-  t.is(sum(samples, 'discluster_sessions_lost_total', { shard: '1' }), 0);
+  for (const id of SHARDS) {
+    t.is(sum(samples, 'discluster_reconnects_total', { shard: String(id) }), reconnecting(id), `shard ${id}: one per reconnecting status`);
+    t.is(sum(samples, 'discluster_sessions_lost_total', { shard: String(id) }), lost(id), `shard ${id}: one per lost session`);
+  }
+  t.true(sum(samples, 'discluster_reconnects_total', { shard: '1', kind: 'resume' }) >= 1, 'the drop: a resume');
+  t.true(sum(samples, 'discluster_reconnects_total', { shard: '2', kind: 'identify' }) >= 1, '4009: an identify');
+  t.true(sum(samples, 'discluster_sessions_lost_total', { shard: '2' }) >= 1, '4009: the session is lost');
   t.is(sum(samples, 'discluster_fatal_total', { shard: '3', kind: 'sharding' }), 1);
   t.is(sum(samples, 'discluster_shards', { status: 'closed' }), 1);
   t.is(sum(samples, 'discluster_shards'), SHARDS.length);
