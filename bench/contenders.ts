@@ -4,7 +4,8 @@
  *
  * - `ours`: `createCluster` from this library (sync zlib through node:zlib's handle).
  * - `ours-metrics`: the same with `registerMetrics` (prom-client) counting every dispatch; the
- *   registry is scraped once at the end, so the row shows what counting costs the hot path.
+ *   registry is scraped once at the end, so the row shows what counting costs the hot path
+ *   (in the realistic zlib-stream throughput case only).
  * - `djs` / `djs-zlib-sync`: @discordjs/ws 2 `WebSocketManager`, compression `ZlibNative`
  *   (streaming node:zlib) or `ZlibSync` (the native addon); no compression when asked for none.
  * - `ws-zlib-stream`, `ws-zlib-sync`: a bare `ws` client, inflating with a streaming node:zlib
