@@ -25,7 +25,7 @@ export const metricsPort = (value: string | undefined): number | undefined => {
 };
 
 /** Serves the clusters' metrics at `http://127.0.0.1:<port>/metrics`. */
-export const serveMetrics = async (port: number, handles: () => Iterable<ClusterHandle>, identifyQueue: IdentifyQueue): Promise<MetricsServer> => {
+export const serveMetrics = async (port: number, handles: () => Iterable<Pick<ClusterHandle, 'stats'>>, identifyQueue: IdentifyQueue): Promise<MetricsServer> => {
   const registry = new Registry();
   const unregister = registerControlMetrics(handles, { registry, identifyQueue, statsTimeoutMs: 2000 });
   const server = createServer((request, response) => {

@@ -52,7 +52,10 @@ export const readingFromStats = (replies: readonly Stats[], controlWaiting: numb
  * follows clusters as they come and go. Counters count from each cluster's start, so a
  * restarted cluster starts again from zero (Prometheus' `rate()` treats that as a reset).
  */
-export const registerControlMetrics = (handles: Iterable<ClusterHandle> | (() => Iterable<ClusterHandle>), options: ControlMetricsOptions): (() => void) => {
+export const registerControlMetrics = (
+  handles: Iterable<Pick<ClusterHandle, 'stats'>> | (() => Iterable<Pick<ClusterHandle, 'stats'>>),
+  options: ControlMetricsOptions,
+): (() => void) => {
   if (options === null || typeof options !== 'object' || typeof options.registry?.registerMetric !== 'function') {
     throw new DisclusterError('INVALID_OPTIONS', 'registerControlMetrics needs { registry }: a prom-client Registry');
   }

@@ -40,7 +40,7 @@ test('METRICS_PORT: unset or empty means no server; a port number is taken; anyt
 
 test("the demo's /metrics serves the clusters' stats as Prometheus text on 127.0.0.1, and close() frees everything", async (t) => {
   const before = activeResources();
-  const handles = [{ stats: async () => stats(0, 3) }, { stats: async () => stats(1, 4) }, { stats: () => Promise.reject(new Error('exited')) }] as unknown as ClusterHandle[];
+  const handles: Pick<ClusterHandle, 'stats'>[] = [{ stats: async () => stats(0, 3) }, { stats: async () => stats(1, 4) }, { stats: () => Promise.reject(new Error('exited')) }];
   const server = await serveMetrics(0, () => handles, createMemoryIdentifyQueue({ maxConcurrency: 1 }));
   t.regex(server.url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
   const response = await fetch(server.url);
