@@ -7,6 +7,7 @@ export default defineConfig({
     'testing/index': 'src/testing/index.ts',
     'redis/index': 'src/redis/index.ts',
     'discordjs/index': 'src/discordjs/index.ts',
+    'metrics/index': 'src/metrics/index.ts',
     'control/process-entry': 'src/control/process-entry.ts',
     'control/worker-entry': 'src/control/worker-entry.ts',
   },

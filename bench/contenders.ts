@@ -3,6 +3,9 @@
  * of shards in this process and calls `hooks.event(t, d)` for every dispatch it delivers.
  *
  * - `ours`: `createCluster` from this library (sync zlib through node:zlib's handle).
+ * - `ours-metrics`: the same with `registerMetrics` (prom-client) counting every dispatch; the
+ *   registry is scraped once at the end, so the row shows what counting costs the hot path
+ *   (in the realistic zlib-stream throughput case only).
  * - `djs` / `djs-zlib-sync`: @discordjs/ws 2 `WebSocketManager`, compression `ZlibNative`
  *   (streaming node:zlib) or `ZlibSync` (the native addon); no compression when asked for none.
  * - `ws-zlib-stream`, `ws-zlib-sync`: a bare `ws` client, inflating with a streaming node:zlib
@@ -21,7 +24,7 @@ import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import WebSocket from 'ws';
 
-export const CONTENDERS = ['ours', 'djs', 'djs-zlib-sync', 'ws-zlib-stream', 'ws-zlib-sync', 'ws-node-sync', 'ws-frames'] as const;
+export const CONTENDERS = ['ours', 'ours-metrics', 'djs', 'djs-zlib-sync', 'ws-zlib-stream', 'ws-zlib-sync', 'ws-node-sync', 'ws-frames'] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
 
 /** What every contender is told. */
@@ -89,8 +92,18 @@ const loadOurs = async (): Promise<typeof import('../src/index.js')> => {
   return (await import(built.href)) as typeof import('../src/index.js');
 };
 
-const ours = async (cfg: ClientConfig, hooks: Hooks): Promise<RunningClient> => {
+/** The built metrics entry and prom-client, for `ours-metrics`. */
+const loadMetrics = async () => {
+  const built = new URL('../dist/metrics/index.js', import.meta.url);
+  if (!existsSync(built)) throw new Error('dist/metrics is missing: run `npm run build` first (npm run bench does)');
+  const { registerMetrics } = (await import(built.href)) as typeof import('../src/metrics/index.js');
+  const { Registry } = await import('prom-client');
+  return { registerMetrics, Registry };
+};
+
+const ours = async (cfg: ClientConfig, hooks: Hooks, withMetrics = false): Promise<RunningClient> => {
   const { createCluster, createMemoryIdentifyQueue } = await loadOurs();
+  const metrics = withMetrics ? await loadMetrics() : undefined;
   const margin = cfg.identifyMarginMs;
   const cluster = createCluster({
     ...(margin !== undefined
@@ -110,11 +123,21 @@ const ours = async (cfg: ClientConfig, hooks: Hooks): Promise<RunningClient> => 
       ...(cfg.backoffInitialMs !== undefined ? { backoff: { initialMs: cfg.backoffInitialMs } } : {}),
     },
   });
+  const registry = metrics ? new metrics.Registry() : undefined;
+  if (metrics && registry) metrics.registerMetrics(cluster, { registry });
   cluster.dispatch$.subscribe((e) => hooks.event(e.t, e.d));
   cluster.status$.subscribe((e) => e.status === 'resumed' && hooks.resumed(e.shardId));
   const started = performance.now();
   const ready = cluster.connect().then(() => performance.now() - started);
-  return { ready, close: async () => void (await cluster.shutdown()) };
+  return {
+    ready,
+    close: async () => {
+      // one scrape, so a run that counted nothing (a broken subscription) shows as an error
+      const scraped = registry ? await registry.metrics() : '';
+      await cluster.shutdown();
+      if (registry && !scraped.includes('discluster_dispatches_total{')) throw new Error('ours-metrics: no dispatch was counted');
+    },
+  };
 };
 
 const djs = async (cfg: ClientConfig, hooks: Hooks, zlibSync: boolean): Promise<RunningClient> => {
@@ -278,6 +301,7 @@ const bare = (cfg: ClientConfig, hooks: Hooks, makeDecoder: () => BareDecoder, c
 /** Loads a contender's library without starting anything (so a memory baseline includes its code). */
 export const preload = async (contender: ContenderName): Promise<void> => {
   if (contender === 'ours') await loadOurs();
+  else if (contender === 'ours-metrics') await Promise.all([loadOurs(), loadMetrics()]);
   else if (contender === 'ws-node-sync') await nodeSyncDecoder();
   else if (contender === 'djs' || contender === 'djs-zlib-sync') await import('@discordjs/ws');
   if (contender === 'djs-zlib-sync' || contender === 'ws-zlib-sync' || contender === 'ws-frames') loadZlibSync();
@@ -291,6 +315,8 @@ export const startClient = async (cfg: ClientConfig, hooks: Hooks): Promise<Runn
   switch (cfg.contender) {
     case 'ours':
       return ours(cfg, hooks);
+    case 'ours-metrics':
+      return ours(cfg, hooks, true);
     case 'djs':
       return djs(cfg, hooks, false);
     case 'djs-zlib-sync':

@@ -1,7 +1,7 @@
 /**
  * Where a zlib-stream event's client CPU goes, stage by stage, in one process and without
  * sockets: inflate (ours vs zlib-sync), UTF-8 decoding, JSON.parse vs our `parseFrame`, and
- * `peekDispatch` (the skip path). Frames are the benchmark's realistic mix, compressed the way
+ * `peekDispatch` (the skip path), and the metrics entry's count of a dispatch. Frames are the benchmark's realistic mix, compressed the way
  * the emulator's precompressed mode does it.
  *
  *   npx tsx bench/micro.ts [events, default 200000]
@@ -9,6 +9,7 @@
 import { createRequire } from 'node:module';
 import { createDecoder } from '../src/gateway/decoder.js';
 import { parseFrame, peekDispatch } from '../src/gateway/frame.js';
+import { DispatchCounts } from '../src/metrics/dispatch-counts.js';
 import { renderDispatch } from '../src/testing/frames.js';
 import { precompressedZlibEncoder } from '../src/testing/precompressed.js';
 import { createTraffic } from '../src/testing/traffic.js';
@@ -90,4 +91,9 @@ time('ours: parseFrame (JSON.parse + envelope check)', (i) => {
   if (r._tag === 'Right') sink += r.right.s ?? 0;
 });
 time('ours: peekDispatch (skip path)', (i) => (sink += peekDispatch(texts[i % texts.length] as string)?.s ?? 0));
+// What registerMetrics adds to each delivered dispatch: one count in its table.
+const names = texts.map((text) => (JSON.parse(text) as { t: string }).t);
+const counts = new DispatchCounts();
+time('metrics: DispatchCounts.count (16 shards, realistic names)', (i) => counts.count(i & 15, names[i % names.length] as string));
+sink += counts.total();
 if (sink === 42) console.log('');

@@ -9,9 +9,21 @@ import { fetchGatewayBot } from '../rest/gateway-bot.js';
 import { createMemoryIdentifyQueue } from '../shard/identify-queue.js';
 import { DEMO_SHARDS, resolveTarget } from './target.js';
 import { createView, type ShardRow, summaryTable } from './view.js';
+import { metricsPort, serveMetrics } from './metrics-server.js';
 
 const DURATION_MS = Math.max(8, Number(process.env.DEMO_SECONDS ?? 30)) * 1000;
 const TICK_MS = 250;
+const exitWith = (error: Error): never => {
+  console.error(`discluster demo: ${error.message}`);
+  process.exit(1);
+};
+const metricsAt = (() => {
+  try {
+    return metricsPort(process.env.METRICS_PORT);
+  } catch (error) {
+    return exitWith(error as Error);
+  }
+})();
 
 /** A setup step that failed ends the demo with one line (what, where, what to check; never the token) and exit code 1. */
 const giveUp = (error: unknown): never => {
@@ -60,6 +72,9 @@ const startedAt = performance.now();
 const main = spawnCluster({ ...common, clusterId: 'main', shardIds: mainShards, intents: target.intents });
 const fatalDemo = gw ? spawnCluster({ ...common, clusterId: 'fatal-demo', shardIds: [8], intents: target.intents | (1 << 8) }) : null;
 if (fatalDemo) row(8, 'shard 8 (fatal demo)');
+// METRICS_PORT: Prometheus metrics of both clusters, read from their stats replies (see the README's Metrics)
+const metrics = metricsAt === undefined ? null : await serveMetrics(metricsAt, () => (fatalDemo ? [main, fatalDemo] : [main]), identifyQueue).catch(exitWith);
+if (metrics) view.note(`metrics: ${metrics.url}`);
 
 const follow = (cluster: ClusterHandle, name: string) =>
   cluster.messages$.subscribe((message) => {
@@ -148,6 +163,7 @@ const final = [...rows.values()].map((r) => ({ ...r, eventsPerSecond: Math.round
 const sessions = await main.shutdown({ keepSessions: true }).catch(() => []);
 await fatalDemo?.shutdown().catch(() => []);
 await Promise.all([main.exited, fatalDemo?.exited]);
+await metrics?.close();
 view.done();
 
 const all = final;

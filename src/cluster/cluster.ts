@@ -2,7 +2,7 @@ import { interval, type Observable, ReplaySubject, Subject, Subscription, timer 
 import { DisclusterError } from '../gateway/errors.js';
 import { resolveShardOptions } from '../shard/options.js';
 import { shard } from '../shard/shard.js';
-import type { CommandRequest, SessionSnapshot, ShardCommand, ShardDispatchEvent, ShardEvent, ShardFatalEvent, ShardStatusEvent } from '../shard/types.js';
+import type { CommandRequest, IdentifyQueue, SessionSnapshot, ShardCommand, ShardDispatchEvent, ShardEvent, ShardFatalEvent, ShardStatusEvent } from '../shard/types.js';
 import { createMemoryIdentifyQueue, defaultIdentifyMargin } from '../shard/identify-queue.js';
 import { checkClusterOptions, type ClusterOptions } from './options.js';
 import { createMemorySessionStore } from './session-store.js';
@@ -33,6 +33,8 @@ export interface Cluster {
   readonly status$: Observable<ShardStatusEvent>;
   /** Every event that is not a dispatch. */
   readonly lifecycle$: Observable<ClusterLifecycleEvent>;
+  /** The identify queue its shards wait on: the one given in the options, or the cluster's own. */
+  readonly identifyQueue: IdentifyQueue;
   /** A snapshot of every shard: status, latency, last sequence, events counted. */
   statuses(): ShardInfo[];
   /** The live sessions, as snapshots. */
@@ -175,6 +177,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
     ready$: ready$.asObservable(),
     status$: status$.asObservable(),
     lifecycle$: lifecycle$.asObservable(),
+    identifyQueue,
     statuses: () => [...records.values()].map(toInfo),
     sessions,
     totalShards: () => options.totalShards,

@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
-import type { Subscription } from 'rxjs';
+import { Subscription } from 'rxjs';
 import { createCluster as createRealCluster, type Cluster } from '../cluster/cluster.js';
 import type { ClusterOptions } from '../cluster/options.js';
 import { isDisclusterError } from '../gateway/errors.js';
@@ -10,6 +10,7 @@ import { PROTOCOL_VERSION } from './codec-fields.js';
 import { decodeMessage, type Rejection, TO_CLUSTER_LIMITS } from './decode.js';
 import { startLagMonitor } from './lag.js';
 import { createRemoteIdentifyQueue, type RemoteIdentifyQueue } from './remote-identify-queue.js';
+import { countCluster, type ClusterCounting } from '../metrics/counting.js';
 import { statsOf } from './stats.js';
 import { type StartMessage, TO_CLUSTER, type ToClusterMessage } from './to-cluster.js';
 import type { ToControlMessage } from './to-control.js';
@@ -61,6 +62,8 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
   let token: string | null = null;
   let clusterId = '';
   let cluster: Cluster | null = null;
+  /** The cluster's counters for `stats` (dispatches by event, reconnects, lost sessions, fatal stops). */
+  let counting: ClusterCounting | null = null;
   let queue: RemoteIdentifyQueue | null = null;
   let stopping: Promise<SessionSnapshot[]> | null = null;
   const wiring: Subscription[] = [];
@@ -88,6 +91,9 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
     const running = cluster;
     const connectedAt = performance.now();
     wiring.push(clusterMessages(running, m.forward?.dispatches ?? []).subscribe(send));
+    const counted = countCluster(running);
+    counting = counted;
+    wiring.push(new Subscription(() => counted.stop()));
     running.connect().then(
       (ready) => send({ type: 'ready', shardIds: [...ready.shardIds], failed: [...ready.failed], elapsedMs: ready.elapsedMs }),
       (error: unknown) => {
@@ -130,7 +136,7 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
       case 'command':
         return command(m);
       case 'stats':
-        return send(statsOf(m.nonce, clusterId, cluster, lag.read(), performance.now() - startedAt));
+        return send(statsOf(m.nonce, clusterId, cluster, lag.read(), performance.now() - startedAt, counting));
       case 'ping':
         return send({ type: 'pong', nonce: m.nonce, eventLoopLagMs: lag.read() });
       case 'shutdown':

@@ -28,6 +28,17 @@ export const intBetween = (min: number, max: number, name = `integer(${min}..${m
 export const boundedArray = <C extends t.Mixed>(item: C, max: number, name = `array(<=${max}) of ${item.name}`) =>
   t.refinement(t.array(item), (a) => a.length <= max, name);
 
+/** A record of at most `max` keys, each one accepted by `key` (io-ts' own record does not check a refined key). */
+export const boundedRecord = <V extends t.Mixed>(key: t.Type<string, string, unknown>, value: V, max: number, name = `record(<=${max}) of ${key.name}: ${value.name}`) =>
+  t.refinement(
+    t.record(t.string, value),
+    (r) => {
+      const keys = Object.keys(r);
+      return keys.length <= max && keys.every((k) => key.is(k));
+    },
+    name,
+  );
+
 /** A non-negative safe integer. */
 export const Count = intBetween(0, Number.MAX_SAFE_INTEGER, 'non-negative integer');
 

@@ -5,6 +5,7 @@
 import * as t from 'io-ts';
 import {
   boundedArray,
+  boundedRecord,
   boundedString,
   Count,
   DispatchName,
@@ -70,31 +71,50 @@ export const CommandResultCodec = t.union(
   'command-result',
 );
 
-/** One shard in a `stats` reply. */
-export const ShardStatsCodec = t.type(
-  {
-    shardId: ShardId,
-    status: ShardStatusCodec,
-    latencyMs: t.union([t.null, FiniteNumber]),
-    seq: t.union([t.null, Count]),
-    events: Count,
-    lastCloseCode: t.union([t.null, CloseCode]),
-    fatal: t.boolean,
-  },
+/** Most distinct dispatch names one shard reports counts of in `stats` (the cluster's cap is lower; past it, `other`). */
+export const MAX_STATS_EVENT_NAMES = 1024;
+
+/**
+ * One shard in a `stats` reply. The optional counters (since the metrics entry) are counted by
+ * the cluster from its start: dispatches by event name, reconnects by kind, lost sessions and
+ * fatal stops by kind; a cluster that does not count leaves them out.
+ */
+export const ShardStatsCodec = t.intersection(
+  [
+    t.type({
+      shardId: ShardId,
+      status: ShardStatusCodec,
+      latencyMs: t.union([t.null, FiniteNumber]),
+      seq: t.union([t.null, Count]),
+      events: Count,
+      lastCloseCode: t.union([t.null, CloseCode]),
+      fatal: t.boolean,
+    }),
+    t.partial({
+      dispatches: boundedRecord(DispatchName, Count, MAX_STATS_EVENT_NAMES),
+      reconnects: t.type({ resume: Count, identify: Count }),
+      sessionsLost: Count,
+      fatalKinds: boundedRecord(nonEmptyString(32), Count, 16),
+    }),
+  ],
   'shard stats',
 );
 
 /** `stats`: the reply to a `stats` request. */
-export const StatsCodec = t.type(
-  {
-    type: t.literal('stats'),
-    nonce: Nonce,
-    clusterId: boundedString(128),
-    shards: boundedArray(ShardStatsCodec, MAX_CLUSTER_SHARDS),
-    memory: t.type({ rss: Count, heapUsed: Count, heapTotal: Count, external: Count }, 'memory'),
-    eventLoopLagMs: FiniteNumber,
-    uptimeMs: FiniteNumber,
-  },
+export const StatsCodec = t.intersection(
+  [
+    t.type({
+      type: t.literal('stats'),
+      nonce: Nonce,
+      clusterId: boundedString(128),
+      shards: boundedArray(ShardStatsCodec, MAX_CLUSTER_SHARDS),
+      memory: t.type({ rss: Count, heapUsed: Count, heapTotal: Count, external: Count }, 'memory'),
+      eventLoopLagMs: FiniteNumber,
+      uptimeMs: FiniteNumber,
+    }),
+    // shards waiting on the cluster's own identify queue, when it can tell
+    t.partial({ identifyWaiting: Count }),
+  ],
   'stats',
 );
 

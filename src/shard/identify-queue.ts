@@ -37,6 +37,8 @@ export interface MemoryIdentifyQueue extends IdentifyQueue {
   readonly remaining: number;
   /** Grants so far. */
   readonly granted: number;
+  /** Shards registered and not yet granted, over every bucket. */
+  readonly waiting: number;
 }
 
 interface Waiter {
@@ -142,6 +144,11 @@ export const createMemoryIdentifyQueue = (options: MemoryIdentifyQueueOptions): 
     },
     get granted() {
       return granted;
+    },
+    get waiting() {
+      let count = 0;
+      for (const bucket of buckets.values()) count += bucket.waiters.length;
+      return count;
     },
   };
 };

@@ -111,6 +111,8 @@ export interface CommandRequest {
  */
 export interface IdentifyQueue {
   acquire(shardId: number): Observable<unknown>;
+  /** Optional stat: shards registered and not yet granted (read by metrics; queues that cannot tell leave it out). */
+  readonly waiting?: number;
 }
 
 /** Timeouts and reconnect delays of a shard, in milliseconds. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 
-const CONTENDERS = ['ours', 'djs', 'djs-zlib-sync', 'ws-zlib-stream', 'ws-zlib-sync', 'ws-node-sync', 'ws-frames'];
+const CONTENDERS = ['ours', 'ours-metrics', 'djs', 'djs-zlib-sync', 'ws-zlib-stream', 'ws-zlib-sync', 'ws-node-sync', 'ws-frames'];
 
 interface Results {
   throughput: { label: string; rows: { contender: string; eventsPerSec: number; cpuUsPerEvent: number }[] }[];
@@ -41,11 +41,12 @@ test('npm run bench -- --tiny prints the tables and writes results.json with eve
       t.true(row.eventsPerSec > 0, `${row.contender} events/s`);
       t.true(row.cpuUsPerEvent > 0, `${row.contender} CPU`);
     }
-    t.deepEqual(results.latency?.rows.map((r) => r.contender), CONTENDERS.filter((c) => c !== 'ws-frames' && c !== 'ws-node-sync'));
+    t.deepEqual(results.latency?.rows.map((r) => r.contender), CONTENDERS.filter((c) => c !== 'ws-frames' && c !== 'ws-node-sync' && c !== 'ours-metrics'));
     t.deepEqual(results.memory?.map((r) => r.contender), ['ours', 'djs', 'djs-zlib-sync', 'ws-zlib-stream', 'ws-zlib-sync', 'ws-node-sync']);
     t.true((results.startup?.length ?? 0) > 0 && results.startup!.every((s) => s.readyMs > 0));
     t.true((results.recovery ?? []).some((r) => r.contender.startsWith('djs')));
     t.true((results.targets?.length ?? 0) > 0);
+    t.true(results.targets!.some((target) => target.target.startsWith('metrics registered')), 'the metrics cost is judged');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
