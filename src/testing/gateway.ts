@@ -38,6 +38,8 @@ export class GatewayCore {
   private readonly events: ConnectionEvents;
   private readonly hello: string;
   private nextConnectionId = 1;
+  /** Identifies held back by `identifyLag` so far. */
+  private lagged = 0;
 
   constructor(
     private readonly opts: ResolvedOptions,
@@ -140,6 +142,15 @@ export class GatewayCore {
         if (!conn.zombie) conn.send(HEARTBEAT_ACK);
         return;
       case GatewayOpcodes.Identify:
+        if (this.lagged < this.opts.identifyLagFirst) {
+          this.lagged++;
+          const d = decoded.d;
+          conn.identifyTimer = setTimeout(() => {
+            conn.identifyTimer = undefined;
+            if (conn.open) this.identify(conn, d);
+          }, this.opts.identifyLagMs);
+          return;
+        }
         return this.identify(conn, decoded.d);
       case GatewayOpcodes.Resume:
         return this.resume(conn, decoded.d);
