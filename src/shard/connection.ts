@@ -125,6 +125,7 @@ class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
 
   /** One raw frame from the socket. */
   received(data: WebSocket.RawData, isBinary: boolean): void {
+    this.heartbeat?.inbound(); // a connection delivering frames is alive, even with its ACK still queued behind them
     this.decoder.push(data, isBinary);
   }
 
