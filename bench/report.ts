@@ -1,6 +1,7 @@
 /** Markdown tables and target checks from the benchmark's results. */
 import type { LatencyRow, MemoryRow, RecoveryRow, StartupRow, ThroughputRow } from './scenarios.js';
 import { round } from './stats.js';
+import type { StormRow } from './storm.js';
 
 export interface Results {
   readonly machine: { nproc: number; node: string; loadBefore: number[]; loadAfter: number[]; date: string; mode: string; command: string };
@@ -9,6 +10,7 @@ export interface Results {
   memory: MemoryRow[] | undefined;
   startup: StartupRow[] | undefined;
   recovery: RecoveryRow[] | undefined;
+  storm?: StormRow[] | undefined;
   targets?: Target[];
 }
 
@@ -133,6 +135,10 @@ export const markdown = (r: Results): string => {
   if (r.recovery) {
     parts.push('### Recovery: fault → RESUMED, one shard (ms)');
     parts.push(table(['client', 'fault', 'median', 'max', 'trials'], r.recovery.map((v) => [v.contender, v.fault, round(v.p50, 1), round(v.max, 1), v.trials.map((t) => t.toFixed(0)).join(', ')])));
+  }
+  if (r.storm) {
+    parts.push(`### Startup storm: ${r.storm[0]?.shards} shards READY, then ${r.storm[0]?.guildsPerShard} GUILD_CREATEs of ~100 KiB each, all at once (zlib-stream)`);
+    parts.push(table(['contender', 'heartbeat', 'storm → last GUILD_CREATE', 'client CPU', 'peak RSS', 'connections closed by the client', 'runs (ms)'], r.storm.map((s) => [s.contender, `${s.heartbeatMs} ms`, `${round(s.lastGuildMs, 0)} ms`, `${round(s.cpuMs, 0)} ms`, `${round(s.peakRssMiB, 1)} MiB`, s.reconnects, s.runs.map((v) => v.toFixed(0)).join(', ')])));
   }
   if (r.targets && r.targets.length > 0) {
     parts.push('### Targets');

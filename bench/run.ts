@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick | --tiny] [--only=throughput,latency,memory,startup,recovery] [--case=TEXT] [--contenders=a,b]`
+ * `npm run bench [-- --quick | --tiny] [--only=throughput,latency,memory,startup,recovery,storm] [--case=TEXT] [--contenders=a,b]`
  *
  * Ours against @discordjs/ws and bare `ws` clients (the floor), each contender in a fresh child
  * process, the gateway emulator in another. Prints markdown tables and writes bench/results.json.
@@ -12,6 +12,7 @@ import { CONTENDERS, type ContenderName } from './contenders.js';
 import { forkPeer } from './ipc.js';
 import { markdown, targets, type Results } from './report.js';
 import { latency, memory, recovery, startup, throughput, type Sizes } from './scenarios.js';
+import { startupStorm } from './storm.js';
 
 const argv = process.argv.slice(2);
 const tiny = argv.includes('--tiny');
@@ -75,6 +76,7 @@ const results: Results = {
   memory: undefined,
   startup: undefined,
   recovery: undefined,
+  storm: undefined,
 };
 
 const NO_COMPRESSION: readonly ContenderName[] = ['ours', 'djs', 'ws-zlib-sync', 'ws-frames'];
@@ -113,6 +115,10 @@ try {
   if (runs('startup')) {
     log(`[${elapsed()}] startup`);
     results.startup = await startup(emu, sizes, log);
+  }
+  if (runs('storm')) {
+    log(`[${elapsed()}] startup storm`);
+    results.storm = await startupStorm(emu, sizes, log);
   }
   if (runs('recovery')) {
     log(`[${elapsed()}] recovery`);

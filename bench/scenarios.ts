@@ -37,7 +37,7 @@ export interface Sizes {
 
 export type Log = (line: string) => void;
 
-const baseConfig = (contender: ContenderName, url: string, shards: number): ClientConfig => ({
+export const baseConfig = (contender: ContenderName, url: string, shards: number): ClientConfig => ({
   contender,
   url,
   token: TOKEN,
@@ -49,8 +49,8 @@ const baseConfig = (contender: ContenderName, url: string, shards: number): Clie
   identifyWindowMs: 1,
 });
 
-/** Runs `body` with a fresh emulator and a fresh client process started with `cfg`. */
-const session = async <T>(
+/** Runs `body` with a fresh emulator and a fresh client process started with `cfg` (also used by storm.ts). */
+export const session = async <T>(
   emu: Peer,
   emulator: EmulatorOptions,
   cfg: (url: string) => ClientConfig,
