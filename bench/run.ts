@@ -116,7 +116,8 @@ try {
     log(`[${elapsed()}] startup`);
     results.startup = await startup(emu, sizes, log);
   }
-  if (runs('storm')) {
+  // not in a tiny run, and in a quick one only when asked for (--only=storm): ~400 MB rendered per run
+  if (runs('storm') && !tiny && (!quick || only?.has('storm') === true)) {
     log(`[${elapsed()}] startup storm`);
     results.storm = await startupStorm(emu, sizes, log);
   }
