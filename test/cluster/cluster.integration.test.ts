@@ -63,7 +63,7 @@ for (const maxConcurrency of [1, 2, 4]) {
     // each wave opens its sockets once the previous one is up: never all 8 idle at once
     const secondWave = ids[maxConcurrency]!.at;
     const openedBefore = gw.records.filter((r) => r.kind === 'open' && r.at < secondWave - WINDOW / 2).length;
-    t.is(openedBefore, Math.min(8, 2 * maxConcurrency), 'sockets open one wave ahead');
+    t.is(openedBefore, Math.min(8, 2 * maxConcurrency), `sockets open one wave ahead: ${JSON.stringify(gw.records.filter((r) => r.kind === 'open').map((r) => Math.round(r.at - ids[0]!.at)))} vs the second wave at ${Math.round(secondWave - ids[0]!.at)}`);
 
     const windows = Math.ceil(8 / maxConcurrency) - 1;
     const ideal = windows * WINDOW;
