@@ -18,6 +18,8 @@ let shardCount = 0;
 /** What a measurement window counts. */
 interface Window {
   readonly expectedFrames: number;
+  /** Finish once this many events (other than `BENCH_END`) were delivered (default: never on a count). */
+  readonly expectedEvents: number;
   readonly latencies: Float64Array | undefined;
   /** With `BENCH_TRACE` and a `trace` name: each sample's arrival (`wallNow`), stamp and event name. */
   readonly trace: { name: string; at: Float64Array; stamp: Float64Array; t: string[] } | undefined;
@@ -46,6 +48,8 @@ const finish = (w: Window) => {
     frames: w.frames,
     elapsedMs,
     cpuUs: cpu.user + cpu.system,
+    /** The process's peak resident memory so far, bytes. */
+    maxRss: process.resourceUsage().maxRSS * 1024,
     latencies: w.latencies ? Array.from(w.latencies.subarray(0, n)) : undefined,
   });
 };
@@ -85,7 +89,7 @@ serve({
             if (tr !== undefined) (tr.at[w.delivered] = now, (tr.stamp[w.delivered] = ts), (tr.t[w.delivered] = t));
           }
         }
-        w.delivered++;
+        if (++w.delivered === w.expectedEvents) finish(w);
       },
       frame() {
         const w = window;
@@ -99,11 +103,12 @@ serve({
     const readyMs = await client.ready;
     return { readyMs };
   },
-  begin(args: { expectedFrames: number; latency: number; trace?: string }) {
+  begin(args: { expectedFrames: number; latency: number; trace?: string; expectedEvents?: number }) {
     const traced = TRACE_DIR !== undefined && args.trace !== undefined && args.latency > 0;
     gcs?.clear();
     window = {
       expectedFrames: args.expectedFrames,
+      expectedEvents: args.expectedEvents ?? Infinity,
       latencies: args.latency > 0 ? new Float64Array(args.latency) : undefined,
       trace: traced ? { name: args.trace as string, at: new Float64Array(args.latency), stamp: new Float64Array(args.latency), t: [] } : undefined,
       cpu0: process.cpuUsage(),

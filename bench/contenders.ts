@@ -22,7 +22,9 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
+import { Observable, type Subscription } from 'rxjs';
 import WebSocket from 'ws';
+import type { IdentifyQueue } from '../src/shard/types.js';
 
 export const CONTENDERS = ['ours', 'ours-metrics', 'djs', 'djs-zlib-sync', 'ws-zlib-stream', 'ws-zlib-sync', 'ws-node-sync', 'ws-frames'] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
@@ -43,6 +45,12 @@ export interface ClientConfig {
   readonly backoffInitialMs?: number;
   /** Ours: the identify queue's safety margin per window (default: the library's, 1 % of the window). */
   readonly identifyMarginMs?: number;
+  /**
+   * Ours: `'send'` counts each identify window from the send, as the library did before it
+   * counted from the gateway's answer (the memory queue's lease released as it grants). Default
+   * `'answer'`, the library's own.
+   */
+  readonly identifyCountFrom?: 'answer' | 'send';
 }
 
 export interface Hooks {
@@ -101,14 +109,31 @@ const loadMetrics = async () => {
   return { registerMetrics, Registry };
 };
 
+/** A queue whose inner lease is released as the grant is passed on: the window counts from the send. */
+const countedFromSend = (inner: IdentifyQueue): IdentifyQueue => ({
+  acquire: (shardId) =>
+    new Observable<void>((subscriber) => {
+      const lease: Subscription = inner.acquire(shardId).subscribe({
+        next: () => {
+          lease.unsubscribe();
+          subscriber.next();
+        },
+        error: (error: unknown) => subscriber.error(error),
+      });
+      return () => lease.unsubscribe();
+    }),
+});
+
 const ours = async (cfg: ClientConfig, hooks: Hooks, withMetrics = false): Promise<RunningClient> => {
   const { createCluster, createMemoryIdentifyQueue } = await loadOurs();
   const metrics = withMetrics ? await loadMetrics() : undefined;
   const margin = cfg.identifyMarginMs;
+  const queue =
+    margin !== undefined || cfg.identifyCountFrom === 'send'
+      ? createMemoryIdentifyQueue({ maxConcurrency: cfg.maxConcurrency, windowMs: cfg.identifyWindowMs, ...(margin !== undefined ? { safetyMarginMs: margin } : {}) })
+      : undefined;
   const cluster = createCluster({
-    ...(margin !== undefined
-      ? { identifyQueue: createMemoryIdentifyQueue({ maxConcurrency: cfg.maxConcurrency, windowMs: cfg.identifyWindowMs, safetyMarginMs: margin }) }
-      : {}),
+    ...(queue !== undefined ? { identifyQueue: cfg.identifyCountFrom === 'send' ? countedFromSend(queue) : queue } : {}),
     token: cfg.token,
     intents: cfg.intents,
     shardIds: cfg.shardIds,

@@ -51,6 +51,24 @@ serve({
     const achievedRate = sent > 1 ? ((sent - 1) * 1000) / (pacing.lastAt - pacing.firstAt) : Number.NaN;
     return { sent, ms, cpuUs: cpu.user + cpu.system, markers, ...(args.options.rate !== undefined ? { pacing: { turns: pacing.turns, maxPerTurn: pacing.maxPerTurn, maxLagMs: pacing.maxLagMs, achievedRate } } : {}) };
   },
+  /**
+   * A startup storm: `count` GUILD_CREATEs of ~`kib` KiB to every live shard, all at once (as
+   * Discord sends a large bot's guilds after READY), each a different guild. Returns when queued.
+   */
+  storm(args: { count: number; kib: number }) {
+    const emulator = current();
+    const members = Math.round((args.kib * 1024) / 67); // ~67 bytes of JSON per member
+    let sent = 0;
+    for (const shardId of liveShards(emulator)) {
+      for (let n = 0; n < args.count; n++) {
+        const id = String(1_000_000 + shardId * args.count + n);
+        const d = { id, name: `storm guild ${id}`, large: true, member_count: members, members: Array.from({ length: members }, (_, i) => ({ user: { id: `${id}${i}`, username: `m${i}-${id}` }, roles: [] })) };
+        emulator.dispatch(shardId, 'GUILD_CREATE', d);
+        sent++;
+      }
+    }
+    return { sent };
+  },
   drop(args: { shardId: number }) {
     const at = wallNow();
     return { at, count: current().drop(args.shardId) };
@@ -65,6 +83,8 @@ serve({
       live: liveShards(emulator).length,
       connections: emulator.connections.length,
       violations: emulator.violations.map((v) => `${v.rule}: ${v.detail}`),
+      /** Connections the client closed with a code other than 1000 (a zombie verdict: 4000 ours, 4200 @discordjs/ws). */
+      clientCloses: emulator.records.filter((r) => r.kind === 'close' && r.by === 'client' && r.code !== 1000).length,
       /** When each accepted identify reached the emulator (ms, its clock). */
       identifies: emulator.records.flatMap((r) => (r.kind === 'frame' && r.op === 2 ? [r.at] : [])),
     };

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick | --tiny] [--only=throughput,latency,memory,startup,recovery] [--case=TEXT] [--contenders=a,b]`
+ * `npm run bench [-- --quick | --tiny] [--only=throughput,latency,memory,startup,recovery,storm] [--case=TEXT] [--contenders=a,b]`
  *
  * Ours against @discordjs/ws and bare `ws` clients (the floor), each contender in a fresh child
  * process, the gateway emulator in another. Prints markdown tables and writes bench/results.json.
@@ -12,6 +12,7 @@ import { CONTENDERS, type ContenderName } from './contenders.js';
 import { forkPeer } from './ipc.js';
 import { markdown, targets, type Results } from './report.js';
 import { latency, memory, recovery, startup, throughput, type Sizes } from './scenarios.js';
+import { startupStorm } from './storm.js';
 
 const argv = process.argv.slice(2);
 const tiny = argv.includes('--tiny');
@@ -25,10 +26,19 @@ const contendersArg = argv.find((a) => a.startsWith('--contenders='))?.slice('--
 const pick = (list: readonly ContenderName[]) => (contendersArg === undefined ? list : list.filter((c) => contendersArg.includes(c)));
 const outPath = fileURLToPath(new URL(argv.find((a) => a.startsWith('--out='))?.slice(6) ?? './results.json', import.meta.url));
 
+/**
+ * Startup against a gateway that processes the first wave 100 ms late, each window counted from
+ * the answer and from the send: a 500 ms window and one run per row keep it to ~15 s.
+ */
+const LAGGED_STARTUP = [
+  { shards: 64, maxConcurrency: 16, windowMs: 500, lagMs: 100, runs: 1 },
+  { shards: 2048, maxConcurrency: 1024, windowMs: 500, lagMs: 100, runs: 1 },
+];
+
 const sizes: Sizes = tiny
   ? { repeats: 1, events: 3_000, eventsSecondary: 2_000, latencySeconds: 0.25, latencyRate: 20_000, idleShards: 20, startup: [{ shards: 8, maxConcurrency: 4 }], recoveryTrials: 1, warmUp: 1_000, settleMs: 200 }
   : quick
-    ? { repeats: 3, events: 30_000, eventsSecondary: 15_000, latencySeconds: 1, latencyRate: 20_000, idleShards: 200, startup: [{ shards: 64, maxConcurrency: 16 }], recoveryTrials: 2, warmUp: 10_000, settleMs: 1000 }
+    ? { repeats: 3, events: 30_000, eventsSecondary: 15_000, latencySeconds: 1, latencyRate: 20_000, idleShards: 200, startup: [{ shards: 64, maxConcurrency: 16 }, LAGGED_STARTUP[0]!], recoveryTrials: 2, warmUp: 10_000, settleMs: 1000 }
     : {
         repeats: 3,
         events: 300_000,
@@ -39,6 +49,7 @@ const sizes: Sizes = tiny
         startup: [
           { shards: 64, maxConcurrency: 4 },
           { shards: 64, maxConcurrency: 16 },
+          ...LAGGED_STARTUP,
         ],
         recoveryTrials: 5,
         warmUp: 20_000,
@@ -65,6 +76,7 @@ const results: Results = {
   memory: undefined,
   startup: undefined,
   recovery: undefined,
+  storm: undefined,
 };
 
 const NO_COMPRESSION: readonly ContenderName[] = ['ours', 'djs', 'ws-zlib-sync', 'ws-frames'];
@@ -103,6 +115,11 @@ try {
   if (runs('startup')) {
     log(`[${elapsed()}] startup`);
     results.startup = await startup(emu, sizes, log);
+  }
+  // not in a tiny run, and in a quick one only when asked for (--only=storm): ~400 MB rendered per run
+  if (runs('storm') && !tiny && (!quick || only?.has('storm') === true)) {
+    log(`[${elapsed()}] startup storm`);
+    results.storm = await startupStorm(emu, sizes, log);
   }
   if (runs('recovery')) {
     log(`[${elapsed()}] recovery`);

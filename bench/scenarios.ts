@@ -22,7 +22,12 @@ export interface Sizes {
   readonly latencySeconds: number;
   readonly latencyRate: number;
   readonly idleShards: number;
-  readonly startup: readonly { shards: number; maxConcurrency: number }[];
+  /**
+   * Startup cases. With `lagMs` the emulator processes the first wave (`maxConcurrency`
+   * identifies) that late (`identifyLag`), and the case runs with windows counted from the
+   * answer (ours) and from the send (before); `windowMs` default 1000, `runs` default `repeats`.
+   */
+  readonly startup: readonly { shards: number; maxConcurrency: number; windowMs?: number; lagMs?: number; runs?: number }[];
   readonly recoveryTrials: number;
   /** How long idle shards settle before memory is read, ms. */
   readonly settleMs: number;
@@ -32,7 +37,7 @@ export interface Sizes {
 
 export type Log = (line: string) => void;
 
-const baseConfig = (contender: ContenderName, url: string, shards: number): ClientConfig => ({
+export const baseConfig = (contender: ContenderName, url: string, shards: number): ClientConfig => ({
   contender,
   url,
   token: TOKEN,
@@ -44,8 +49,8 @@ const baseConfig = (contender: ContenderName, url: string, shards: number): Clie
   identifyWindowMs: 1,
 });
 
-/** Runs `body` with a fresh emulator and a fresh client process started with `cfg`. */
-const session = async <T>(
+/** Runs `body` with a fresh emulator and a fresh client process started with `cfg` (also used by storm.ts). */
+export const session = async <T>(
   emu: Peer,
   emulator: EmulatorOptions,
   cfg: (url: string) => ClientConfig,
@@ -276,6 +281,8 @@ export interface StartupRow {
   shards: number;
   maxConcurrency: number;
   windowMs: number;
+  /** How late the emulator processed the first wave's identifies (0: not held back). */
+  lagMs: number;
   idealMs: number;
   /** First identify to last, as the emulator saw them: the identify schedule itself. */
   scheduleMs: number;
@@ -290,34 +297,40 @@ export interface StartupRow {
 /**
  * Startup of ours: the identify schedule (first identify to last, as the emulator received them)
  * against the ideal `(ceil(N/c) − 1) × window`, and `connect()` to every shard READY. A 1 s
- * window (Discord's is 5 s), so the default safety margin (1 %) is 10 ms.
+ * window (Discord's is 5 s) unless the case says otherwise; the default safety margin is 1 %.
+ * A case with `lagMs` runs against a gateway that processes the first wave late, counting each
+ * window from the answer (ours) and from the send (before): violations and the time it costs.
  */
 export const startup = async (emu: Peer, sizes: Sizes, log: Log): Promise<StartupRow[]> => {
-  const windowMs = 1_000;
   const rows: StartupRow[] = [];
-  const variants = [{ variant: 'default margin (1 %)', margin: undefined as number | undefined }];
-  for (const { shards, maxConcurrency } of sizes.startup) for (const { variant, margin } of variants) {
+  const plain = [{ variant: 'default margin (1 %)', countFrom: 'answer' as 'answer' | 'send' }];
+  const lagged = [
+    { variant: 'from the answer (default)', countFrom: 'answer' as const },
+    { variant: 'from the send (before)', countFrom: 'send' as const },
+  ];
+  for (const { shards, maxConcurrency, windowMs = 1_000, lagMs = 0, runs: count = sizes.repeats } of sizes.startup) for (const { variant, countFrom } of lagMs > 0 ? lagged : plain) {
     const runs: { readyMs: number; scheduleMs: number; violations: number; first?: string }[] = [];
     // One run first, not counted: a cold emulator process stamps the first wave of identifies
     // late while it compiles its handshake and READY paths, which makes the next wave look early.
-    for (let r = -1; r < sizes.repeats; r++) {
+    // Cases with a lag hold the first wave back on purpose and need no such run.
+    for (let r = lagMs > 0 ? 0 : -1; r < count; r++) {
       const run = await session(
         emu,
-        { shards, maxConcurrency, identifyWindowMs: windowMs, heartbeatInterval: 600_000 },
-        (url) => ({ ...baseConfig('ours', url, shards), maxConcurrency, identifyWindowMs: windowMs, ...(margin !== undefined ? { identifyMarginMs: margin } : {}) }),
+        { shards, maxConcurrency, identifyWindowMs: windowMs, heartbeatInterval: 600_000, sessionStartLimit: { total: 1_000_000 }, ...(lagMs > 0 ? { identifyLag: { first: maxConcurrency, ms: lagMs } } : {}) },
+        (url) => ({ ...baseConfig('ours', url, shards), maxConcurrency, identifyWindowMs: windowMs, identifyCountFrom: countFrom }),
         async (_client, readyMs) => {
           const { violations, identifies } = await emu.call<{ violations: string[]; identifies: number[] }>('info');
           const scheduleMs = Math.max(...identifies) - Math.min(...identifies);
           return { readyMs, scheduleMs, violations: violations.length, ...(violations.length > 0 ? { first: violations[0] } : {}) };
         },
       );
-      log(`  startup ${shards}/${maxConcurrency} ${variant} ${r < 0 ? 'warm-up' : `#${r + 1}`}: ${JSON.stringify(run)}`);
+      log(`  startup ${shards}/${maxConcurrency} lag ${lagMs} ms ${variant} ${r < 0 ? 'warm-up' : `#${r + 1}`}: ${JSON.stringify(run)}`);
       if (r >= 0) runs.push(run);
     }
     const idealMs = (Math.ceil(shards / maxConcurrency) - 1) * windowMs;
     const readyMs = median(runs.map((r) => r.readyMs));
     const scheduleMs = median(runs.map((r) => r.scheduleMs));
-    rows.push({ variant, shards, maxConcurrency, windowMs, idealMs, scheduleMs, ratio: scheduleMs / idealMs, readyMs, violations: Math.max(...runs.map((r) => r.violations)), runs: runs.map((r) => r.scheduleMs) });
+    rows.push({ variant, shards, maxConcurrency, windowMs, lagMs, idealMs, scheduleMs, ratio: scheduleMs / idealMs, readyMs, violations: Math.max(...runs.map((r) => r.violations)), runs: runs.map((r) => r.scheduleMs) });
   }
   return rows;
 };

@@ -7,6 +7,7 @@ import { encodePayload, type OutgoingPayload } from '../gateway/encode.js';
 import { DisclusterError, isDisclusterError } from '../gateway/errors.js';
 import { parseFrame, peekDispatch } from '../gateway/frame.js';
 import { HeartbeatClock, type HeartbeatListener, type HeartbeatSignal } from './heartbeat.js';
+import { type LeaseEvent, releasesLease } from './identify-lease.js';
 import type { CommandLimiter } from './limiter.js';
 import type { ResolvedShardOptions } from './options.js';
 import { heartbeatText, identifyPayload, resumePayload } from './payloads.js';
@@ -62,7 +63,7 @@ class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
   private heartbeat: HeartbeatClock | null = null;
   private helloTimer: Subscription | null;
   private readyTimer: Subscription | null = null;
-  /** The identify queue's lease, held until identify is sent. */
+  /** The identify queue's lease, held until the gateway answered the identify (see identify-lease.ts). */
   private lease: Subscription | null = null;
   private ended = false;
   private completeOnClose = false;
@@ -124,11 +125,13 @@ class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
 
   /** One raw frame from the socket. */
   received(data: WebSocket.RawData, isBinary: boolean): void {
+    this.heartbeat?.inbound(); // a connection delivering frames is alive, even with its ACK still queued behind them
     this.decoder.push(data, isBinary);
   }
 
   /** The socket closed. */
   closed(code: number): void {
+    this.leaseEvent('socket-closed');
     if (!this.ended) this.end({ type: 'closed', code });
     else if (this.completeOnClose) this.subscriber.complete();
   }
@@ -146,6 +149,7 @@ class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
       case 7:
         return this.end({ type: 'reconnect-requested' });
       case 9:
+        this.leaseEvent('invalid-session');
         return this.end({ type: 'invalid-session', resumable: InvalidSessionCodec.is(frame.d) && frame.d });
       case 10:
         return this.hello(frame.d);
@@ -215,7 +219,7 @@ class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
     else this.identifyWhenReady();
   }
 
-  /** Registers with the identify queue now, in subscription order; the lease is held until identify is sent. */
+  /** Registers with the identify queue now, in subscription order; the lease is held until the gateway answers the identify. */
   private register(): void {
     const queue = this.options.identifyQueue;
     if (queue === undefined) {
@@ -239,8 +243,13 @@ class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
     const progress = this.progress;
     if (progress === null || !progress.granted || !progress.helloSeen || progress.sentSession || this.ended) return;
     this.sendSession(identifyPayload(this.options));
-    // the queue counts the bucket's window from this release
-    this.lease?.unsubscribe();
+    this.leaseEvent('identify-sent');
+  }
+
+  /** Lets the identify lease go when `event` calls for it: the queue counts the bucket's window from here. */
+  private leaseEvent(event: LeaseEvent): void {
+    if (this.lease === null || !releasesLease(event, this.progress?.sentSession === true && !this.progress.resuming)) return;
+    this.lease.unsubscribe();
     this.lease = null;
   }
 
@@ -255,6 +264,7 @@ class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
   private gateOpened(): void {
     this.readyTimer?.unsubscribe();
     this.readyTimer = null;
+    this.leaseEvent('ready');
     this.progress = null;
     this.state.failedResumes = 0;
     this.limiter.openGate();
@@ -268,7 +278,7 @@ class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
     this.ended = true;
     this.helloTimer?.unsubscribe();
     this.readyTimer?.unsubscribe();
-    this.lease?.unsubscribe();
+    this.leaseEvent('ending'); // held until the socket closes if the identify was sent
     this.heartbeat?.stop();
     if (this.state.live === this) this.state.live = null;
     this.limiter.detach();

@@ -1,24 +1,7 @@
 import { Observable, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
+import { type BeatInput, beatStep, type HeartbeatSignal, INITIAL_BEAT_STATE, lateAckLimitMs } from './heartbeat-step.js';
 
-/** What the heartbeat asks of its connection. */
-export type HeartbeatSignal =
-  /** Send op 1 now, with the last sequence number. */
-  | { readonly type: 'beat' }
-  /** An ACK arrived for the beat in flight. */
-  | { readonly type: 'ack'; readonly latencyMs: number }
-  /** No ACK came between two beats: the connection is a zombie. The stream completes after it. */
-  | { readonly type: 'zombie' };
-
-/** Internal: a tick found the last beat unacknowledged; confirmed after pending I/O is read. */
-type Suspect = { readonly type: 'suspect' };
-
-interface BeatState {
-  readonly awaitingAck: boolean;
-  readonly sentAt: number;
-  readonly signal: HeartbeatSignal | Suspect | null;
-}
-
-type Input = 'tick' | 'request' | 'ack' | 'check';
+export type { HeartbeatSignal } from './heartbeat-step.js';
 
 /** Hears what a `HeartbeatClock` decides. */
 export interface HeartbeatListener {
@@ -28,26 +11,36 @@ export interface HeartbeatListener {
 /**
  * The heartbeat of one connection, from Hello on: the first beat after `intervalMs * random()`,
  * then one every `intervalMs`; a server request (op 1) beats at once without moving the
- * interval. A tick that finds the previous beat unacknowledged reports a zombie, so a silent
- * connection is caught within two intervals. The zombie verdict waits one scheduler turn, so an
- * ACK already received but not yet read (the event loop was busy) still counts. After a zombie,
- * or `stop()`, it is silent and holds no timer.
+ * interval. A tick that finds the previous beat unacknowledged with nothing received since
+ * reports a zombie, so a silent connection is caught within two intervals; while frames keep
+ * arriving (`inbound()`) a late ACK is forgiven up to `lateAckLimitMs` (see heartbeat-step.ts).
+ * The zombie verdict waits one scheduler turn, so an ACK or frame already received but not yet
+ * read (the event loop was busy) still counts. After a zombie, or `stop()`, it is silent and
+ * holds no timer.
  *
  * A class around the pure `step` below, called directly by its connection: every connection
  * has one for as long as it lives, and an idle shard should cost little more than its socket.
  */
 export class HeartbeatClock {
-  private state = INITIAL;
+  private state = INITIAL_BEAT_STATE;
   private ticks: Subscription | null;
   private check: Subscription | null = null;
+  /** A frame arrived since the last beat went out. */
+  private received = false;
 
   constructor(
     readonly intervalMs: number,
     private readonly scheduler: SchedulerLike,
     random: () => number,
     private readonly listener: HeartbeatListener,
+    private readonly lateAckMs: number = lateAckLimitMs(intervalMs),
   ) {
     this.ticks = scheduler.schedule(tick, Math.floor(intervalMs * random()), this);
+  }
+
+  /** A frame arrived from the gateway (any frame: the connection is delivering). Cheap: one field. */
+  inbound(): void {
+    this.received = true;
   }
 
   /** An ACK (op 11) arrived. */
@@ -74,12 +67,13 @@ export class HeartbeatClock {
   }
 
   /** Internal: input from the scheduled work below. */
-  feed(input: Input): void {
+  feed(input: BeatInput): void {
     if (this.ticks === null) return;
     if (input === 'check') this.check = null;
-    this.state = step(this.state, input, this.scheduler.now());
+    this.state = beatStep(this.state, input, this.scheduler.now(), this.received, this.lateAckMs);
     const signal = this.state.signal;
     if (signal === null) return;
+    if (signal.type === 'beat' && input !== 'request') this.received = false;
     if (signal.type === 'suspect') {
       this.check ??= this.scheduler.schedule(confirm, 0, this);
       return;
@@ -101,8 +95,9 @@ function confirm(this: SchedulerAction<HeartbeatClock>, clock?: HeartbeatClock):
 }
 
 /**
- * `HeartbeatClock` as an Observable of its signals, fed by `ack$` and `request$`: completes
- * after a zombie; unsubscribing stops the clock.
+ * `HeartbeatClock` as an Observable of its signals, fed by `ack$`, `request$` and, optionally,
+ * `inbound$` (frames arriving) with its late ACK limit: completes after a zombie; unsubscribing
+ * stops the clock.
  *
  * ```text
  * interval 4, random 0.5:
@@ -117,36 +112,18 @@ export const heartbeat = (
   request$: Observable<unknown>,
   scheduler: SchedulerLike,
   random: () => number,
+  inbound?: { readonly inbound$: Observable<unknown>; readonly lateAckMs?: number },
 ): Observable<HeartbeatSignal> =>
   new Observable<HeartbeatSignal>((subscriber) => {
-    const clock = new HeartbeatClock(intervalMs, scheduler, random, {
+    const listener: HeartbeatListener = {
       heartbeatSignal: (signal) => {
         subscriber.next(signal);
         if (signal.type === 'zombie') subscriber.complete();
       },
-    });
+    };
+    const clock = new HeartbeatClock(intervalMs, scheduler, random, listener, inbound?.lateAckMs ?? lateAckLimitMs(intervalMs));
+    if (inbound) subscriber.add(inbound.inbound$.subscribe(() => clock.inbound()));
     subscriber.add(request$.subscribe(() => clock.request()));
     subscriber.add(ack$.subscribe(() => clock.ack()));
     return () => clock.stop();
   });
-
-const INITIAL: BeatState = { awaitingAck: false, sentAt: 0, signal: null };
-const BEAT: HeartbeatSignal = { type: 'beat' };
-const ZOMBIE: HeartbeatSignal = { type: 'zombie' };
-const SUSPECT: Suspect = { type: 'suspect' };
-
-const step = (state: BeatState, input: Input, now: number): BeatState => {
-  switch (input) {
-    case 'tick':
-      return state.awaitingAck ? { ...state, signal: SUSPECT } : { awaitingAck: true, sentAt: now, signal: BEAT };
-    case 'check':
-      // still no ACK: a zombie; the ACK came after all: the beat the tick held back goes now
-      return state.awaitingAck ? { ...state, signal: ZOMBIE } : { awaitingAck: true, sentAt: now, signal: BEAT };
-    case 'request':
-      return state.awaitingAck ? { ...state, signal: BEAT } : { awaitingAck: true, sentAt: now, signal: BEAT };
-    case 'ack':
-      return state.awaitingAck
-        ? { awaitingAck: false, sentAt: state.sentAt, signal: { type: 'ack', latencyMs: now - state.sentAt } }
-        : { ...state, signal: null };
-  }
-};

@@ -56,7 +56,9 @@ interface Bucket {
 /**
  * The default identify queue, for the shards of one process: bucket `shardId % maxConcurrency`,
  * one identify per bucket per window counted from the lease's release, waiters served in shard
- * order. Pass one instance to several clusters to share the buckets between them.
+ * order. A shard releases its lease when the gateway answered its identify (READY, op 9 or the
+ * socket's close, see identify-lease.ts), so the window counts from the answer. Pass one
+ * instance to several clusters to share the buckets between them.
  */
 export const createMemoryIdentifyQueue = (options: MemoryIdentifyQueueOptions): MemoryIdentifyQueue => {
   const concurrency = options.maxConcurrency;

@@ -104,8 +104,9 @@ export interface CommandRequest {
 
 /**
  * Lets identifies through at the rate Discord allows. `acquire` registers the shard at once and
- * emits when it may identify; the shard keeps the subscription (the lease) until its identify
- * is sent, then unsubscribes, and the bucket's window counts from that release. Unsubscribing
+ * emits when it may identify; the shard keeps the subscription (the lease) until the gateway
+ * has answered its identify (READY, op 9, or the socket's close: see identify-lease.ts), then
+ * unsubscribes, and the bucket's window counts from that release. Unsubscribing
  * before the grant gives the place up. It errors with a `DisclusterError`
  * (`IDENTIFY_BUDGET_EXHAUSTED`) rather than spend identifies Discord won't grant.
  */

@@ -44,6 +44,8 @@ export class Connection {
   readonly sendWindow: SlidingWindow;
   /** Pending close after op 7. */
   reconnectTimer: NodeJS.Timeout | undefined;
+  /** An Identify waiting out the emulator's `identifyLag`. */
+  identifyTimer: NodeJS.Timeout | undefined;
   private serverClose: { code: number; reason: string } | undefined;
   private dropped = false;
   private closed = false;
@@ -188,6 +190,7 @@ export class Connection {
     this.closed = true;
     if (this.watchdog !== undefined) clearTimeout(this.watchdog);
     if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
+    if (this.identifyTimer !== undefined) clearTimeout(this.identifyTimer);
     this.encoder.close();
     this.wakeWriters();
     if (this.serverClose !== undefined) this.events.closed(this, this.serverClose.code, this.serverClose.reason, 'server');

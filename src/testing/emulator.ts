@@ -68,7 +68,9 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
+    // A deep accept queue: a cluster opening 1024+ sockets at once (max_concurrency 1024) would
+    // otherwise overflow Node's default of 511 and see connections reset.
+    server.listen(opts.port, opts.host, 4096, () => {
       server.off('error', reject);
       resolve();
     });

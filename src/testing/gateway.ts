@@ -41,6 +41,8 @@ export class GatewayCore {
   /** The shard count each connection identified or resumed with (for close and violation records). */
   private readonly layoutOf = new WeakMap<Connection, number>();
   private nextConnectionId = 1;
+  /** Identifies held back by `identifyLag` so far. */
+  private lagged = 0;
 
   constructor(
     private readonly opts: ResolvedOptions,
@@ -143,6 +145,15 @@ export class GatewayCore {
         if (!conn.zombie) conn.send(HEARTBEAT_ACK);
         return;
       case GatewayOpcodes.Identify:
+        if (this.lagged < this.opts.identifyLagFirst) {
+          this.lagged++;
+          const d = decoded.d;
+          conn.identifyTimer = setTimeout(() => {
+            conn.identifyTimer = undefined;
+            if (conn.open) this.identify(conn, d);
+          }, this.opts.identifyLagMs);
+          return;
+        }
         return this.identify(conn, decoded.d);
       case GatewayOpcodes.Resume:
         return this.resume(conn, decoded.d);

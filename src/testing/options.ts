@@ -19,6 +19,12 @@ export interface EmulatorOptions {
   readonly maxConcurrency?: number;
   /** How long one identify bucket stays taken after an accepted Identify, ms. Default 5000. */
   readonly identifyWindowMs?: number;
+  /**
+   * The first `first` Identify payloads are processed `ms` after they arrive, as by a gateway
+   * busy with a burst of handshakes: their bucket is judged (and READY sent) only then, so a
+   * client that counts its windows from the send sees its next wave refused. Default none.
+   */
+  readonly identifyLag?: { readonly first: number; readonly ms: number };
   /** `heartbeat_interval` sent in Hello, ms. Default 41250. */
   readonly heartbeatInterval?: number;
   /** A connection that sends no heartbeat for this long is closed. Default `heartbeatInterval * 1.5 + 1000`. */
@@ -91,6 +97,8 @@ export interface ResolvedOptions {
   readonly recommendedGuildsPerShard: number;
   readonly maxConcurrency: number;
   readonly identifyWindowMs: number;
+  readonly identifyLagFirst: number;
+  readonly identifyLagMs: number;
   readonly heartbeatInterval: number;
   readonly heartbeatTimeoutMs: number;
   readonly heartbeatTimeoutCode: number;
@@ -148,6 +156,8 @@ export const resolveOptions = (o: EmulatorOptions = {}): ResolvedOptions => {
     recommendedGuildsPerShard: count('recommendedGuildsPerShard', o.recommendedGuildsPerShard, 1000, 1),
     maxConcurrency: count('maxConcurrency', o.maxConcurrency, 1, 1),
     identifyWindowMs: count('identifyWindowMs', o.identifyWindowMs, 5000),
+    identifyLagFirst: count('identifyLag.first', o.identifyLag?.first, 0),
+    identifyLagMs: count('identifyLag.ms', o.identifyLag?.ms, 0),
     heartbeatInterval,
     heartbeatTimeoutMs: count('heartbeatTimeoutMs', o.heartbeatTimeoutMs, Math.ceil(heartbeatInterval * 1.5 + 1000), 1),
     heartbeatTimeoutCode: count('heartbeatTimeoutCode', o.heartbeatTimeoutCode, 4009, 1000),

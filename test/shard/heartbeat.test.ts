@@ -68,3 +68,48 @@ test('an ACK that arrives in the same turn as the late tick is not a zombie (bus
     expectObservable(heartbeat(10, ack$, NEVER, ts, () => 0.5), '^ 20ms !').toBe('-----b---------(cb)', { ...signals, c: { type: 'ack', latencyMs: 10 } });
   });
 });
+
+const late = { ...signals, x: { type: 'ack', latencyMs: 26 }, y: { type: 'ack', latencyMs: 17 }, w: { type: 'ack', latencyMs: 8 } };
+const storm = (from: number, to: number) => '-'.repeat(from) + 'f'.repeat(to - from + 1);
+
+test('a storm: frames keep arriving, so late ACKs are forgiven, a beat still goes out every interval, and the ACKs are matched in order', (t) => {
+  const ts = virtualTime(t);
+  ts.run(({ cold, expectObservable }) => {
+    // beats at 5, 15, 25 wait behind frames arriving every ms from 6 to 30; their ACKs come at 31, 32, 33
+    const inbound$ = cold(storm(6, 30));
+    const ack$ = cold(`${'-'.repeat(31)}aaa`);
+    expectObservable(heartbeat(10, ack$, NEVER, ts, () => 0.5, { inbound$ }), '^ 36ms !').toBe('-----b---------b---------b-----xyw-b', late);
+  });
+});
+
+test('nothing received since the beat: a zombie at the next tick, as before, even after earlier traffic', (t) => {
+  const ts = virtualTime(t);
+  ts.run(({ cold, expectObservable }) => {
+    const inbound$ = cold('--ff');
+    expectObservable(heartbeat(10, NEVER, NEVER, ts, () => 0.5, { inbound$ })).toBe('-----b---------(z|)', signals);
+  });
+});
+
+test('traffic that stops: forgiven once, a zombie at the first tick after an interval with nothing received', (t) => {
+  const ts = virtualTime(t);
+  ts.run(({ cold, expectObservable }) => {
+    const inbound$ = cold(storm(6, 12));
+    expectObservable(heartbeat(10, NEVER, NEVER, ts, () => 0.5, { inbound$ })).toBe('-----b---------b---------(z|)', signals);
+  });
+});
+
+test('a trickle that never brings an ACK is a zombie once the oldest beat passes the late ACK limit', (t) => {
+  const ts = virtualTime(t);
+  ts.run(({ cold, expectObservable }) => {
+    const inbound$ = cold(storm(0, 60));
+    expectObservable(heartbeat(10, NEVER, NEVER, ts, () => 0.5, { inbound$, lateAckMs: 25 })).toBe('-----b---------b---------b---------(z|)', signals);
+  });
+});
+
+test('a frame read in the same turn as the late tick counts, like an ACK does (busy event loop)', (t) => {
+  const ts = virtualTime(t);
+  ts.run(({ cold, expectObservable }) => {
+    const inbound$ = cold(`${'-'.repeat(15)}f`);
+    expectObservable(heartbeat(10, NEVER, NEVER, ts, () => 0.5, { inbound$ }), '^ 20ms !').toBe('-----b---------b', signals);
+  });
+});
