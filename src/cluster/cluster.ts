@@ -10,6 +10,8 @@ import { currentSession, type ShardInfo, ShardRecord, toInfo } from './shard-rec
 import { ShardObserver, type ShardEventHandler } from './shard-observer.js';
 import { StopSignal } from './stop-signal.js';
 import { identifyWaves, startInWaves, type WaveStarter } from './waves.js';
+import type { ShardLayout } from './layout.js';
+import type { ClusterReshardEvent, ReshardReport, ReshardShardStatusEvent } from './reshard-events.js';
 
 /** `ready$`'s value: the shards that reached READY (or RESUMED) and the ones that went fatal. */
 export interface ClusterReady {
@@ -18,8 +20,11 @@ export interface ClusterReady {
   readonly elapsedMs: number;
 }
 
-/** Events other than dispatches: status, heartbeat, session, session-lost and fatal. */
-export type ClusterLifecycleEvent = Exclude<ShardEvent, ShardDispatchEvent>;
+/** A shard's events other than dispatches: status, heartbeat, session, session-lost and fatal. */
+export type ShardLifecycleEvent = Exclude<ShardEvent, ShardDispatchEvent>;
+
+/** `lifecycle$`: the running shards' events other than dispatches, plus a reshard's phases and its new shards' statuses. */
+export type ClusterLifecycleEvent = ShardLifecycleEvent | ClusterReshardEvent | ReshardShardStatusEvent;
 
 /** A running group of shards: the object bot code and the CONTROL bridge use. */
 export interface Cluster {
@@ -41,6 +46,15 @@ export interface Cluster {
   connect(): Promise<ClusterReady>;
   /** Sends a gateway command through a shard's rate limiter; resolves once written (a shard not yet connected keeps it until READY). */
   send(shardId: number, command: ShardCommand): Promise<void>;
+  /**
+   * Moves the cluster to another layout without downtime: checks the layout and the identify
+   * budget (`RESHARD_REFUSED`, nothing identified), opens the new shards beside the running ones
+   * through the same identify queue and waves, switches `dispatch$` to them so that every dispatch
+   * is emitted exactly once, then closes the old shards (1000). A failure while preparing closes
+   * the new shards, leaves the running ones as they were and rejects (`RESHARD_ABORTED`, or
+   * `CLUSTER_SHUT_DOWN`); nothing reaches `fatal$`. One reshard at a time, once `connect()` resolved.
+   */
+  reshard(layout: ShardLayout): Promise<ReshardReport>;
   /** Closes every shard (4000 and snapshots returned with `keepSessions`, else 1000). */
   shutdown(options?: { readonly keepSessions?: boolean }): Promise<SessionSnapshot[]>;
 }
@@ -217,6 +231,9 @@ export const createCluster = (options: ClusterOptions): Cluster => {
         if (record.early.length >= 1000) reject(new DisclusterError('COMMAND_REJECTED', `shard ${shardId} already has 1000 commands waiting to be sent`));
         else record.early.push(request);
       });
+    },
+    reshard() {
+      return Promise.reject(new DisclusterError('RESHARD_REFUSED', 'reshard is not implemented yet'));
     },
     shutdown({ keepSessions = false } = {}) {
       shutDown ??= (async () => {

@@ -1,11 +1,11 @@
 import type { Observer, Subject } from 'rxjs';
 import type { ShardDispatchEvent, ShardEvent } from '../shard/types.js';
-import type { ClusterLifecycleEvent } from './cluster.js';
+import type { ShardLifecycleEvent } from './cluster.js';
 import type { ShardRecord } from './shard-record.js';
 
 /** What the cluster does with a shard's events other than dispatches, and with its end. */
 export interface ShardEventHandler {
-  lifecycle(record: ShardRecord, event: ClusterLifecycleEvent): void;
+  lifecycle(record: ShardRecord, event: ShardLifecycleEvent): void;
   /** The shard's stream completed. */
   completed(record: ShardRecord): void;
 }

@@ -17,7 +17,9 @@ export type ErrorCode =
   | 'CLUSTER_SHUT_DOWN'
   | 'PROTOCOL_INVALID'
   | 'CONTROL_TIMEOUT'
-  | 'CONTROL_EXITED';
+  | 'CONTROL_EXITED'
+  | 'RESHARD_REFUSED'
+  | 'RESHARD_ABORTED';
 
 /** An `Error` with a stable `code`; the message is for people, the code for programs. */
 export class DisclusterError extends Error {
