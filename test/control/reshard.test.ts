@@ -4,6 +4,7 @@ import { NEVER, Subject } from 'rxjs';
 import type { Cluster, ClusterLifecycleEvent } from '../../src/cluster/cluster.js';
 import type { ShardLayout } from '../../src/cluster/layout.js';
 import type { ReshardReport } from '../../src/cluster/reshard-events.js';
+import { startToOptions } from '../../src/control/bridge.js';
 import { createClusterHandle } from '../../src/control/handle.js';
 import {
   bridgeCluster,
@@ -209,4 +210,12 @@ test('handle.reshard waits past the request timeout by default, and stops waitin
   t.true(isDisclusterError(timedOut, 'CONTROL_TIMEOUT'));
   reply({ type: 'resharded', nonce, ...report }); // well past requestTimeoutMs (50 ms)
   t.deepEqual(await long, report);
+});
+
+test('start carries the reshard timings to the cluster', (t) => {
+  const timing = { reshardGuildsTimeoutMs: 2000, reshardMatchWindowMs: 1500, reshardTimeoutMs: 30_000 };
+  const start = { type: 'start', protocol: 1, clusterId: 'c', shardIds: [0], totalShards: 1, token: 't', intents: 0, gateway: { url: 'ws://x', maxConcurrency: 1 }, identify: 'local', timing };
+  const decoded = toCluster(start);
+  t.true(E.isRight(decoded) && decoded.right.type === 'start' && startToOptions(decoded.right, null).timing?.reshardTimeoutMs === 30_000);
+  t.true(E.isLeft(toCluster({ ...start, timing: { reshardTimeoutMs: -1 } })));
 });
