@@ -9,10 +9,13 @@ import { WebSocketServer } from 'ws';
 import * as faults from './faults.js';
 import { stampNow, template } from './frames.js';
 import { GatewayCore } from './gateway.js';
+import { addGuilds, dispatchRouted, fanOut, layoutIndex } from './guild-routing.js';
 import type { Emulator } from './handle.js';
 import { httpHandler } from './http.js';
+import { MessageMaker, startMarkerTraffic, type MarkerTraffic } from './markers.js';
 import { resolveOptions, type EmulatorOptions } from './options.js';
 import { RecordLog } from './record-log.js';
+import { recommendedShards } from './sharding.js';
 import type { GatewayPath } from './records.js';
 import { startStream, type StreamHandle } from './stream.js';
 import { createWorld } from './world.js';
@@ -27,11 +30,15 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
   const world = createWorld(opts.guilds, opts.seed);
   let base = '';
   const core = new GatewayCore(opts, world, log, () => `ws://${base}/resume`);
-  const streams = new Set<StreamHandle>();
+  const streams = new Set<StreamHandle | MarkerTraffic>();
+  const messages = new MessageMaker(core, opts.seed);
+  const shardsNow = (): number => recommendedShards(world.guilds.length, opts.recommendedGuildsPerShard, opts.shards);
   const server = createServer(
     httpHandler({
       token: opts.token,
-      shards: opts.shards,
+      get shards() {
+        return shardsNow();
+      },
       maxConcurrency: opts.maxConcurrency,
       log,
       gatewayUrl: () => `ws://${base}`,
@@ -86,6 +93,12 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
     get violations() {
       return log.violations;
     },
+    get acceptedIdentifies() {
+      return log.acceptedIdentifies;
+    },
+    get recommendedShards() {
+      return shardsNow();
+    },
     waitFor: (predicate, timeoutMs) => log.waitFor(predicate, timeoutMs),
     get sessions() {
       return core.sessions.list().map((s) => ({
@@ -117,10 +130,24 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
       }));
     },
     dispatch: (shardId, t, d, dispatchOptions) => {
-      const session = core.sessions.newestOf(shardId);
+      const session = core.sessions.newestOf(shardId, dispatchOptions?.numShards);
       if (session === undefined) throw new Error(`emulator dispatch: shard ${shardId} has no session (identify first)`);
-      return core.dispatch(session, template(t, d), dispatchOptions?.stamp === true ? stampNow() : undefined);
+      const tpl = template(t, d);
+      const stamp = dispatchOptions?.stamp === true ? stampNow() : undefined;
+      const s = core.dispatch(session, tpl, stamp);
+      fanOut(core, layoutIndex(core), session, tpl, stamp);
+      return s;
     },
+    dispatchToGuild: (guildId, t, d, dispatchOptions) =>
+      dispatchRouted(core, guildId, template(t, d), dispatchOptions?.stamp === true ? stampNow() : undefined),
+    dispatchMessage: (guildId, content, dispatchOptions) => messages.send(guildId, content, dispatchOptions?.stamp === true),
+    markerTraffic: (markerOptions = {}) => {
+      if (closed !== undefined) throw new Error('emulator markerTraffic: the emulator is closed');
+      const handle = startMarkerTraffic(core, messages, markerOptions, (h) => streams.delete(h));
+      streams.add(handle);
+      return handle;
+    },
+    addGuilds: (count) => addGuilds(core, count),
     stream: (target, streamOptions = {}) => {
       if (closed !== undefined) throw new Error('emulator stream: the emulator is closed');
       const handle = startStream(core, target, streamOptions, { seed: opts.seed, highWaterMark: opts.highWaterMark }, (h) => streams.delete(h));

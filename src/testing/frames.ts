@@ -5,6 +5,7 @@
  * rendered by gluing the sequence number (and optionally a timestamp) in between precomputed
  * strings, so streaming never calls `JSON.stringify` on a payload twice.
  */
+import { guildIdOf } from './routing.js';
 
 /** A dispatch whose payload is serialized once; render it with {@link renderDispatch}. */
 export interface DispatchTemplate {
@@ -18,10 +19,12 @@ export interface DispatchTemplate {
   readonly stampTail: string | undefined;
   /** Serialized size of `d` in characters. */
   readonly size: number;
+  /** The guild the event belongs to (`d.guild_id`, or `d.id` of GUILD_CREATE/UPDATE/DELETE), for routing; undefined: guild-less. */
+  readonly guildId?: string | undefined;
 }
 
-/** Builds a template from an event name and an already serialized `d`. */
-export const templateFromJson = (t: string, dJson: string): DispatchTemplate => {
+/** Builds a template from an event name and an already serialized `d` (and the event's guild, for routing). */
+export const templateFromJson = (t: string, dJson: string, guildId?: string): DispatchTemplate => {
   const isObject = dJson.startsWith('{') && dJson.endsWith('}');
   const inner = isObject ? dJson.slice(1) : '';
   return {
@@ -30,11 +33,12 @@ export const templateFromJson = (t: string, dJson: string): DispatchTemplate => 
     tail: `,"op":0,"d":${dJson}}`,
     stampTail: isObject ? (inner === '}' ? '}}' : `,${inner}}`) : undefined,
     size: dJson.length,
+    guildId,
   };
 };
 
 /** Builds a template from an event name and a payload (serialized now, once). */
-export const template = (t: string, d: unknown): DispatchTemplate => templateFromJson(t, JSON.stringify(d ?? null));
+export const template = (t: string, d: unknown): DispatchTemplate => templateFromJson(t, JSON.stringify(d ?? null), guildIdOf(t, d));
 
 /**
  * Renders a dispatch frame with sequence `s`. With `stamp`, `d` gets a first key

@@ -18,6 +18,7 @@ import type { RecordLog } from './record-log.js';
 import type { ClosedBy, GatewayPath, ViolationRule } from './records.js';
 import type { Session } from './session.js';
 import { SessionStore } from './session-store.js';
+import { shardingRequired } from './sharding.js';
 import type { SyntheticGuild, World } from './world.js';
 
 /** Close codes after which the session is gone (the client must identify again). */
@@ -37,6 +38,8 @@ export class GatewayCore {
   private readonly members = new MemberRequests();
   private readonly events: ConnectionEvents;
   private readonly hello: string;
+  /** The shard count each connection identified or resumed with (for close and violation records). */
+  private readonly layoutOf = new WeakMap<Connection, number>();
   private nextConnectionId = 1;
 
   constructor(
@@ -107,7 +110,7 @@ export class GatewayCore {
 
   /** Records a violation; closes with `code`, or answers op 9 (false) when `code` is undefined. */
   refuse(conn: Connection, rule: ViolationRule, code: number | undefined, detail: string): void {
-    this.log.push({ kind: 'violation', at: performance.now(), rule, connectionId: conn.id, shardId: conn.shardId, code, detail });
+    this.log.push({ kind: 'violation', at: performance.now(), rule, connectionId: conn.id, shardId: conn.shardId, code, detail, numShards: this.layoutOf.get(conn) });
     if (code === undefined) conn.send(INVALID_SESSION);
     else conn.close(code, detail);
   }
@@ -155,6 +158,9 @@ export class GatewayCore {
     if (!req.ok) return this.refuse(conn, req.rule, req.code, req.detail);
     const [shardId, numShards] = req.shard ?? [0, 1];
     conn.shardId = shardId;
+    this.layoutOf.set(conn, numShards);
+    const tooMany = shardingRequired(this.world.guildsOf(shardId, numShards).length, this.opts.maxGuildsPerShard);
+    if (tooMany !== undefined) return this.refuse(conn, 'sharding-required', 4011, `shard [${shardId}, ${numShards}] ${tooMany}`);
     const now = performance.now();
     const wait = this.buckets.wait(shardId, now);
     if (wait > 0) {
@@ -179,7 +185,8 @@ export class GatewayCore {
     if (answer !== undefined) this.dispatch(session, template(answer.t, answer.d));
   }
 
-  private guildCreate(guild: SyntheticGuild): DispatchTemplate {
+  /** The small GUILD_CREATE of a guild (one template per guild, so every session gets the same `d`). */
+  guildCreate(guild: SyntheticGuild): DispatchTemplate {
     let tpl = this.smallGuilds.get(guild.id);
     if (tpl === undefined) {
       tpl = template('GUILD_CREATE', guildCreatePayload(this.world, guild, false));
@@ -195,6 +202,7 @@ export class GatewayCore {
     const session = this.sessions.get(req.sessionId);
     if (session === undefined) return conn.send(INVALID_SESSION);
     conn.shardId = session.shardId;
+    this.layoutOf.set(conn, session.numShards);
     if (req.seq > session.seq) {
       this.sessions.invalidate(session);
       return this.refuse(conn, 'invalid-seq', 4007, `Resume seq ${req.seq} is past the session's last seq ${session.seq}`);
@@ -217,7 +225,7 @@ export class GatewayCore {
 
   private onClosed(conn: Connection, code: number, reason: string, by: ClosedBy): void {
     this.connections.delete(conn.id);
-    this.log.push({ kind: 'close', at: performance.now(), connectionId: conn.id, shardId: conn.shardId, path: conn.path, code, reason, by });
+    this.log.push({ kind: 'close', at: performance.now(), connectionId: conn.id, shardId: conn.shardId, path: conn.path, code, reason, by, numShards: this.layoutOf.get(conn) });
     const session = conn.session;
     conn.session = undefined;
     if (session === undefined || session.connectionId !== conn.id) return;

@@ -4,8 +4,10 @@
  */
 import type { Observable } from 'rxjs';
 import type { Target } from './faults.js';
+import type { Delivery } from './guild-routing.js';
+import type { MarkerTraffic, MarkerTrafficOptions } from './markers.js';
 import type { ResolvedOptions } from './options.js';
-import type { EmulatorRecord, RecordPredicate, Violation } from './records.js';
+import type { EmulatorRecord, RecordPredicate, SessionRecord, Violation } from './records.js';
 import type { StreamHandle, StreamOptions } from './stream.js';
 import type { SyntheticGuild } from './world.js';
 
@@ -74,10 +76,37 @@ export interface Emulator {
   readonly connections: readonly ConnectionInfo[];
 
   /**
-   * Sends one dispatch to the newest session of `shardId` and returns its sequence number. A
-   * detached session buffers it for replay on resume. Throws when the shard has no session.
+   * Sends one dispatch to the newest session of `shardId` (of any shard count, or of `numShards`)
+   * and returns its sequence number. A detached session buffers it for replay on resume. Throws
+   * when the shard has no session. Layout-aware: when that session owns the event (its guild,
+   * `d.guild_id` or GUILD_CREATE's `d.id`; or shard 0 for a guild-less event), the event also goes
+   * to its owners in every other shard count, with the same `d`.
    */
-  dispatch(shardId: number, t: string, d: unknown, options?: { readonly stamp?: boolean }): number;
+  dispatch(shardId: number, t: string, d: unknown, options?: { readonly stamp?: boolean; readonly numShards?: number }): number;
+  /**
+   * Routes one dispatch as Discord does: to every session (live or resumable) that owns `guildId`
+   * under its own shard count; `undefined` for a guild-less event (shard 0 of every shard count).
+   * `d` is sent as given. Returns where it went (empty when no session owns the guild).
+   */
+  dispatchToGuild(guildId: string | undefined, t: string, d: unknown, options?: { readonly stamp?: boolean }): readonly Delivery[];
+  /** A MESSAGE_CREATE with `content` in a channel of `guildId` (unique id), routed like `dispatchToGuild`. */
+  dispatchMessage(guildId: string, content: string, options?: { readonly stamp?: boolean }): readonly Delivery[];
+  /**
+   * Continuous guild traffic of MESSAGE_CREATE events with unique `content` markers
+   * (`marker-0`, `marker-1`, …), cycling over the guilds and routed like `dispatchToGuild`: each
+   * reaches every owning session of every shard count. `markers` lists what was sent.
+   */
+  markerTraffic(options?: MarkerTrafficOptions): MarkerTraffic;
+  /**
+   * Adds `count` guilds (deterministic from the seed) and sends each one's GUILD_CREATE to the
+   * sessions owning it in every shard count; `GET /gateway/bot` then recommends shards for the
+   * new guild count. Returns the new guilds.
+   */
+  addGuilds(count: number): readonly SyntheticGuild[];
+  /** The `shards` `GET /gateway/bot` answers now: `max(options.shards, ceil(guilds / options.recommendedGuildsPerShard))`. */
+  readonly recommendedShards: number;
+  /** Every accepted Identify (`session` records with `event: 'created'`, carrying `shardId` and `numShards`), never dropped. */
+  readonly acceptedIdentifies: readonly SessionRecord[];
   /** Streams synthetic traffic to one shard's newest session, or to every session. */
   stream(target: number | 'all', options?: StreamOptions): StreamHandle;
 

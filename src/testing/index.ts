@@ -21,6 +21,8 @@ export type {
 } from './records.js';
 export type { Target } from './faults.js';
 export type { StreamOptions, StreamHandle } from './stream.js';
+export type { MarkerTraffic, MarkerTrafficOptions } from './markers.js';
+export type { Delivery } from './guild-routing.js';
 export type { Mix, MixEntry, MixContext } from './traffic.js';
 export type { SyntheticGuild } from './world.js';
 export { shardOf, snowflake, snowflakeTime, DISCORD_EPOCH } from './snowflake.js';

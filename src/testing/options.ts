@@ -6,8 +6,15 @@
 export interface EmulatorOptions {
   /** The bot token clients must present (Identify, Resume, `Authorization: Bot …`). Default `'emulator-token'`. */
   readonly token?: string;
-  /** The shard count `GET /gateway/bot` recommends. Default 1. */
+  /**
+   * The shard count `GET /gateway/bot` recommends, at least: it grows with the guild count (see
+   * `recommendedGuildsPerShard`). Default 1.
+   */
   readonly shards?: number;
+  /** An Identify whose shard would hold more guilds than this is closed with 4011 (sharding required). Default 2500, as on Discord. */
+  readonly maxGuildsPerShard?: number;
+  /** `GET /gateway/bot` recommends one shard per this many guilds (or `shards`, if more). Default 1000, as on Discord. */
+  readonly recommendedGuildsPerShard?: number;
   /** `session_start_limit.max_concurrency`: identify buckets are `shard_id % maxConcurrency`. Default 1. */
   readonly maxConcurrency?: number;
   /** How long one identify bucket stays taken after an accepted Identify, ms. Default 5000. */
@@ -73,6 +80,8 @@ export interface EmulatorOptions {
 export interface ResolvedOptions {
   readonly token: string;
   readonly shards: number;
+  readonly maxGuildsPerShard: number;
+  readonly recommendedGuildsPerShard: number;
   readonly maxConcurrency: number;
   readonly identifyWindowMs: number;
   readonly heartbeatInterval: number;
@@ -126,6 +135,8 @@ export const resolveOptions = (o: EmulatorOptions = {}): ResolvedOptions => {
   return {
     token: o.token ?? 'emulator-token',
     shards: count('shards', o.shards, 1, 1),
+    maxGuildsPerShard: count('maxGuildsPerShard', o.maxGuildsPerShard, 2500, 1),
+    recommendedGuildsPerShard: count('recommendedGuildsPerShard', o.recommendedGuildsPerShard, 1000, 1),
     maxConcurrency: count('maxConcurrency', o.maxConcurrency, 1, 1),
     identifyWindowMs: count('identifyWindowMs', o.identifyWindowMs, 5000),
     heartbeatInterval,

@@ -3,7 +3,7 @@
  * instead of sleeping.
  */
 import { Observable, type Subscriber } from 'rxjs';
-import type { EmulatorRecord, RecordPredicate, Violation } from './records.js';
+import type { EmulatorRecord, RecordPredicate, SessionRecord, Violation } from './records.js';
 
 interface Waiter {
   readonly test: (record: EmulatorRecord) => boolean;
@@ -27,6 +27,7 @@ const describe = (r: EmulatorRecord): string => {
 export class RecordLog {
   private readonly list: EmulatorRecord[] = [];
   private readonly violationList: Violation[] = [];
+  private readonly identifyList: SessionRecord[] = [];
   private readonly waiters = new Set<Waiter>();
   private readonly subscribers = new Set<Subscriber<EmulatorRecord>>();
 
@@ -42,12 +43,18 @@ export class RecordLog {
     return this.violationList;
   }
 
+  /** Every accepted Identify: the `session` records with `event: 'created'` (never dropped). */
+  get acceptedIdentifies(): readonly SessionRecord[] {
+    return this.identifyList;
+  }
+
   /** Appends a record and wakes the waiters it matches. */
   push(record: EmulatorRecord): void {
     this.list.push(record);
     // Trim in batches so a full log costs O(1) per record, amortized.
     if (this.list.length > this.limit + Math.min(this.limit, 1024)) this.list.splice(0, this.list.length - this.limit);
     if (record.kind === 'violation') this.violationList.push(record);
+    else if (record.kind === 'session' && record.event === 'created') this.identifyList.push(record);
     for (const w of this.waiters) {
       let hit: boolean;
       try {

@@ -62,6 +62,8 @@ export interface CloseRecord {
   readonly code: number;
   readonly reason: string;
   readonly by: ClosedBy;
+  /** The shard count the connection identified (or resumed a session) with; undefined if it never did. */
+  readonly numShards?: number | undefined;
 }
 
 /** Something that happened to a session. */
@@ -71,6 +73,8 @@ export interface SessionRecord {
   readonly event: 'created' | 'resumed' | 'detached' | 'invalidated' | 'expired';
   readonly sessionId: string;
   readonly shardId: number;
+  /** The session's shard count (`shard[1]` of its Identify; 1 without the field). */
+  readonly numShards: number;
   readonly connectionId: number | undefined;
   /** The session's last sequence number at that moment. */
   readonly seq: number;
@@ -107,6 +111,8 @@ export interface Violation {
   /** The close code the emulator answered with, or undefined when it answered with op 9. */
   readonly code: number | undefined;
   readonly detail: string;
+  /** The shard count of the connection's Identify (or resumed session), when known. */
+  readonly numShards?: number | undefined;
 }
 
 /** An HTTP request to the emulator. */

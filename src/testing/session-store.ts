@@ -17,7 +17,7 @@ export class SessionStore {
   ) {}
 
   private record(event: SessionRecord['event'], session: Session, connectionId: number | undefined): void {
-    this.log.push({ kind: 'session', at: performance.now(), event, sessionId: session.id, shardId: session.shardId, connectionId, seq: session.seq });
+    this.log.push({ kind: 'session', at: performance.now(), event, sessionId: session.id, shardId: session.shardId, numShards: session.numShards, connectionId, seq: session.seq });
   }
 
   /** Every live or resumable session, oldest first. */
@@ -30,10 +30,10 @@ export class SessionStore {
     return this.byId.get(id);
   }
 
-  /** The newest session of a shard, if any. */
-  newestOf(shardId: number): Session | undefined {
+  /** The newest session of a shard (of any shard count, or only of `numShards`), if any. */
+  newestOf(shardId: number, numShards?: number): Session | undefined {
     let newest: Session | undefined;
-    for (const s of this.byId.values()) if (s.shardId === shardId) newest = s;
+    for (const s of this.byId.values()) if (s.shardId === shardId && (numShards === undefined || s.numShards === numShards)) newest = s;
     return newest;
   }
 

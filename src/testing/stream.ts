@@ -12,9 +12,13 @@
  * `MAX_STEP_MS` worth of them: if the emulator falls behind (a pause of its own), it catches up
  * at no more than `MAX_STEP_MS` per ~1 ms turn instead of writing the backlog as one burst.
  * {@link StreamHandle.pacing} says how far behind it fell and the most it sent in one turn.
+ *
+ * Layout-aware: while sessions of several shard counts coexist (a reshard), each event of a guild
+ * is also given to the guild's owner in every other layout (see `fanOut`), with the same `d`.
  */
 import type { GatewayCore } from './gateway.js';
 import { stampNow } from './frames.js';
+import { fanOut, layoutIndex } from './guild-routing.js';
 import type { Session } from './session.js';
 import { createTraffic, type EventSource, type Mix } from './traffic.js';
 
@@ -138,6 +142,16 @@ export const startStream = (
     if (ended) return;
     const sessions = target === 'all' ? core.sessions.list() : [core.sessions.newestOf(target)].filter((s) => s !== undefined);
     if (sessions.length === 0) return schedule(IDLE_POLL_MS);
+    // Several layouts (a reshard): events also go to their guild's owners in the other layouts.
+    const layouts = layoutIndex(core);
+    const multi = layouts.size > 1;
+    if (multi) {
+      const full = core.sessions.list().map((s) => core.liveConnection(s)).find((c) => c !== undefined && c.bufferedBytes > defaults.highWaterMark);
+      if (full !== undefined) {
+        void full.whenWritable().then(() => schedule(0));
+        return;
+      }
+    }
     if (!prepared) {
       prepared = true;
       prepare(sessions);
@@ -162,7 +176,10 @@ export const startStream = (
         void conn.whenWritable().then(() => schedule(0));
         return;
       }
-      core.dispatch(session, sourceOf(session)(), stamp ? stampNow() : undefined);
+      const tpl = sourceOf(session)();
+      const at = stamp ? stampNow() : undefined;
+      core.dispatch(session, tpl, at);
+      if (multi) fanOut(core, layouts, session, tpl, at);
       sent++;
     }
     if (allowance > 0) lastAt = performance.now();

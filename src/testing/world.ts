@@ -27,8 +27,19 @@ export interface World {
   readonly applicationId: string;
   readonly guilds: readonly SyntheticGuild[];
   readonly users: readonly APIUser[];
-  /** The guilds routed to `shardId` of `numShards` (cached). */
+  /**
+   * The guilds routed to `shardId` of `numShards` (cached; the returned list grows in place when
+   * guilds are added).
+   */
   guildsOf(shardId: number, numShards: number): readonly SyntheticGuild[];
+  /** A guild of the world by id. */
+  guildById(id: string): SyntheticGuild | undefined;
+  /**
+   * Adds `count` guilds after the existing ones (indexes continue, so guild `i` is still on shard
+   * `i % n`) and returns them. Deterministic from the seed: `add(3)` then `add(2)` makes the same
+   * guilds as `add(5)`.
+   */
+  add(count: number): readonly SyntheticGuild[];
 }
 
 const ADJECTIVES = ['Cozy', 'Rusty', 'Quiet', 'Neon', 'Lucky', 'Sleepy', 'Brave', 'Salty', 'Golden', 'Pixel', 'Cosmic', 'Tiny'];
@@ -70,22 +81,24 @@ export const createWorld = (guildCount: number, seed: number): World => {
     bot: true,
     flags: 0 as UserFlags,
   };
-  const guilds = Array.from({ length: guildCount }, (_, index): SyntheticGuild => {
+  const makeGuild = (index: number, r: Rng): SyntheticGuild => {
     const createdAt = DISCORD_EPOCH + GUILD_EPOCH_OFFSET_MS + index;
-    const textChannels = 2 + rng.int(4);
+    const textChannels = 2 + r.int(4);
     const members = Array.from({ length: MEMBERS_PER_GUILD }, (_, k) => users[(index * 7 + k) % USER_POOL] as APIUser);
     return {
       index,
       id: snowflake(createdAt, 0),
-      name: `${rng.pick(ADJECTIVES)} ${rng.pick(NOUNS)} ${rng.pick(SUFFIXES)}`,
+      name: `${r.pick(ADJECTIVES)} ${r.pick(NOUNS)} ${r.pick(SUFFIXES)}`,
       textChannelIds: Array.from({ length: textChannels }, (_, k) => snowflake(createdAt, 1 + k)),
       voiceChannelId: snowflake(createdAt, 100),
       ownerId: members[0]?.id ?? botId,
-      memberCount: 50 + rng.int(20_000),
+      memberCount: 50 + r.int(20_000),
       members,
     };
-  });
-  const byShard = new Map<string, readonly SyntheticGuild[]>();
+  };
+  const guilds = Array.from({ length: guildCount }, (_, index) => makeGuild(index, rng));
+  const byId = new Map(guilds.map((g) => [g.id, g]));
+  const byShard = new Map<string, SyntheticGuild[]>();
   const guildsOf = (shardId: number, numShards: number): readonly SyntheticGuild[] => {
     const key = `${shardId}/${numShards}`;
     let list = byShard.get(key);
@@ -95,5 +108,22 @@ export const createWorld = (guildCount: number, seed: number): World => {
     }
     return list;
   };
-  return { bot, applicationId: botId, guilds, users, guildsOf };
+  // Guilds added at run time draw from a stream of their own, so the first ones never change.
+  const addRng = createRng((seed ^ 0x2545f491) >>> 0);
+  const add = (count: number): readonly SyntheticGuild[] => {
+    if (!Number.isInteger(count) || count < 0) throw new RangeError(`addGuilds: count must be an integer >= 0, got ${count}`);
+    const added: SyntheticGuild[] = [];
+    for (let k = 0; k < count; k++) {
+      const g = makeGuild(guilds.length, addRng);
+      guilds.push(g);
+      byId.set(g.id, g);
+      added.push(g);
+    }
+    for (const [key, list] of byShard) {
+      const [shardId, numShards] = key.split('/').map(Number) as [number, number];
+      for (const g of added) if (shardOf(g.id, numShards) === shardId) list.push(g);
+    }
+    return added;
+  };
+  return { bot, applicationId: botId, guilds, users, guildsOf, guildById: (id) => byId.get(id), add };
 };
