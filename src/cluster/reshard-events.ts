@@ -30,6 +30,8 @@ export interface ClusterReshardEvent {
   readonly to: ShardLayout;
   readonly report?: ReshardReport;
   readonly reason?: string;
+  /** With `done`: most events the handover held at once (old ones awaiting their twin plus new ones held back). */
+  readonly peakHeld?: number;
 }
 
 /**
