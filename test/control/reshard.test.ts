@@ -78,6 +78,7 @@ const fakeCluster = (reshard: (layout: ShardLayout) => Promise<ReshardReport>) =
     lifecycle$,
     statuses: () => [],
     sessions: () => [],
+    layout: () => ({ totalShards: 2, shardIds: [0, 1] }),
     connect: () => new Promise(() => {}),
     send: async () => {},
     reshard: (layout) => {

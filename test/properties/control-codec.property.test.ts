@@ -98,6 +98,7 @@ const reshardingCluster = (): Cluster => ({
   lifecycle$: NEVER,
   statuses: () => [],
   sessions: () => [],
+  layout: () => ({ totalShards: 1, shardIds: [0] }),
   connect: () => new Promise(() => {}),
   send: async () => {},
   reshard: async (layout) => {
