@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick | --tiny] [--only=throughput,latency,memory,startup,recovery] [--case=TEXT] [--contenders=a,b]`
+ * `npm run bench [-- --quick | --tiny] [--only=throughput,latency,memory,startup,recovery,reshard] [--case=TEXT] [--contenders=a,b]`
  *
  * Ours against @discordjs/ws and bare `ws` clients (the floor), each contender in a fresh child
  * process, the gateway emulator in another. Prints markdown tables and writes bench/results.json.
@@ -12,6 +12,7 @@ import { CONTENDERS, type ContenderName } from './contenders.js';
 import { forkPeer } from './ipc.js';
 import { markdown, targets, type Results } from './report.js';
 import { latency, memory, recovery, startup, throughput, type Sizes } from './scenarios.js';
+import { reshard, reshardSizes } from './reshard.js';
 
 const argv = process.argv.slice(2);
 const tiny = argv.includes('--tiny');
@@ -65,6 +66,7 @@ const results: Results = {
   memory: undefined,
   startup: undefined,
   recovery: undefined,
+  reshard: undefined,
 };
 
 const NO_COMPRESSION: readonly ContenderName[] = ['ours', 'djs', 'ws-zlib-sync', 'ws-frames'];
@@ -107,6 +109,11 @@ try {
   if (runs('recovery')) {
     log(`[${elapsed()}] recovery`);
     results.recovery = await recovery(emu, sizes, log);
+  }
+  if (runs('reshard')) {
+    const r = reshardSizes(tiny ? 'tiny' : quick ? 'quick' : 'full');
+    log(`[${elapsed()}] reshard: ${r.from} → ${r.to} shards at ${r.rate} events/s`);
+    results.reshard = await reshard(r, log);
   }
 } finally {
   await emu.kill();
