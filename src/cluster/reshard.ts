@@ -133,8 +133,12 @@ export class ReshardRun {
    */
   stopForShutdown(): Promise<void> {
     if (this.phase === 'preparing') return this.abort(new DisclusterError('CLUSTER_SHUT_DOWN', `the cluster was shut down during its ${this.describe()}`));
+    if (this.phase !== 'handing-over') return this.closed ?? Promise.resolve();
     this.endDrain?.();
-    return this.closed ?? Promise.resolve();
+    return this.report.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   private describe(): string {
@@ -181,23 +185,28 @@ export class ReshardRun {
     void this.handOver(now);
   }
 
-  /** Steps 3 and 4: switch, adopt the new set, close the old one, let late twins of old events arrive, report. */
+  /**
+   * Steps 3 and 4: switch (the new set's held events go out, the first copy of each event wins),
+   * adopt the new set, keep reading the old one for the match window (an event only it had, sent
+   * before a new shard existed, may still be on its way), then close it and report.
+   */
   private async handOver(now: number): Promise<void> {
     this.phase = 'handing-over';
     const { host } = this;
     this.handoffMs = now - Math.max(...this.to.shardIds.map((id) => this.startup.readyAt(id) ?? now));
     host.lifecycle({ type: 'reshard', phase: 'handing-over', from: this.from, to: this.to });
-    this.old.output = DISCARD; // the old set is no longer read: the new one has, or will have, everything after this
     this.old.listener = IGNORE;
-    this.handover.switchOver();
+    this.handover.switchOver(now);
     host.adopt(this.next);
-    this.closed = this.old.stop(false, host.shutdownMs);
     const matchMs = (host.timing as NonNullable<ClusterOptions['timing']>).reshardMatchWindowMs ?? CLUSTER_TIMING_DEFAULTS.reshardMatchWindowMs;
-    const drained = new Promise<void>((resolve) => {
+    await new Promise<void>((resolve) => {
       this.endDrain = resolve;
       this.timers.add(host.scheduler.schedule(() => resolve(), matchMs));
     });
-    await Promise.all([this.closed, drained]);
+    this.handover.close();
+    this.old.output = DISCARD;
+    this.closed = this.old.stop(false, host.shutdownMs);
+    await this.closed;
     this.timers.unsubscribe();
     this.next.output = this.wanted === null ? host.dispatch$ : new WantedOnly(this.wanted, host.dispatch$);
     this.phase = 'done';

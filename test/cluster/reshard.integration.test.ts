@@ -1,5 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { createCluster, type Cluster } from '../../src/cluster/cluster.js';
+import { createMemorySessionStore } from '../../src/cluster/session-store.js';
 import type { ClusterOptions } from '../../src/cluster/options.js';
 import { isDisclusterError } from '../../src/gateway/errors.js';
 import { createEmulator, type Emulator, type FrameRecord } from '../../src/testing/index.js';
@@ -122,4 +123,129 @@ test.serial('shutdown() during a reshard closes both sets, rejects the reshard a
   const deadline = performance.now() + 2000;
   while (JSON.stringify(activeResources()) !== JSON.stringify(baseline) && performance.now() < deadline) await new Promise((r) => setImmediate(r));
   t.deepEqual(activeResources(), baseline);
+});
+
+/** Counts of each marker seen on dispatch$. */
+const markerCounts = (events: readonly { t: string; d: unknown }[]): Map<string, number> => {
+  const counts = new Map<string, number>();
+  for (const e of events) {
+    if (e.t !== 'MESSAGE_CREATE') continue;
+    const content = (e.d as { content?: string }).content ?? '';
+    counts.set(content, (counts.get(content) ?? 0) + 1);
+  }
+  return counts;
+};
+
+/** Polls on the event loop until `condition` holds (no fixed sleep); false after `ms`. */
+const eventually = async (condition: () => boolean, ms = 10_000): Promise<boolean> => {
+  const deadline = performance.now() + ms;
+  while (!condition()) {
+    if (performance.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return true;
+};
+
+/**
+ * Reshards through `layouts` in turn under continuous marker traffic, then checks that every
+ * marker reached dispatch$ exactly once, and what the emulator saw: one accepted identify per new
+ * shard, no violation, every old socket closed by the client with 1000.
+ */
+const reshardUnderTraffic = async (t: ExecutionContext, maxConcurrency: number, layouts: readonly number[], { lagOldSet = false } = {}) => {
+  const gw = await emulator(t, { maxConcurrency });
+  const store = createMemorySessionStore();
+  const c = cluster(t, gw, { sessionStore: store });
+  await c.connect();
+  const dispatches = collect(c.dispatch$);
+  const lifecycle = collect(c.lifecycle$);
+  const fatals = collect(c.fatal$);
+  const traffic = gw.markerTraffic({ rate: 400 });
+  t.teardown(() => traffic.stop());
+  await dispatches.when((e) => e.t === 'MESSAGE_CREATE', 5000);
+  let from = 4;
+  let recovered = 0;
+  for (const total of layouts) {
+    const identifiesBefore = gw.acceptedIdentifies.length;
+    const pending = c.reshard({ totalShards: total, shardIds: range(total) });
+    if (lagOldSet) {
+      // once the first new shard is up, one old shard's connection goes silent (the emulator holds
+      // its events back) until the switch: the new set has some of its guilds' events first, while
+      // events of guilds whose new shard is not up yet reach the old set only, and late
+      const lagging = { connectionId: connectionOf(gw, from - 1, from)! };
+      await lifecycle.when((e) => e.type === 'reshard-status' && e.totalShards === total && e.status === 'ready');
+      gw.zombie(lagging, true);
+      await lifecycle.when((e) => e.type === 'reshard' && e.phase === 'handing-over' && e.to.totalShards === total);
+      gw.zombie(lagging, false);
+    }
+    const report = await pending;
+    recovered += report.recoveredFromNewSet;
+    t.log(`${from} -> ${total}: ${JSON.stringify({ ...report, from: undefined, to: undefined })}`);
+    t.like(report, { from: { totalShards: from, shardIds: range(from) }, to: { totalShards: total, shardIds: range(total) } });
+    t.true(report.elapsedMs > 0 && report.handoffMs >= 0);
+    t.is(report.identifies, total, `identifies granted; emulator records: ${JSON.stringify(gw.records.filter((r) => (r.kind === 'close' || r.kind === 'violation') && r.numShards === total))}`);
+    const accepted = gw.acceptedIdentifies.slice(identifiesBefore);
+    t.deepEqual(accepted.map((r) => [r.numShards, r.shardId]).sort((a, b) => a[1]! - b[1]!), range(total).map((id) => [total, id]), `one accepted identify per new shard (${from} -> ${total})`);
+    t.true(await eventually(() => !gw.sessions.some((x) => x.numShards === from && x.live)), 'no session of the old layout is live');
+    const oldCloses = gw.records.filter((r) => r.kind === 'close' && r.numShards === from);
+    // the lagging connection may have been closed (4000) by the shard's own zombie detection, and its resume cut short
+    t.true(oldCloses.every((r) => r.kind === 'close' && r.by === 'client' && (lagOldSet || r.code === 1000)), `old sockets closed by the client: ${JSON.stringify(oldCloses)}`);
+    t.true(oldCloses.filter((r) => r.kind === 'close' && r.code === 1000).length >= from - (lagOldSet ? 1 : 0));
+    t.deepEqual(c.layout(), { totalShards: total, shardIds: range(total) });
+    t.deepEqual(c.statuses().map((s) => s.shardId), range(total));
+    t.deepEqual([...store.snapshots.values()].map((s) => [s.shardId, s.totalShards]).sort((a, b) => a[0]! - b[0]!), range(total).map((id) => [id, total]), 'the store holds the new layout only');
+    from = total;
+  }
+  traffic.stop();
+  const { sent } = await traffic.done;
+  // a final marker in every guild: each connection delivers in order, so once these arrived everything sent before has too
+  const tail = gw.guilds.map((g, i) => (gw.dispatchMessage(g.id, `tail-${i}`), `tail-${i}`));
+  t.true(await eventually(() => tail.every((m) => markerCounts(dispatches.events).has(m))), 'the tail markers arrived');
+  const counts = markerCounts(dispatches.events);
+  const missing = traffic.markers.filter((m) => !counts.has(m));
+  const repeated = [...counts].filter(([, n]) => n > 1);
+  t.deepEqual(missing, [], `lost markers (of ${sent})`);
+  t.deepEqual(repeated, [], 'markers emitted twice');
+  t.is(counts.size, sent + tail.length);
+  t.deepEqual(gw.violations, []);
+  t.deepEqual(fatals.events, []);
+  t.false(dispatches.events.some((e) => e.t === 'READY' || e.t === 'GUILD_CREATE'), 'no READY or GUILD_CREATE reached dispatch$');
+  t.deepEqual(
+    lifecycle.events.flatMap((e) => (e.type === 'reshard' ? [e.phase] : [])),
+    layouts.flatMap(() => ['preparing', 'handing-over', 'done']),
+  );
+  t.true(lifecycle.events.some((e) => e.type === 'reshard-status' && e.status === 'ready'), 'the new shards\' statuses are reported as reshard-status');
+  t.log(`${layouts.length} reshard(s), ${sent} markers each exactly once`);
+  if (lagOldSet) t.true(recovered > 0, 'some events were recovered from the new set at the switch');
+  return { gw, c };
+};
+
+test.serial('grow 4 -> 6 under continuous traffic: every marker exactly once', async (t) => {
+  await reshardUnderTraffic(t, 4, [6]);
+});
+
+test.serial('grow 4 -> 6 with max_concurrency 2: every marker exactly once, identifies in bucket waves', async (t) => {
+  const { gw } = await reshardUnderTraffic(t, 2, [6]);
+  const newIdentifies = gw.acceptedIdentifies.filter((r) => r.numShards === 6);
+  for (const bucket of [0, 1]) {
+    const inBucket = newIdentifies.filter((r) => r.shardId % 2 === bucket);
+    t.deepEqual(inBucket.map((r) => r.shardId), [bucket, bucket + 2, bucket + 4], `bucket ${bucket} in shard order`);
+    for (let i = 1; i < inBucket.length; i++) t.true(inBucket[i]!.at - inBucket[i - 1]!.at >= WINDOW, `bucket ${bucket} spacing`);
+  }
+});
+
+test.serial('shrink 4 -> 2: every marker exactly once; send to a shard that left is refused naming the reshard', async (t) => {
+  const { c } = await reshardUnderTraffic(t, 4, [2]);
+  await t.throwsAsync(c.send(3, { op: 3, d: { since: null, activities: [], status: 'online', afk: false } }), {
+    code: 'SHARD_UNAVAILABLE',
+    message: /shard 3 left this cluster when it resharded to 2 shards \(0, 1 of 2\)/,
+  } as never);
+  await c.send(1, { op: 3, d: { since: null, activities: [], status: 'online', afk: false } });
+});
+
+test.serial('the racy handover, repeated: 4 -> 6 -> 3 -> 5 -> 4 under continuous traffic, every marker exactly once', async (t) => {
+  await reshardUnderTraffic(t, 4, [6, 3, 5, 4]);
+});
+
+test.serial('an old set lagging at the switch: what only the new set delivered is emitted from it, 4 -> 6 -> 3 -> 5 -> 4, every marker exactly once', async (t) => {
+  await reshardUnderTraffic(t, 4, [6, 3, 5, 4], { lagOldSet: true });
 });

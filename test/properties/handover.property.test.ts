@@ -29,24 +29,62 @@ const scenarioArb = fc
     }),
   );
 
-test('any interleaving of the two sets\' orders of one multiset and any switch point emit that multiset exactly once', (t) => {
+test('new set complete: any interleaving, any switch point, the old set read up to any point: exactly the multiset', (t) => {
   fc.assert(
-    fc.property(scenarioArb, ({ events, oldOrder, newOrder, picks, switchAt }) => {
+    fc.property(scenarioArb, fc.nat(), ({ events, oldOrder, newOrder, picks, switchAt }, closeSeed) => {
       const emitted: ShardDispatchEvent[] = [];
       const handover = new Handover((e) => emitted.push(e), Infinity);
       const asEvent = (i: number, shardId: number): ShardDispatchEvent => ({ type: 'dispatch', shardId, s: i + 1, ...events[i]! });
+      // the old set is closed at some step at or after the switch
+      const closeAt = switchAt + (closeSeed % (2 * events.length + 2 - switchAt));
       let nextOld = 0;
       let nextNew = 0;
+      let oldDelivered = 0;
       for (let step = 0; nextNew < events.length; step++) {
-        if (step === switchAt) handover.switchOver();
-        const oldCanDeliver = handover.phase === 'overlap' && nextOld < events.length;
-        if (oldCanDeliver && (picks[step] ?? true)) handover.fromOld(asEvent(oldOrder[nextOld++]!, 0), step);
-        else handover.fromNew(asEvent(newOrder[nextNew++]!, 1), step);
+        if (step === switchAt) handover.switchOver(step);
+        if (step === closeAt) handover.close();
+        const oldCanDeliver = handover.phase !== 'closed' && nextOld < events.length;
+        if (oldCanDeliver && (picks[step] ?? true)) {
+          handover.fromOld(asEvent(oldOrder[nextOld++]!, 0), step);
+          oldDelivered++;
+        } else handover.fromNew(asEvent(newOrder[nextNew++]!, 1), step);
       }
-      handover.switchOver();
-      // the old set stopped at the switch; whatever it held back is gone with it
+      handover.close();
       t.deepEqual(countKeys(emitted), countKeys(events));
-      t.is(handover.counts.duplicatesSuppressed + emitted.length, nextOld + events.length, 'every arrival is either emitted or a suppressed duplicate');
+      t.is(handover.counts.duplicatesSuppressed + emitted.length, oldDelivered + events.length, 'every arrival is either emitted or a suppressed duplicate');
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('for each event name and data, one set delivers every occurrence and the other any part: exactly the multiset, whatever the switch point', (t) => {
+  const partialArb = scenarioArb.chain((scenario) =>
+    fc.record({
+      scenario: fc.constant(scenario),
+      /** Per occurrence: does the incomplete side deliver it too? */
+      alsoOther: fc.array(fc.boolean(), { minLength: scenario.events.length, maxLength: scenario.events.length }),
+      /** Per key (by its first occurrence): is the old set the complete one? */
+      oldComplete: fc.array(fc.boolean(), { minLength: scenario.events.length, maxLength: scenario.events.length }),
+    }),
+  );
+  fc.assert(
+    fc.property(partialArb, ({ scenario: { events, oldOrder, newOrder, picks, switchAt }, alsoOther, oldComplete }) => {
+      const firstOf = new Map<string, number>();
+      events.forEach((e, i) => firstOf.has(dispatchKey(e)) || firstOf.set(dispatchKey(e), i));
+      const oldHas = (i: number) => oldComplete[firstOf.get(dispatchKey(events[i]!))!]! || alsoOther[i]!;
+      const newHas = (i: number) => !oldComplete[firstOf.get(dispatchKey(events[i]!))!]! || alsoOther[i]!;
+      const oldQueue = oldOrder.filter(oldHas);
+      const newQueue = newOrder.filter(newHas);
+      const emitted: ShardDispatchEvent[] = [];
+      const handover = new Handover((e) => emitted.push(e), Infinity);
+      const asEvent = (i: number, shardId: number): ShardDispatchEvent => ({ type: 'dispatch', shardId, s: i + 1, ...events[i]! });
+      for (let step = 0; oldQueue.length + newQueue.length > 0; step++) {
+        if (step === switchAt) handover.switchOver(step);
+        if (newQueue.length === 0 || (oldQueue.length > 0 && (picks[step] ?? true))) handover.fromOld(asEvent(oldQueue.shift()!, 0), step);
+        else handover.fromNew(asEvent(newQueue.shift()!, 1), step);
+      }
+      handover.close();
+      t.deepEqual(countKeys(emitted), countKeys(events));
     }),
     { numRuns: 2000 },
   );
@@ -68,11 +106,11 @@ test('with forgetting after the match window, exactly once still holds when twin
         steps.push({ at: at + oldLag, rank: 1, run: () => handover.fromOld(make(0), at + oldLag) });
         steps.push({ at: at + newLag, rank: 1, run: () => handover.fromNew(make(1), at + newLag) });
       });
-      steps.push({ at: switchAt, rank: 0, run: () => handover.switchOver() });
+      steps.push({ at: switchAt, rank: 0, run: () => handover.switchOver(switchAt) });
       for (const tick of ticks) steps.push({ at: tick, rank: 2, run: () => handover.expire(tick) });
       // a stable sort keeps same-time arrivals in an arbitrary but fixed order
       for (const step of steps.sort((a, b) => a.at - b.at || a.rank - b.rank)) step.run();
-      handover.switchOver();
+      handover.close();
       t.deepEqual(countKeys(emitted), countKeys(items.map((x) => x.event)));
     }),
     { numRuns: 2000 },
@@ -90,7 +128,7 @@ test('held occurrences are bounded by the skew between the sets, not by how long
   }
   t.is(handover.counts.peakHeld, 6);
   t.is(handover.held, 5);
-  handover.switchOver();
+  handover.switchOver(10_000);
   for (let n = 9_995; n < 10_005; n++) handover.fromNew(event(n, 1), 10_000 + n);
   t.deepEqual(emitted.map((e) => (e.d as { n: number }).n), Array.from({ length: 10_005 }, (_, n) => n));
   t.is(handover.counts.duplicatesSuppressed, 10_000);
@@ -106,7 +144,7 @@ test('an event only the new set had is emitted at the switch, or once the match 
   t.deepEqual(emitted, []);
   handover.expire(120);
   t.deepEqual(emitted.map((e) => e.s), [1]);
-  handover.switchOver();
+  handover.switchOver(130);
   t.deepEqual(emitted.map((e) => e.s), [1, 2]);
   t.is(handover.counts.recoveredFromNewSet, 2);
 });
