@@ -138,7 +138,7 @@ export const markdown = (r: Results): string => {
     parts.push('### Reshard (ours): N → M shards in place under marker traffic, every shard id of the bot in one cluster');
     parts.push(
       table(
-        ['shards', 'offered / achieved events/s', 'max_concurrency, window', 'identifies', 'reshard() total', 'handover after last new READY', 'RSS held in overlap', 'heap held in overlap', 'markers', 'twins suppressed', 'from the new set', 'emitted twice', 'lost', 'runs (total ms / handover ms)'],
+        ['shards', 'offered / achieved events/s', 'max_concurrency, window', 'identifies', 'reshard() total', 'handover after last new READY', 'RSS held in overlap', 'heap held in overlap', 'events held at peak', 'markers', 'twins suppressed', 'from the new set', 'emitted twice', 'lost', 'runs (total ms / handover ms)'],
         r.reshard.map((v) => [
           `${v.from} → ${v.to}`,
           `${v.rate} / ${v.achievedRate}`,
@@ -148,6 +148,7 @@ export const markdown = (r: Results): string => {
           `${round(v.handoffMs, 1)} ms`,
           mib(v.rssHeldBytes),
           mib(v.heapHeldBytes),
+          v.peakHeld,
           v.sent,
           v.duplicatesSuppressed,
           v.recoveredFromNewSet,

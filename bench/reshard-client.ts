@@ -33,6 +33,8 @@ let cluster: Cluster | undefined;
 /** Emissions per marker number, saturating at 255. */
 let counts = new Uint8Array(0);
 const fences = new Set<string>();
+/** Most events the last reshard's handover held at once. */
+let peakHeld = 0;
 let fenceWaiter: { readonly want: number; readonly resolve: () => void } | undefined;
 
 const PREFIX = 'm-';
@@ -73,6 +75,9 @@ serve({
         if (fenceWaiter !== undefined && fences.size >= fenceWaiter.want) fenceWaiter.resolve();
       }
     });
+    c.lifecycle$.subscribe((event) => {
+      if (event.type === 'reshard' && event.phase === 'done') peakHeld = event.peakHeld ?? 0;
+    });
     const t0 = performance.now();
     await c.connect();
     return { readyMs: performance.now() - t0 };
@@ -89,7 +94,7 @@ serve({
     }, 10);
     try {
       const report = await c.reshard(layout);
-      return { report, baseline, peak };
+      return { report, baseline, peak, peakHeld };
     } finally {
       clearInterval(timer);
     }

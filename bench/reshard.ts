@@ -50,6 +50,8 @@ export interface ReshardRow {
   /** Peak RSS and heap used while both sets ran, over the client's figures after GC just before. */
   readonly rssHeldBytes: number;
   readonly heapHeldBytes: number;
+  /** Most events the handover held at once (old ones awaiting a twin, new ones held back). */
+  readonly peakHeld: number;
   readonly sent: number;
   readonly duplicatesSuppressed: number;
   readonly recoveredFromNewSet: number;
@@ -63,6 +65,7 @@ interface Run {
   report: ReshardReport;
   baseline: MemorySample;
   peak: MemorySample;
+  peakHeld: number;
   sent: number;
   achievedRate: number;
   twice: number;
@@ -91,7 +94,7 @@ const once = async (s: ReshardSizes): Promise<Run> => {
     const traffic = gw.markerTraffic({ rate: s.rate, prefix: 'm-', count: capacity });
     await wait(s.beforeMs); // traffic on the old layout alone: the client is warm when the reshard starts
     const shardIds = Array.from({ length: s.to }, (_, i) => i);
-    const resharded = await client.call<{ report: ReshardReport; baseline: MemorySample; peak: MemorySample }>('reshard', { totalShards: s.to, shardIds }, 300_000);
+    const resharded = await client.call<{ report: ReshardReport; baseline: MemorySample; peak: MemorySample; peakHeld: number }>('reshard', { totalShards: s.to, shardIds }, 300_000);
     await wait(s.afterMs);
     traffic.stop();
     const { sent } = await traffic.done;
@@ -131,6 +134,7 @@ export const reshard = async (s: ReshardSizes, log: (line: string) => void): Pro
       handoffMs: med((r) => r.report.handoffMs),
       rssHeldBytes: med((r) => r.peak.rss - r.baseline.rss),
       heapHeldBytes: med((r) => r.peak.heapUsed - r.baseline.heapUsed),
+      peakHeld: med((r) => r.peakHeld),
       sent: med((r) => r.sent),
       duplicatesSuppressed: med((r) => r.report.duplicatesSuppressed),
       recoveredFromNewSet: med((r) => r.report.recoveredFromNewSet),

@@ -11,7 +11,8 @@ const wireLayout = (layout: ShardLayout) => ({ totalShards: layout.totalShards, 
 export const reshardMessage = (event: ClusterLifecycleEvent): ToControlMessage | null => {
   if (event.type === 'reshard') {
     const reason = event.reason === undefined ? {} : { reason: event.reason.slice(0, 4096) };
-    return { type: 'reshard-progress', phase: event.phase, from: wireLayout(event.from), to: wireLayout(event.to), ...reason };
+    const held = event.peakHeld === undefined ? {} : { peakHeld: event.peakHeld };
+    return { type: 'reshard-progress', phase: event.phase, from: wireLayout(event.from), to: wireLayout(event.to), ...reason, ...held };
   }
   if (event.type === 'reshard-status') {
     const code = event.code === undefined ? {} : { code: event.code };

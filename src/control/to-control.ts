@@ -132,9 +132,12 @@ export const ReshardedCodec = t.type(
 /** Phases of a reshard, as `lifecycle$` reports them. */
 export const ReshardPhaseCodec = t.keyof({ preparing: null, 'handing-over': null, done: null, aborted: null }, 'reshard phase');
 
-/** `reshard-progress`: the running reshard moved to `phase` (`reason` comes with `aborted`). */
+/**
+ * `reshard-progress`: the running reshard moved to `phase`; `reason` comes with `aborted`,
+ * `peakHeld` (most events the handover held at once) with `done`.
+ */
 export const ReshardProgressCodec = t.intersection(
-  [t.type({ type: t.literal('reshard-progress'), phase: ReshardPhaseCodec, from: LayoutCodec, to: LayoutCodec }), t.partial({ reason: Text })],
+  [t.type({ type: t.literal('reshard-progress'), phase: ReshardPhaseCodec, from: LayoutCodec, to: LayoutCodec }), t.partial({ reason: Text, peakHeld: Count })],
   'reshard-progress',
 );
 

@@ -114,7 +114,7 @@ test('the bridge answers reshard with resharded and forwards the reshard lifecyc
   fake.lifecycle$.next({ type: 'reshard', phase: 'preparing', from: report.from, to: report.to });
   fake.lifecycle$.next({ type: 'reshard-status', shardId: 2, totalShards: 3, status: 'identifying' });
   fake.lifecycle$.next({ type: 'heartbeat', shardId: 0, latencyMs: 3 } as unknown as ClusterLifecycleEvent);
-  fake.lifecycle$.next({ type: 'reshard', phase: 'done', from: report.from, to: report.to, report });
+  fake.lifecycle$.next({ type: 'reshard', phase: 'done', from: report.from, to: report.to, report, peakHeld: 42 });
   send({ type: 'reshard', totalShards: 3, shardIds: [0, 1, 2], nonce: 2 });
   const reply = await out.when((m) => m.type === 'resharded');
   t.deepEqual(reply, { type: 'resharded', nonce: 2, ...report });
@@ -123,7 +123,7 @@ test('the bridge answers reshard with resharded and forwards the reshard lifecyc
   t.deepEqual(progress, [
     { type: 'reshard-progress', phase: 'preparing', from: report.from, to: report.to },
     { type: 'reshard-status', shardId: 2, totalShards: 3, status: 'identifying' },
-    { type: 'reshard-progress', phase: 'done', from: report.from, to: report.to },
+    { type: 'reshard-progress', phase: 'done', from: report.from, to: report.to, peakHeld: 42 },
   ]);
   for (const message of out.events) t.true(E.isRight(toControl(message)), `valid on the wire: ${JSON.stringify(message)}`);
   end();
