@@ -101,6 +101,10 @@ test('a new shard closed with 4011 mid-preparation aborts the reshard: old set u
   t.false(dispatches.events.some((e) => e.t === 'READY' || e.t === 'GUILD_CREATE'), 'nothing of the new set reached dispatch$');
   gw.dispatch(3, 'MESSAGE_CREATE', { content: 'still here' });
   await dispatches.when((e) => e.t === 'MESSAGE_CREATE' && e.shardId === 3);
+  // the aborted reshard no longer counts as running: another one may start
+  const report = await c.reshard({ totalShards: 2, shardIds: range(2) });
+  t.deepEqual(report.to, { totalShards: 2, shardIds: range(2) });
+  t.deepEqual(fatals.events, []);
 });
 
 test.serial('shutdown() during a reshard closes both sets, rejects the reshard and leaves no handle', async (t) => {
@@ -151,10 +155,10 @@ const eventually = async (condition: () => boolean, ms = 10_000): Promise<boolea
  * marker reached dispatch$ exactly once, and what the emulator saw: one accepted identify per new
  * shard, no violation, every old socket closed by the client with 1000.
  */
-const reshardUnderTraffic = async (t: ExecutionContext, maxConcurrency: number, layouts: readonly number[], { lagOldSet = false } = {}) => {
+const reshardUnderTraffic = async (t: ExecutionContext, maxConcurrency: number, layouts: readonly number[], { lagOldSet = false, extra = {} as Partial<ClusterOptions> } = {}) => {
   const gw = await emulator(t, { maxConcurrency });
   const store = createMemorySessionStore();
-  const c = cluster(t, gw, { sessionStore: store });
+  const c = cluster(t, gw, { sessionStore: store, ...extra });
   await c.connect();
   const dispatches = collect(c.dispatch$);
   const lifecycle = collect(c.lifecycle$);
@@ -248,4 +252,27 @@ test.serial('the racy handover, repeated: 4 -> 6 -> 3 -> 5 -> 4 under continuous
 
 test.serial('an old set lagging at the switch: what only the new set delivered is emitted from it, 4 -> 6 -> 3 -> 5 -> 4, every marker exactly once', async (t) => {
   await reshardUnderTraffic(t, 4, [6, 3, 5, 4], { lagOldSet: true });
+});
+
+test.serial('with an events filter, the new set still tracks its start-up (READY, GUILD_CREATE) and the user sees only what was asked for', async (t) => {
+  const { gw, c } = await reshardUnderTraffic(t, 4, [6], { extra: { events: ['MESSAGE_CREATE', 'TYPING_START'] } });
+  const seen = collect(c.dispatch$);
+  // after the handover the filter still holds for the new set: a GUILD_CREATE of a guild it joins is not delivered
+  gw.addGuilds(1);
+  gw.dispatchMessage(gw.guilds.at(-1)!.id, 'after-join');
+  await seen.when((e) => e.t === 'MESSAGE_CREATE' && (e.d as { content: string }).content === 'after-join');
+  t.deepEqual([...new Set(seen.events.map((e) => e.t))], ['MESSAGE_CREATE']);
+});
+
+test('a preparation that outlasts timing.reshardTimeoutMs aborts, closing the new shards, with the old set untouched', async (t) => {
+  const gw = await emulator(t, { maxConcurrency: 1 });
+  const c = cluster(t, gw, { timing: { identifyWindowMs: WINDOW, identifyMarginMs: MARGIN, reshardTimeoutMs: 300 } });
+  await c.connect();
+  const fatals = collect(c.fatal$);
+  const error = await t.throwsAsync(c.reshard({ totalShards: 6, shardIds: range(6) }), { message: /aborted: the new shards were not ready within 300 ms/ });
+  t.true(isDisclusterError(error, 'RESHARD_ABORTED'));
+  t.true(await eventually(() => !gw.sessions.some((s) => s.numShards === 6 && s.live)), 'no new session left');
+  t.deepEqual(fatals.events, []);
+  t.deepEqual(c.layout(), { totalShards: 4, shardIds: range(4) });
+  t.true(c.statuses().every((s) => s.status === 'ready'));
 });
