@@ -2,6 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { type Observable, Subject } from 'rxjs';
 import { DisclusterError, type ErrorCode } from '../gateway/errors.js';
 import type { IdentifyQueue, SessionSnapshot, ShardCommand } from '../shard/types.js';
+import { reshardBudgetMargin } from '../cluster/reshard.js';
 import { decodeMessage, TO_CONTROL_LIMITS } from './decode.js';
 import { createIdentifyBroker } from './identify-broker.js';
 import { createRequests } from './requests.js';
@@ -30,7 +31,9 @@ export interface ClusterHandle {
    * message). Resolves with the cluster's report once the new set has taken over; rejects with the
    * cluster's reason (its error code: `RESHARD_REFUSED`, `RESHARD_ABORTED`, `CLUSTER_SHUT_DOWN`), the old
    * layout still running. `timeoutMs` (default 30 minutes: a large bot identifies for minutes)
-   * only stops waiting; the cluster's own timeouts end a reshard that cannot finish.
+   * only stops waiting; the cluster's own timeouts end a reshard that cannot finish. In control
+   * mode CONTROL's identify queue holds the budget: a reshard it cannot pay for is refused here
+   * (`RESHARD_REFUSED`) before anything is sent.
    */
   reshard(layout: ReshardLayout, options?: { readonly timeoutMs?: number }): Promise<ReshardReply>;
   /** Closes every shard and resolves with the sessions (with `keepSessions`, resumable); the cluster then exits. */
@@ -83,6 +86,16 @@ const RESHARD_CODES: ReadonlySet<string> = new Set<ErrorCode>(['RESHARD_REFUSED'
 const reshardRefusal = (message: ToControlOf<'error'>): DisclusterError => {
   const code = message.cause !== undefined && RESHARD_CODES.has(message.cause) ? (message.cause as ErrorCode) : 'PROTOCOL_INVALID';
   return new DisclusterError(code, `the cluster refused the reshard (${message.code}): ${message.message}`);
+};
+
+/**
+ * Why `queue` cannot pay for a reshard to `shards` new shards (one identify each plus the margin
+ * the cluster also keeps), or null when it can or does not count (a queue without `remaining`).
+ */
+export const budgetShortfall = (queue: IdentifyQueue | null, shards: number): string | null => {
+  const remaining = (queue as { readonly remaining?: unknown } | null)?.remaining;
+  const need = shards + reshardBudgetMargin(shards);
+  return typeof remaining === 'number' && remaining < need ? `${shards} new shards need ${need} identifies (with a margin); CONTROL's identify queue has ${remaining} left` : null;
 };
 
 /** Runs CONTROL's end of the protocol over a transport: start on `spawned`, replies by nonce, identify leases. */
@@ -145,6 +158,9 @@ export const createClusterHandle = (options: HandleOptions): ClusterHandle => {
     stats: () => requests.request('stats', (nonce) => send({ type: 'stats', nonce }), requestTimeoutMs, 'stats'),
     ping: () => requests.request('pong', (nonce) => send({ type: 'ping', nonce }), requestTimeoutMs, 'ping'),
     async reshard(layout, { timeoutMs = RESHARD_TIMEOUT_MS } = {}) {
+      // In control mode the budget is CONTROL's queue's: the cluster cannot see it, so check it here.
+      const shortfall = budgetShortfall(options.identifyQueue, layout.shardIds.length);
+      if (shortfall !== null) throw new DisclusterError('RESHARD_REFUSED', `reshard refused by CONTROL: ${shortfall}`);
       const build = (nonce: number) => send({ type: 'reshard', totalShards: layout.totalShards, shardIds: [...layout.shardIds], nonce });
       const { type: _type, nonce: _nonce, ...report } = await requests.request('resharded', build, timeoutMs, 'reshard', reshardRefusal);
       return report;

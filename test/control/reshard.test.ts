@@ -18,6 +18,8 @@ import {
   type Transport,
 } from '../../src/control/index.js';
 import { DisclusterError, isDisclusterError } from '../../src/gateway/errors.js';
+import { createMemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
+import type { IdentifyQueue } from '../../src/shard/types.js';
 import { collect } from '../helpers/collect.js';
 
 const TOKEN = 'reshard-control-token-5Kq';
@@ -163,14 +165,14 @@ test('a start the cluster refuses carries its error code as cause', async (t) =>
 });
 
 /** CONTROL's handle over an in-process transport. */
-const handleOver = () => {
+const handleOver = (identifyQueue: IdentifyQueue | null = null) => {
   const inbound = new Subject<unknown>();
   const sent: unknown[] = [];
   const start: StartMessage = { type: 'start', protocol: 1, clusterId: 'c', shardIds: [0], totalShards: 1, token: 't', intents: 0, gateway: { url: 'ws://x', maxConcurrency: 1 }, identify: 'local' };
   const handle = createClusterHandle({
     transport: { send: (m) => sent.push(m), messages$: inbound, close: async () => {} },
     start,
-    identifyQueue: null,
+    identifyQueue,
     exited: new Promise(() => {}),
     kill: () => {},
     disconnect: () => {},
@@ -219,4 +221,18 @@ test('start carries the reshard timings to the cluster', (t) => {
   const decoded = toCluster(start);
   t.true(E.isRight(decoded) && decoded.right.type === 'start' && startToOptions(decoded.right, null).timing?.reshardTimeoutMs === 30_000);
   t.true(E.isLeft(toCluster({ ...start, timing: { reshardTimeoutMs: -1 } })));
+});
+
+test('in control mode, a reshard CONTROL\'s identify queue cannot pay for is refused before anything is sent', async (t) => {
+  const queue = createMemoryIdentifyQueue({ maxConcurrency: 1, windowMs: 10, sessionStartLimit: { total: 1000, remaining: 12, resetAfter: 60_000 } });
+  const { handle, sent, reply } = handleOver(queue);
+  const before = sent.length;
+  const refused = await handle.reshard({ totalShards: 12, shardIds: Array.from({ length: 12 }, (_, i) => i) }).catch((e: unknown) => e);
+  t.true(isDisclusterError(refused, 'RESHARD_REFUSED'), String(refused));
+  t.regex((refused as Error).message, /12 new shards need 14 identifies .* has 12 left/);
+  t.is(sent.length, before, 'nothing sent');
+  const done = handle.reshard({ totalShards: 10, shardIds: Array.from({ length: 10 }, (_, i) => i) });
+  t.like(sent.at(-1), { type: 'reshard', totalShards: 10 });
+  reply({ type: 'resharded', nonce: (sent.at(-1) as { nonce: number }).nonce, ...report });
+  t.deepEqual(await done, report);
 });
