@@ -61,7 +61,7 @@ serve({
       shardIds: Array.from({ length: cfg.totalShards }, (_, i) => i),
       gateway: { url: cfg.url, maxConcurrency: cfg.maxConcurrency },
       compression: 'none',
-      timing: { identifyWindowMs: cfg.identifyWindowMs, reshardMatchWindowMs: 2_000 },
+      timing: { identifyWindowMs: cfg.identifyWindowMs },
     });
     cluster = c;
     c.dispatch$.subscribe((event) => {

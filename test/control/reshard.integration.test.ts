@@ -4,13 +4,19 @@ import { isDisclusterError } from '../../src/gateway/errors.js';
 import { emulator, options, spawn, tokenLeaked } from './helpers.js';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+/**
+ * A heartbeat timeout far above the 500 ms interval: on a loaded machine a CPU-starved client
+ * would otherwise lose its session (4009) and, with it, events for real; these tests are about
+ * the reshard, not heartbeats.
+ */
+const LENIENT = { heartbeatTimeoutMs: 20_000 };
 type Dispatch = ToControlOf<'dispatch'>;
 const isDispatch = (m: ToControlMessage): m is Dispatch => m.type === 'dispatch';
 const contentOf = (m: Dispatch) => (m.d as { content?: string }).content ?? '';
 
 for (const mode of ['process', 'worker'] as const) {
   test(`${mode}: a reshard message grows 2 → 3 shards under marker traffic; CONTROL sees every marker once, the progress, and the new layout`, async (t) => {
-    const gw = await emulator(t, { shards: 2, guilds: 12, maxConcurrency: 2 });
+    const gw = await emulator(t, { ...LENIENT, shards: 2, guilds: 12, maxConcurrency: 2 });
     const { handle, inbound } = spawn(
       t,
       options(gw, {
@@ -18,7 +24,7 @@ for (const mode of ['process', 'worker'] as const) {
         shardIds: [0, 1],
         totalShards: 2,
         gateway: { url: gw.url, maxConcurrency: 2 },
-        timing: { identifyWindowMs: 200, identifyMarginMs: 40, helloTimeoutMs: 2000, readyTimeoutMs: 3000, backoff: { initialMs: 20, maxMs: 100 }, shutdownTimeoutMs: 2000, reshardMatchWindowMs: 1000 },
+        timing: { identifyWindowMs: 200, identifyMarginMs: 40, helloTimeoutMs: 2000, readyTimeoutMs: 3000, backoff: { initialMs: 20, maxMs: 100 }, shutdownTimeoutMs: 2000 },
         forward: { dispatches: ['MESSAGE_CREATE', 'GUILD_CREATE', 'READY'] },
       }),
     );
@@ -74,7 +80,7 @@ for (const mode of ['process', 'worker'] as const) {
 
 test('a reshard the cluster must abort (the new shard is closed 4011) is an error with its cause; the old layout runs on, nothing fatal', async (t) => {
   // 12 guilds: 6 a shard on 2 shards is allowed, 12 on one shard is not
-  const gw = await emulator(t, { shards: 2, guilds: 12, maxConcurrency: 2, maxGuildsPerShard: 6 });
+  const gw = await emulator(t, { ...LENIENT, shards: 2, guilds: 12, maxConcurrency: 2, maxGuildsPerShard: 6 });
   const { handle, inbound } = spawn(t, options(gw, { mode: 'process', shardIds: [0, 1], totalShards: 2, gateway: { url: gw.url, maxConcurrency: 2 } }));
   await handle.ready;
   const before = inbound.events.length;
@@ -90,4 +96,46 @@ test('a reshard the cluster must abort (the new shard is closed 4011) is an erro
   t.deepEqual(stats.shards.map((s) => [s.shardId, s.status]), [[0, 'ready'], [1, 'ready']]);
   await handle.shutdown();
   t.false(tokenLeaked());
+});
+
+test('shutdown during a reshard over CONTROL: the reshard is refused with CLUSTER_SHUT_DOWN, both sets are closed, the cluster exits 0', async (t) => {
+  const gw = await emulator(t, { ...LENIENT, shards: 2, guilds: 12, maxConcurrency: 1, identifyWindowMs: 300 });
+  const { handle, inbound } = spawn(t, options(gw, { mode: 'process', shardIds: [0, 1], totalShards: 2, gateway: { url: gw.url, maxConcurrency: 1 }, timing: { identifyWindowMs: 300, identifyMarginMs: 40, shutdownTimeoutMs: 2000 } }));
+  await handle.ready;
+  const reshard = handle.reshard({ totalShards: 4, shardIds: range(4) }).catch((e: unknown) => e);
+  // the first new shard is up, the others still wait for their identify windows
+  await inbound.when((m) => m.type === 'reshard-status' && m.status === 'ready', 10_000);
+  const sessions = await handle.shutdown();
+  const refused = await reshard;
+  t.true(isDisclusterError(refused, 'CLUSTER_SHUT_DOWN'), String(refused));
+  t.deepEqual(sessions, []);
+  t.is(await handle.exited, 0);
+  const opened = gw.records.flatMap((r) => (r.kind === 'open' ? [r.connectionId] : []));
+  t.true(opened.length >= 3, 'two old connections and at least one new one');
+  for (const id of opened) await gw.waitFor((r) => r.kind === 'close' && r.connectionId === id, 5000);
+  t.false(inbound.events.some((m) => m.type === 'fatal'));
+});
+
+test('worker: a reshard message shrinks 4 → 2 shards; every marker reaches CONTROL once', async (t) => {
+  const gw = await emulator(t, { ...LENIENT, shards: 4, guilds: 12, maxConcurrency: 2 });
+  const { handle, inbound } = spawn(
+    t,
+    options(gw, { mode: 'worker', shardIds: range(4), totalShards: 4, gateway: { url: gw.url, maxConcurrency: 2 }, forward: { dispatches: ['MESSAGE_CREATE'] }, timing: { identifyWindowMs: 200, identifyMarginMs: 40, shutdownTimeoutMs: 2000 } }),
+  );
+  await handle.ready;
+  const traffic = gw.markerTraffic({ rate: 400 });
+  await inbound.when((m) => isDispatch(m) && contentOf(m).startsWith('marker-'), 10_000);
+  const report = await handle.reshard({ totalShards: 2, shardIds: [0, 1] });
+  traffic.stop();
+  await traffic.done;
+  for (const shardId of [0, 1]) gw.dispatchMessage(gw.guildsOf(shardId, 2)[0]!.id, `fence-${shardId}`);
+  await inbound.when(() => [0, 1].every((id) => inbound.events.some((m) => isDispatch(m) && contentOf(m) === `fence-${id}`)), 10_000);
+  t.is(report.identifies, 2);
+  const counts = new Map<string, number>();
+  for (const m of inbound.events) if (isDispatch(m)) counts.set(contentOf(m), (counts.get(contentOf(m)) ?? 0) + 1);
+  const wrong = traffic.markers.filter((marker) => counts.get(marker) !== 1);
+  t.deepEqual(wrong, [], `${wrong.length} of ${traffic.markers.length} wrong; counts: ${wrong.slice(0, 10).map((m) => `${m}=${counts.get(m) ?? 0}`).join(' ')}; report ${JSON.stringify(report)}`);
+  t.deepEqual((await handle.stats()).shards.map((s) => s.shardId), [0, 1]);
+  t.deepEqual(gw.violations, []);
+  await handle.shutdown();
 });
