@@ -30,18 +30,18 @@ for (const mode of ['process', 'worker'] as const) {
     );
     await handle.ready;
     const traffic = gw.markerTraffic({ rate: 400 });
-    await inbound.when((m) => isDispatch(m) && contentOf(m).startsWith('marker-'), 10_000);
+    await inbound.when((m) => isDispatch(m) && contentOf(m).startsWith('marker-'), 30_000);
 
     const before = inbound.events.length;
     const report = await handle.reshard({ totalShards: 3, shardIds: range(3) });
     const during = inbound.events.slice(before);
     // a little traffic on the new layout alone, then a fence per new shard: what comes before it has arrived
     const seenAfter = inbound.events.length;
-    await inbound.when(() => inbound.events.slice(seenAfter).some((m) => isDispatch(m) && contentOf(m).startsWith('marker-')), 10_000);
+    await inbound.when(() => inbound.events.slice(seenAfter).some((m) => isDispatch(m) && contentOf(m).startsWith('marker-')), 30_000);
     traffic.stop();
     await traffic.done;
     for (const shardId of range(3)) gw.dispatchMessage(gw.guildsOf(shardId, 3)[0]!.id, `fence-${shardId}`);
-    await inbound.when(() => range(3).every((id) => inbound.events.some((m) => isDispatch(m) && contentOf(m) === `fence-${id}`)), 10_000);
+    await inbound.when(() => range(3).every((id) => inbound.events.some((m) => isDispatch(m) && contentOf(m) === `fence-${id}`)), 30_000);
 
     t.deepEqual(report.from, { totalShards: 2, shardIds: [0, 1] });
     t.deepEqual(report.to, { totalShards: 3, shardIds: [0, 1, 2] });
@@ -51,7 +51,8 @@ for (const mode of ['process', 'worker'] as const) {
     const counts = new Map<string, number>();
     for (const m of inbound.events) if (isDispatch(m) && m.t === 'MESSAGE_CREATE') counts.set(contentOf(m), (counts.get(contentOf(m)) ?? 0) + 1);
     t.true(traffic.markers.length > 0);
-    t.deepEqual(traffic.markers.filter((marker) => counts.get(marker) !== 1), [], 'every marker reached CONTROL exactly once');
+    const wrong = traffic.markers.filter((marker) => counts.get(marker) !== 1);
+    t.deepEqual(wrong, [], `every marker reached CONTROL exactly once: ${wrong.length} of ${traffic.markers.length} did not (${wrong.slice(0, 8).map((m) => `${m}=${counts.get(m) ?? 0}`).join(' ')}); report ${JSON.stringify(report)}; violations ${gw.violations.map((v) => v.rule).join(',')}`);
 
     const phases = during.filter((m): m is ToControlOf<'reshard-progress'> => m.type === 'reshard-progress').map((m) => m.phase);
     t.deepEqual(phases, ['preparing', 'handing-over', 'done']);
@@ -93,7 +94,8 @@ test('a reshard the cluster must abort (the new shard is closed 4011) is an erro
   t.regex((error as Error).message, /RESHARD_ABORTED: .*close 4011/);
   t.false(inbound.events.some((m) => m.type === 'fatal'));
   const stats = await handle.stats();
-  t.deepEqual(stats.shards.map((s) => [s.shardId, s.status]), [[0, 'ready'], [1, 'ready']]);
+  t.deepEqual(stats.shards.map((s) => s.shardId), [0, 1], 'the old layout runs on');
+  t.true(stats.shards.every((s) => s.status === 'ready' || s.status === 'resumed'), JSON.stringify(stats.shards));
   await handle.shutdown();
   t.false(tokenLeaked());
 });
@@ -104,7 +106,7 @@ test('shutdown during a reshard over CONTROL: the reshard is refused with CLUSTE
   await handle.ready;
   const reshard = handle.reshard({ totalShards: 4, shardIds: range(4) }).catch((e: unknown) => e);
   // the first new shard is up, the others still wait for their identify windows
-  await inbound.when((m) => m.type === 'reshard-status' && m.status === 'ready', 10_000);
+  await inbound.when((m) => m.type === 'reshard-status' && m.status === 'ready', 30_000);
   const sessions = await handle.shutdown();
   const refused = await reshard;
   t.true(isDisclusterError(refused, 'CLUSTER_SHUT_DOWN'), String(refused));
@@ -124,12 +126,12 @@ test('worker: a reshard message shrinks 4 → 2 shards; every marker reaches CON
   );
   await handle.ready;
   const traffic = gw.markerTraffic({ rate: 400 });
-  await inbound.when((m) => isDispatch(m) && contentOf(m).startsWith('marker-'), 10_000);
+  await inbound.when((m) => isDispatch(m) && contentOf(m).startsWith('marker-'), 30_000);
   const report = await handle.reshard({ totalShards: 2, shardIds: [0, 1] });
   traffic.stop();
   await traffic.done;
   for (const shardId of [0, 1]) gw.dispatchMessage(gw.guildsOf(shardId, 2)[0]!.id, `fence-${shardId}`);
-  await inbound.when(() => [0, 1].every((id) => inbound.events.some((m) => isDispatch(m) && contentOf(m) === `fence-${id}`)), 10_000);
+  await inbound.when(() => [0, 1].every((id) => inbound.events.some((m) => isDispatch(m) && contentOf(m) === `fence-${id}`)), 30_000);
   t.is(report.identifies, 2);
   const counts = new Map<string, number>();
   for (const m of inbound.events) if (isDispatch(m)) counts.set(contentOf(m), (counts.get(contentOf(m)) ?? 0) + 1);
