@@ -9,7 +9,7 @@ import { activeResources, collect } from '../helpers/collect.js';
 const TOKEN = 'reshard-test-token';
 const WINDOW = 200;
 /** Generous against the scheduling jitter of a loaded 2-core machine running emulator and client in one process. */
-const MARGIN = 40;
+const MARGIN = 100;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 const emulator = async (t: ExecutionContext, extra: Parameters<typeof createEmulator>[0] = {}) => {
