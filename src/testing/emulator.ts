@@ -116,6 +116,7 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
       return [...core.connections.values()].map((c) => ({
         id: c.id,
         shardId: c.shardId,
+        numShards: c.session?.numShards,
         sessionId: c.session?.id,
         path: c.path,
         query: c.query,

@@ -8,13 +8,19 @@ import type { Connection } from './connection.js';
 import { renderOp } from './frames.js';
 import type { GatewayCore } from './gateway.js';
 
-/** A shard id (every open connection that identified or resumed as that shard), or one connection. */
-export type Target = number | { readonly connectionId: number };
+/**
+ * A shard id (every open connection that identified or resumed as that shard, of any shard count),
+ * one shard of one layout (`{ shardId, numShards }`: connections bound to a session of it), or one
+ * connection.
+ */
+export type Target = number | { readonly connectionId: number } | { readonly shardId: number; readonly numShards: number };
 
 /** The open connections a target names. */
 export const connectionsOf = (core: GatewayCore, target: Target): Connection[] => {
   const all = [...core.connections.values()].filter((c) => c.open);
-  return typeof target === 'number' ? all.filter((c) => c.shardId === target) : all.filter((c) => c.id === target.connectionId);
+  if (typeof target === 'number') return all.filter((c) => c.shardId === target);
+  if ('connectionId' in target) return all.filter((c) => c.id === target.connectionId);
+  return all.filter((c) => c.session !== undefined && c.session.shardId === target.shardId && c.session.numShards === target.numShards);
 };
 
 const each = (core: GatewayCore, target: Target, act: (conn: Connection) => void): number => {

@@ -24,10 +24,17 @@ export const layoutIndex = (core: GatewayCore): LayoutIndex<Session> => new Layo
 /**
  * Gives `tpl` to every session owning `guildId` (undefined: shard 0) in every layout; a detached
  * session buffers it for its resume. Returns the deliveries (empty when no session owns the guild).
+ * `index`: a snapshot of the sessions taken this turn, if the caller has one.
  */
-export const dispatchRouted = (core: GatewayCore, guildId: string | undefined, tpl: DispatchTemplate, stamp: number | undefined): Delivery[] => {
+export const dispatchRouted = (
+  core: GatewayCore,
+  guildId: string | undefined,
+  tpl: DispatchTemplate,
+  stamp: number | undefined,
+  index: LayoutIndex<Session> = layoutIndex(core),
+): Delivery[] => {
   if (guildId !== undefined && !isGuildId(guildId)) throw new RangeError(`emulator: guild id must be a snowflake string, got ${JSON.stringify(guildId)}`);
-  return layoutIndex(core)
+  return index
     .owners(guildId)
     .map((session) => ({ sessionId: session.id, shardId: session.shardId, numShards: session.numShards, s: core.dispatch(session, tpl, stamp) }));
 };

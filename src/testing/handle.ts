@@ -30,6 +30,8 @@ export interface SessionInfo {
 export interface ConnectionInfo {
   readonly id: number;
   readonly shardId: number | undefined;
+  /** The shard count of the session bound to it, if any. */
+  readonly numShards: number | undefined;
   readonly sessionId: string | undefined;
   readonly path: '/' | '/resume';
   readonly query: Readonly<Record<string, string>>;
@@ -57,7 +59,7 @@ export interface Emulator {
   readonly port: number;
   /** The options in force, defaults filled in. */
   readonly options: ResolvedOptions;
-  /** Every synthetic guild; guild `i` is routed to shard `(BigInt(id) >> 22n) % numShards`. */
+  /** Every synthetic guild (grows in place with `addGuilds`); guild `i` is routed to shard `(BigInt(id) >> 22n) % numShards`. */
   readonly guilds: readonly SyntheticGuild[];
   /** The guilds of one shard. */
   guildsOf(shardId: number, numShards: number): readonly SyntheticGuild[];

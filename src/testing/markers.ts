@@ -8,6 +8,8 @@ import type { APIUser } from 'discord-api-types/v10';
 import { stampNow, template, type DispatchTemplate } from './frames.js';
 import type { GatewayCore } from './gateway.js';
 import { dispatchRouted, layoutIndex, type Delivery } from './guild-routing.js';
+import { isGuildId, type LayoutIndex } from './routing.js';
+import type { Session } from './session.js';
 import { messageCreatePayload } from './payloads.js';
 import { createRng } from './rng.js';
 import { snowflake } from './snowflake.js';
@@ -32,7 +34,7 @@ export interface MarkerTraffic {
   readonly done: Promise<{ readonly sent: number }>;
   /** Markers sent so far (each given to at least one session). */
   readonly sent: number;
-  /** Every marker sent, in order (`content` of the MESSAGE_CREATE). */
+  /** Every marker sent, in order (`content` of the MESSAGE_CREATE): `markers[i]` is `${prefix}${i}`. Built on each read; nothing is kept per marker. */
   readonly markers: readonly string[];
   /** Ends the traffic; `done` resolves. */
   stop(): void;
@@ -70,9 +72,9 @@ export class MessageMaker {
     return template('MESSAGE_CREATE', guild === undefined ? { ...d, guild_id: guildId, content } : { ...d, content });
   }
 
-  /** Makes a message and gives it to every session owning `guildId` in every layout. */
-  send(guildId: string, content: string, stamp: boolean): Delivery[] {
-    return dispatchRouted(this.core, guildId, this.make(guildId, content), stamp ? stampNow() : undefined);
+  /** Makes a message and gives it to every session owning `guildId` in every layout (`index`: this turn's snapshot, if any). */
+  send(guildId: string, content: string, stamp: boolean, index?: LayoutIndex<Session>): Delivery[] {
+    return dispatchRouted(this.core, guildId, this.make(guildId, content), stamp ? stampNow() : undefined, index);
   }
 }
 
@@ -86,8 +88,11 @@ export const startMarkerTraffic = (
   const { rate = 1000, count, prefix = 'marker-', stamp = false } = options;
   if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`markerTraffic rate must be a finite number > 0, got ${rate}`);
   if (count !== undefined && !(Number.isInteger(count) && count >= 0)) throw new RangeError(`markerTraffic count must be an integer >= 0, got ${count}`);
-  const guildIds = (): readonly string[] => options.guilds ?? core.world.guilds.map((g) => g.id);
-  const markers: string[] = [];
+  const bad = options.guilds?.find((id) => !isGuildId(id));
+  if (bad !== undefined) throw new RangeError(`markerTraffic guilds must be snowflake strings, got ${JSON.stringify(bad)}`);
+  // Read each turn, so guilds added meanwhile take part.
+  const guildList = (): readonly (string | { readonly id: string })[] => options.guilds ?? core.world.guilds;
+  let sent = 0;
   let cursor = 0;
   let ended = false;
   let timer: NodeJS.Timeout | undefined;
@@ -99,20 +104,18 @@ export const startMarkerTraffic = (
     if (ended) return;
     ended = true;
     if (timer !== undefined) clearTimeout(timer);
-    resolveDone({ sent: markers.length });
+    resolveDone({ sent });
     onEnd(handle);
   };
 
   /** Sends one marker to the next guild that has an owning session; false when none has. */
-  const sendOne = (): boolean => {
-    const ids = guildIds();
-    const index = layoutIndex(core);
-    for (let tries = 0; tries < ids.length; tries++) {
-      const guildId = ids[cursor++ % ids.length] as string;
+  const sendOne = (guilds: readonly (string | { readonly id: string })[], index: LayoutIndex<Session>): boolean => {
+    for (let tries = 0; tries < guilds.length; tries++) {
+      const guild = guilds[cursor++ % guilds.length] as string | { readonly id: string };
+      const guildId = typeof guild === 'string' ? guild : guild.id;
       if (index.owners(guildId).length === 0) continue;
-      const marker = `${prefix}${markers.length}`;
-      maker.send(guildId, marker, stamp);
-      markers.push(marker);
+      maker.send(guildId, `${prefix}${sent}`, stamp, index);
+      sent++;
       return true;
     }
     return false;
@@ -121,23 +124,28 @@ export const startMarkerTraffic = (
   const pump = (): void => {
     timer = undefined;
     if (ended) return;
-    const due = Math.min(MAX_PER_TURN, Math.floor(((performance.now() - started) * rate) / 1000) + 1 - markers.length, (count ?? Infinity) - markers.length);
+    const due = Math.min(MAX_PER_TURN, Math.floor(((performance.now() - started) * rate) / 1000) + 1 - sent, (count ?? Infinity) - sent);
+    // One snapshot of the guilds and sessions per turn: nothing changes them within a turn.
+    const guilds = guildList();
+    const index = layoutIndex(core);
     for (let i = 0; i < due; i++) {
-      if (!sendOne()) {
+      if (!sendOne(guilds, index)) {
         timer = setTimeout(pump, IDLE_POLL_MS);
         return;
       }
     }
-    if (count !== undefined && markers.length >= count) return end();
-    timer = setTimeout(pump, Math.max(1, started + ((markers.length + 1) * 1000) / rate - performance.now()));
+    if (count !== undefined && sent >= count) return end();
+    timer = setTimeout(pump, Math.max(1, started + ((sent + 1) * 1000) / rate - performance.now()));
   };
 
   const handle: MarkerTraffic = {
     done,
     get sent() {
-      return markers.length;
+      return sent;
     },
-    markers,
+    get markers() {
+      return Array.from({ length: sent }, (_, i) => `${prefix}${i}`);
+    },
     stop: end,
   };
   if (count === 0) queueMicrotask(end);

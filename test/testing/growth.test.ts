@@ -1,4 +1,5 @@
 import test from 'ava';
+import { createEmulator } from '../../src/testing/index.js';
 import { connect, emulator, identify, ready, TOKEN } from './helpers.js';
 
 const gatewayBot = async (httpUrl: string) =>
@@ -76,6 +77,11 @@ test('an Identify whose shard would hold more than maxGuildsPerShard guilds is c
   t.is(gw.violations.filter((v) => v.rule === 'identify-rate-limit').length, 0);
   t.is((await gatewayBot(gw.httpUrl)).shards, 1);
   await fine.client.close(1000);
+});
+
+test('absurd sharding options are refused with the option named', async (t) => {
+  await t.throwsAsync(createEmulator({ maxGuildsPerShard: 0 }), { instanceOf: RangeError, message: /maxGuildsPerShard/ });
+  await t.throwsAsync(createEmulator({ recommendedGuildsPerShard: 1.5 }), { instanceOf: RangeError, message: /recommendedGuildsPerShard/ });
 });
 
 test('the default limit (2500) lets the usual tests identify unsharded', async (t) => {

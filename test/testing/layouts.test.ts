@@ -148,3 +148,66 @@ test('dispatchMessage: a MESSAGE_CREATE with the content, a unique id and a chan
   t.not(first.d.id, second.d.id);
   await client.close(1000);
 });
+
+test('markerTraffic cycles over the chosen guilds, or over every guild including added ones; bad options are refused up front', async (t) => {
+  const gw = await emulator(t, { guilds: 2, identifyWindowMs: 0 });
+  const { client } = await ready(gw.url, TOKEN, [0, 1]);
+  const chosen = gw.markerTraffic({ count: 10, rate: 5000, prefix: 'only-', guilds: [gw.guilds[1]!.id] });
+  await chosen.done;
+  const added = gw.addGuilds(1)[0]!;
+  const all = gw.markerTraffic({ count: 30, rate: 5000, prefix: 'all-' });
+  await all.done;
+  await client.frame(() => client.frames.filter((f) => f.d?.content?.startsWith('all-')).length === 30);
+  const guildsOf = (prefix: string) => new Set(client.frames.filter((f) => f.d?.content?.startsWith(prefix)).map((f) => f.d.guild_id));
+  t.deepEqual([...guildsOf('only-')], [gw.guilds[1]!.id]);
+  t.true(guildsOf('all-').has(added.id), 'a guild added before the traffic started takes part');
+  t.throws(() => gw.markerTraffic({ guilds: ['x'] }), { instanceOf: RangeError });
+  t.throws(() => gw.markerTraffic({ count: 1.5 }), { instanceOf: RangeError });
+  await client.close(1000);
+});
+
+test('faults can target one shard of one layout: { shardId, numShards }; connections show their numShards', async (t) => {
+  const gw = await emulator(t, { guilds: 4, identifyWindowMs: 0 });
+  const old = await ready(gw.url, TOKEN, [1, 2]);
+  const fresh = await ready(gw.url, TOKEN, [1, 4]);
+  t.deepEqual(gw.connections.map((c) => [c.shardId, c.numShards]).sort(), [[1, 2], [1, 4]]);
+  t.is(gw.closeShard({ shardId: 1, numShards: 4 }, 4011), 1);
+  t.is((await fresh.client.closed).code, 4011);
+  t.like(await gw.waitFor((r) => r.kind === 'close' && r.numShards === 4), { by: 'server', code: 4011, shardId: 1 });
+  t.deepEqual(gw.connections.map((c) => [c.shardId, c.numShards]), [[1, 2]]);
+  t.is(gw.closeShard({ shardId: 1, numShards: 3 }, 4000), 0);
+  await old.client.close(1000);
+});
+
+test('marker traffic across a live switch of layouts: every marker reaches a layout at most once, and both while both are up', async (t) => {
+  const gw = await emulator(t, { guilds: 12, identifyWindowMs: 0 });
+  const old = await layout(gw.url, 2);
+  const traffic = gw.markerTraffic({ rate: 3000 });
+  await old[0]!.frame((f) => f.t === 'MESSAGE_CREATE');
+  const fresh = await layout(gw.url, 3); // opened one shard after another while markers flow
+  const bothFrom = traffic.sent;
+  await fresh[2]!.frame((f) => f.t === 'MESSAGE_CREATE' && Number(f.d.content.slice('marker-'.length)) > bothFrom + 50);
+  const bothTo = traffic.sent;
+  await closeAll(old);
+  await gw.waitFor((r) => r.kind === 'close' && r.numShards === 2 && gw.records.filter((x) => x.kind === 'close' && x.numShards === 2).length === 2);
+  const newOnly = traffic.sent; // the old sessions are gone from here on
+  await fresh[0]!.frame((f) => f.t === 'MESSAGE_CREATE' && Number(f.d.content.slice('marker-'.length)) > newOnly + 50);
+  traffic.stop();
+  await traffic.done;
+  await flush(gw, [fresh]);
+  const counts = (clients: Client[]) => {
+    const m = new Map<string, number>();
+    for (const { f } of received(clients, 'MESSAGE_CREATE')) m.set(f.d.content, (m.get(f.d.content) ?? 0) + 1);
+    return m;
+  };
+  const [a, b] = [counts(old), counts(fresh)];
+  t.true([...a.values(), ...b.values()].every((n) => n === 1), 'no layout got a marker twice');
+  t.true(traffic.markers.every((m) => a.has(m) || b.has(m)), 'every marker reached a layout');
+  t.true(traffic.markers.slice(bothFrom, bothTo).every((m) => a.has(m) && b.has(m)), 'while both were up, both got each marker');
+  t.true(traffic.markers.slice(newOnly).every((m) => !a.has(m) && b.has(m)), 'after the old closed, only the new');
+  const closes = gw.records.filter((r) => r.kind === 'close' && r.numShards === 2);
+  t.is(closes.length, 2);
+  t.true(closes.every((r) => r.kind === 'close' && r.by === 'client' && r.code === 1000));
+  t.deepEqual(gw.acceptedIdentifies.map((r) => `${r.shardId}/${r.numShards}`), ['0/2', '1/2', '0/3', '1/3', '2/3']);
+  await closeAll(fresh);
+});
