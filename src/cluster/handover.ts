@@ -60,9 +60,15 @@ export class Handover {
     return this.oldEmitted.size + this.newEmitted.size + this.newHeld.size;
   }
 
-  /** An event from the old set: cancels a twin the new set already gave, else emitted and remembered. Ignored once closed. */
-  fromOld(event: ShardDispatchEvent, now: number): void {
+  /**
+   * An event from the old set: cancels a twin the new set already gave, else emitted and
+   * remembered. Ignored once closed. `twinPossible: false` (the new shard owning the event had not
+   * even begun to identify when it reached the old set, so it can never receive it) emits it
+   * without remembering it, during the overlap; it keeps memory to the events a twin may follow.
+   */
+  fromOld(event: ShardDispatchEvent, now: number, twinPossible = true): void {
     if (this.phase === 'closed') return;
+    if (!twinPossible && this.phase === 'overlap') return this.emit(event);
     const key = this.key(event);
     if (this.phase === 'overlap' ? this.newHeld.take(key) : this.newEmitted.take(key)) {
       this.counts.duplicatesSuppressed++;

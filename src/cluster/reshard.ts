@@ -2,6 +2,7 @@ import { interval, type SchedulerLike, Subscription, tap } from 'rxjs';
 import { DisclusterError } from '../gateway/errors.js';
 import type { IdentifyQueue, ShardDispatchEvent, ShardTiming } from '../shard/types.js';
 import type { ClusterLifecycleEvent } from './cluster.js';
+import { eventShard } from './event-owner.js';
 import { Handover } from './handover.js';
 import { checkLayout, describeLayout, type ShardLayout } from './layout.js';
 import { CLUSTER_TIMING_DEFAULTS, type ClusterOptions } from './options.js';
@@ -91,6 +92,8 @@ export class ReshardRun {
   private readonly startedAt: number;
   private readonly wanted: ReadonlySet<string> | null;
   private identifies = 0;
+  /** New shards that have had Hello and identify (or will at their turn): Discord may send them events from then on. */
+  private readonly identifying = new Set<number>();
   private handoffMs = 0;
   private settle!: { resolve(report: ReshardReport): void; reject(error: Error): void };
   /** Resolves once the sets this run closes are closed. */
@@ -121,7 +124,7 @@ export class ReshardRun {
     const matchMs = timing.reshardMatchWindowMs ?? CLUSTER_TIMING_DEFAULTS.reshardMatchWindowMs;
     this.timers.add(interval(Math.max(10, Math.floor(matchMs / 4)), scheduler).subscribe(() => this.handover.expire(scheduler.now())));
 
-    this.old.output = { next: (event) => this.handover.fromOld(event, scheduler.now()) };
+    this.old.output = { next: (event) => this.handover.fromOld(event, scheduler.now(), this.twinPossible(event)) };
     host.lifecycle({ type: 'reshard', phase: 'preparing', from: this.from, to });
     this.next.start(new Map());
   }
@@ -139,6 +142,12 @@ export class ReshardRun {
       () => undefined,
       () => undefined,
     );
+  }
+
+  /** Whether the new shard owning this event has begun to identify (only then can it receive a twin). */
+  private twinPossible(event: ShardDispatchEvent): boolean {
+    const owner = eventShard(event, this.to.totalShards);
+    return owner === undefined || this.identifying.has(owner);
   }
 
   private describe(): string {
@@ -164,6 +173,7 @@ export class ReshardRun {
 
   private newShardEvent(shardId: number, event: ClusterLifecycleEvent): void {
     if (event.type === 'status') {
+      if (event.status !== 'connecting' && event.status !== 'closed') this.identifying.add(shardId);
       this.host.lifecycle({
         type: 'reshard-status',
         shardId,

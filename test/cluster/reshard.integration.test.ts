@@ -3,13 +3,19 @@ import { createCluster, type Cluster } from '../../src/cluster/cluster.js';
 import { createMemorySessionStore } from '../../src/cluster/session-store.js';
 import type { ClusterOptions } from '../../src/cluster/options.js';
 import { isDisclusterError } from '../../src/gateway/errors.js';
-import { createEmulator, type Emulator, type FrameRecord } from '../../src/testing/index.js';
+import { type CloseRecord, createEmulator, type Emulator, type FrameRecord } from '../../src/testing/index.js';
 import { activeResources, collect } from '../helpers/collect.js';
 
 const TOKEN = 'reshard-test-token';
 const WINDOW = 200;
 /** Generous against the scheduling jitter of a loaded 2-core machine running emulator and client in one process. */
-const MARGIN = 40;
+const MARGIN = 100;
+/**
+ * Twins from the two sets must arrive within this of each other (the handover's assumption). On a
+ * quiet machine they are a few ms apart; under the load of a full test run, with a lagging
+ * connection that its shard's zombie detection closes and resumes, they have been seen > 500 ms apart.
+ */
+const MATCH_WINDOW = 1500;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 const emulator = async (t: ExecutionContext, extra: Parameters<typeof createEmulator>[0] = {}) => {
@@ -25,7 +31,7 @@ const cluster = (t: ExecutionContext, gw: Emulator, extra: Partial<ClusterOption
     shardIds: range(4),
     totalShards: 4,
     gateway: { url: gw.url, maxConcurrency: gw.options.maxConcurrency },
-    timing: { identifyWindowMs: WINDOW, identifyMarginMs: MARGIN, backoff: { initialMs: 20, maxMs: 100 }, reshardMatchWindowMs: 500 },
+    timing: { identifyWindowMs: WINDOW, identifyMarginMs: MARGIN, backoff: { initialMs: 20, maxMs: 100 }, reshardMatchWindowMs: MATCH_WINDOW },
     ...extra,
   });
   t.teardown(() => c.shutdown());
@@ -190,10 +196,15 @@ const reshardUnderTraffic = async (t: ExecutionContext, maxConcurrency: number, 
     const accepted = gw.acceptedIdentifies.slice(identifiesBefore);
     t.deepEqual(accepted.map((r) => [r.numShards, r.shardId]).sort((a, b) => a[1]! - b[1]!), range(total).map((id) => [total, id]), `one accepted identify per new shard (${from} -> ${total})`);
     t.true(await eventually(() => !gw.sessions.some((x) => x.numShards === from && x.live)), 'no session of the old layout is live');
-    const oldCloses = gw.records.filter((r) => r.kind === 'close' && r.numShards === from);
-    // the lagging connection may have been closed (4000) by the shard's own zombie detection, and its resume cut short
-    t.true(oldCloses.every((r) => r.kind === 'close' && r.by === 'client' && (lagOldSet || r.code === 1000)), `old sockets closed by the client: ${JSON.stringify(oldCloses)}`);
-    t.true(oldCloses.filter((r) => r.kind === 'close' && r.code === 1000).length >= from - (lagOldSet ? 1 : 0));
+    // each old shard's last connection was closed by the client with 1000 (earlier ones may have
+    // been cut by load: a zombie detection, a heartbeat timeout, then a resume); a lagging shard may
+    // have been stopped while it waited to reconnect
+    const oldCloses = gw.records.filter((r): r is CloseRecord => r.kind === 'close' && r.numShards === from);
+    for (const id of range(from)) {
+      const last = oldCloses.filter((r) => r.shardId === id).at(-1);
+      if (lagOldSet && id === from - 1 && last !== undefined && last.code !== 1000) continue;
+      t.like(last, { by: 'client', code: 1000 }, `old shard ${id} of ${from}: ${JSON.stringify(oldCloses)}`);
+    }
     t.deepEqual(c.layout(), { totalShards: total, shardIds: range(total) });
     t.deepEqual(c.statuses().map((s) => s.shardId), range(total));
     t.deepEqual([...store.snapshots.values()].map((s) => [s.shardId, s.totalShards]).sort((a, b) => a[0]! - b[0]!), range(total).map((id) => [id, total]), 'the store holds the new layout only');
@@ -206,7 +217,10 @@ const reshardUnderTraffic = async (t: ExecutionContext, maxConcurrency: number, 
   t.true(await eventually(() => tail.every((m) => markerCounts(dispatches.events).has(m))), 'the tail markers arrived');
   const counts = markerCounts(dispatches.events);
   const missing = traffic.markers.filter((m) => !counts.has(m));
-  const repeated = [...counts].filter(([, n]) => n > 1);
+  const repeated = [...counts].filter(([, n]) => n > 1).map(([marker, n]) => {
+    const copies = dispatches.events.filter((e) => e.t === 'MESSAGE_CREATE' && (e.d as { content: string }).content === marker);
+    return { marker, n, from: copies.map((e) => `${e.shardId}/s${e.s}`) };
+  });
   t.deepEqual(missing, [], `lost markers (of ${sent})`);
   t.deepEqual(repeated, [], 'markers emitted twice');
   t.is(counts.size, sent + tail.length);
@@ -251,7 +265,8 @@ test.serial('the racy handover, repeated: 4 -> 6 -> 3 -> 5 -> 4 under continuous
 });
 
 test.serial('an old set lagging at the switch: what only the new set delivered is emitted from it, 4 -> 6 -> 3 -> 5 -> 4, every marker exactly once', async (t) => {
-  await reshardUnderTraffic(t, 4, [6, 3, 5, 4], { lagOldSet: true });
+  const timing = { identifyWindowMs: WINDOW, identifyMarginMs: MARGIN, backoff: { initialMs: 20, maxMs: 100 }, reshardMatchWindowMs: 3 * MATCH_WINDOW };
+  await reshardUnderTraffic(t, 4, [6, 3, 5, 4], { lagOldSet: true, extra: { timing } });
 });
 
 test.serial('with an events filter, the new set still tracks its start-up (READY, GUILD_CREATE) and the user sees only what was asked for', async (t) => {
