@@ -1,5 +1,6 @@
 /** Markdown tables and target checks from the benchmark's results. */
 import type { LatencyRow, MemoryRow, RecoveryRow, StartupRow, ThroughputRow } from './scenarios.js';
+import type { ReshardRow } from './reshard.js';
 import { round } from './stats.js';
 import type { StormRow } from './storm.js';
 
@@ -11,6 +12,7 @@ export interface Results {
   startup: StartupRow[] | undefined;
   recovery: RecoveryRow[] | undefined;
   storm?: StormRow[] | undefined;
+  reshard?: ReshardRow[] | undefined;
   targets?: Target[];
 }
 
@@ -81,6 +83,9 @@ export const targets = (r: Results): Target[] => {
     const diff = mOurs.rssPerShard - mSame.rssPerShard;
     out.push({ target: '… in RSS, against bare ws with our inflate (ws-node-sync)', measured: `${kib(diff)} RSS over ws-node-sync`, met: diff <= 4096 });
   }
+  for (const v of r.reshard ?? []) {
+    out.push({ target: `reshard ${v.from} → ${v.to}: no event emitted twice, none lost`, measured: `${v.twice} twice, ${v.lost} lost of ${v.sent}`, met: v.twice === 0 && v.lost === 0 });
+  }
   for (const s of r.startup ?? []) {
     if (s.lagMs > 0) {
       if (s.variant.includes('answer')) {
@@ -146,6 +151,32 @@ export const markdown = (r: Results): string => {
   if (r.storm) {
     parts.push(`### Startup storm: ${r.storm[0]?.shards} shards READY, then ${r.storm[0]?.guildsPerShard} GUILD_CREATEs of ~100 KiB each, all at once (zlib-stream)`);
     parts.push(table(['contender', 'heartbeat', 'storm → last GUILD_CREATE', 'client CPU', 'peak RSS', 'connections closed by the client', 'runs (ms)'], r.storm.map((s) => [s.contender, `${s.heartbeatMs} ms`, `${round(s.lastGuildMs, 0)} ms`, `${round(s.cpuMs, 0)} ms`, `${round(s.peakRssMiB, 1)} MiB`, s.reconnects, s.runs.map((v) => v.toFixed(0)).join(', ')])));
+  }
+  if (r.reshard) {
+    const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
+    parts.push('### Reshard (ours): N → M shards in place under marker traffic, every shard id of the bot in one cluster');
+    parts.push(
+      table(
+        ['shards', 'offered / achieved events/s', 'max_concurrency, window', 'identifies', 'reshard() total', 'handover after last new READY', 'RSS held in overlap', 'heap held in overlap', 'events held at peak', 'markers', 'twins suppressed', 'from the new set', 'emitted twice', 'lost', 'runs (total ms / handover ms)'],
+        r.reshard.map((v) => [
+          `${v.from} → ${v.to}`,
+          `${v.rate} / ${v.achievedRate}`,
+          `${v.maxConcurrency}, ${v.windowMs} ms`,
+          v.identifies,
+          `${round(v.elapsedMs, 0)} ms`,
+          `${round(v.handoffMs, 1)} ms`,
+          mib(v.rssHeldBytes),
+          mib(v.heapHeldBytes),
+          v.peakHeld,
+          v.sent,
+          v.duplicatesSuppressed,
+          v.recoveredFromNewSet,
+          v.twice,
+          v.lost,
+          v.runs.map((x) => `${x.elapsedMs} / ${round(x.handoffMs, 1)}`).join(', '),
+        ]),
+      ),
+    );
   }
   if (r.targets && r.targets.length > 0) {
     parts.push('### Targets');

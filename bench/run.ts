@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick | --tiny] [--only=throughput,latency,memory,startup,recovery,storm] [--case=TEXT] [--contenders=a,b]`
+ * `npm run bench [-- --quick | --tiny] [--only=throughput,latency,memory,startup,recovery,storm,reshard] [--case=TEXT] [--contenders=a,b]`
  *
  * Ours against @discordjs/ws and bare `ws` clients (the floor), each contender in a fresh child
  * process, the gateway emulator in another. Prints markdown tables and writes bench/results.json.
@@ -13,6 +13,7 @@ import { forkPeer } from './ipc.js';
 import { markdown, targets, type Results } from './report.js';
 import { latency, memory, recovery, startup, throughput, type Sizes } from './scenarios.js';
 import { startupStorm } from './storm.js';
+import { reshard, reshardSizes } from './reshard.js';
 
 const argv = process.argv.slice(2);
 const tiny = argv.includes('--tiny');
@@ -77,6 +78,7 @@ const results: Results = {
   startup: undefined,
   recovery: undefined,
   storm: undefined,
+  reshard: undefined,
 };
 
 const NO_COMPRESSION: readonly ContenderName[] = ['ours', 'djs', 'ws-zlib-sync', 'ws-frames'];
@@ -124,6 +126,11 @@ try {
   if (runs('recovery')) {
     log(`[${elapsed()}] recovery`);
     results.recovery = await recovery(emu, sizes, log);
+  }
+  if (runs('reshard')) {
+    const r = reshardSizes(tiny ? 'tiny' : quick ? 'quick' : 'full');
+    log(`[${elapsed()}] reshard: ${r.from} → ${r.to} shards at ${r.rate} events/s`);
+    results.reshard = await reshard(r, log);
   }
 } finally {
   await emu.kill();

@@ -1,13 +1,15 @@
 /**
  * `npm start`: the whole system at work. A small CONTROL forks a cluster process over the IPC
  * protocol and shows its shards connecting, their traffic and latency; on the embedded emulator
- * it also injects faults (a dropped connection, an op 7, a zombie) and one fatal on a separate,
- * labelled demo shard. With DISCORD_TOKEN it connects to real Discord the same way.
+ * it also injects faults (a dropped connection, an op 7, a zombie), one fatal on a separate,
+ * labelled demo shard, and a live reshard (8 → 12 shards) while traffic flows, counting unique
+ * marker messages to show that each arrived exactly once. With DISCORD_TOKEN it connects to real
+ * Discord the same way (no faults, no reshard).
  */
-import { spawnCluster, type ClusterHandle } from '../control/index.js';
+import { spawnCluster, type ClusterHandle, type ReshardReply } from '../control/index.js';
 import { fetchGatewayBot } from '../rest/gateway-bot.js';
 import { createMemoryIdentifyQueue } from '../shard/identify-queue.js';
-import { DEMO_SHARDS, resolveTarget } from './target.js';
+import { DEMO_RESHARD_TO, DEMO_SHARDS, resolveTarget } from './target.js';
 import { createView, type ShardRow, summaryTable } from './view.js';
 import { metricsPort, serveMetrics } from './metrics-server.js';
 
@@ -60,16 +62,22 @@ const common = {
   identifyQueue,
 };
 
-const rows = new Map<number, ShardRow>();
-const row = (shardId: number, label = `shard ${shardId}`): ShardRow => {
-  let r = rows.get(shardId);
-  if (!r) rows.set(shardId, (r = { shardId, label, status: 'starting', events: 0, eventsPerSecond: 0, latencyMs: null, resumes: 0, identifies: 0 }));
+// Rows by `totalShards:shardId`: during a reshard shard 3 of 9 and shard 3 of 12 are both shown.
+let layoutTotal = totalShards;
+let handingOver = false;
+const rows = new Map<string, ShardRow>();
+const row = (shardId: number, label = `shard ${shardId}`, total = layoutTotal): ShardRow => {
+  const key = `${total}:${shardId}`;
+  let r = rows.get(key);
+  if (!r) rows.set(key, (r = { shardId, label, status: 'starting', events: 0, eventsPerSecond: 0, latencyMs: null, resumes: 0, identifies: 0 }));
   return r;
 };
 for (const id of mainShards) row(id);
 
 const startedAt = performance.now();
-const main = spawnCluster({ ...common, clusterId: 'main', shardIds: mainShards, intents: target.intents });
+// MESSAGE_CREATEs are forwarded to CONTROL, which counts the emulator's unique markers.
+const main = spawnCluster({ ...common, clusterId: 'main', shardIds: mainShards, intents: target.intents, forward: { dispatches: gw ? ['MESSAGE_CREATE'] : [] } });
+const markerCounts = new Map<string, number>();
 const fatalDemo = gw ? spawnCluster({ ...common, clusterId: 'fatal-demo', shardIds: [8], intents: target.intents | (1 << 8) }) : null;
 if (fatalDemo) row(8, 'shard 8 (fatal demo)');
 // METRICS_PORT: Prometheus metrics of both clusters, read from their stats replies (see the README's Metrics)
@@ -89,11 +97,31 @@ const follow = (cluster: ClusterHandle, name: string) =>
       if (message.status === 'reconnecting') view.note(`shard ${message.shardId} reconnecting${message.code ? ` (close ${message.code})` : ''}`);
     } else if (message.type === 'ready') {
       view.note(`cluster ${name}: ${message.shardIds.length} shard(s) ready in ${Math.round(message.elapsedMs)} ms${message.failed.length ? `, ${message.failed.length} failed` : ''}`);
+    } else if (message.type === 'dispatch') {
+      const content = (message.d as { content?: unknown } | null)?.content;
+      if (typeof content === 'string' && (content.startsWith('marker-') || content.startsWith('fence-'))) markerCounts.set(content, (markerCounts.get(content) ?? 0) + 1);
+    } else if (message.type === 'reshard-status') {
+      const r = row(message.shardId, `shard ${message.shardId} of ${message.totalShards} (new)`, message.totalShards);
+      r.status = message.status;
+      if (message.status === 'identifying') r.identifies++;
+    } else if (message.type === 'reshard-progress') {
+      view.note(`reshard ${message.phase}: ${message.from.shardIds.length} → ${message.to.shardIds.length} shards${message.reason ? ` (${message.reason})` : ''}`);
+      handingOver = message.phase === 'handing-over';
+      if (message.phase === 'done') retire(message.from.totalShards, message.from.shardIds, message.to.totalShards);
     } else if (message.type === 'fatal') {
       row(message.shardId).status = 'fatal';
       view.note(`FATAL reached CONTROL from cluster ${name}: shard ${message.shardId}, code ${message.code} (${message.kind}): ${message.reason}`);
     }
   });
+/** After a reshard: the old rows stay (their events counted) as retired; the new ones become the shards. */
+const retire = (fromTotal: number, fromIds: readonly number[], toTotal: number) => {
+  for (const id of fromIds) {
+    const old = rows.get(`${fromTotal}:${id}`);
+    if (old) rows.set(`${fromTotal}:${id}`, { ...old, label: `shard ${id} of ${fromTotal} (retired)`, status: 'closed', eventsPerSecond: 0, latencyMs: null });
+  }
+  for (const [key, r] of rows) if (key.startsWith(`${toTotal}:`)) rows.set(key, { ...r, label: `shard ${r.shardId}` });
+  layoutTotal = toTotal;
+};
 follow(main, 'main');
 if (fatalDemo) follow(fatalDemo, 'fatal-demo');
 
@@ -107,10 +135,10 @@ const header = () => `Discluster demo — ${target.kind} — ${((performance.now
 let lastEvents = new Map<number, number>();
 const refresh = async () => {
   const stats = await main.stats().catch(() => null);
-  if (!stats) return;
+  if (!stats || handingOver) return; // while the sets switch, a reply may hold either: wait for 'done'
   for (const shard of stats.shards) {
     const r = row(shard.shardId);
-    r.eventsPerSecond = Math.round(((shard.events - (lastEvents.get(shard.shardId) ?? 0)) * 1000) / TICK_MS);
+    r.eventsPerSecond = Math.max(0, Math.round(((shard.events - (lastEvents.get(shard.shardId) ?? 0)) * 1000) / TICK_MS));
     r.events = shard.events;
     r.latencyMs = shard.latencyMs;
   }
@@ -126,22 +154,43 @@ const waitUntil = async (condition: () => boolean, ms: number) => {
 const elapsed = () => performance.now() - startedAt;
 
 await main.ready.catch((error: Error) => view.note(`the main cluster did not get ready: ${error.message}`));
+let resharded: ReshardReply | null = null;
+let markersSent: readonly string[] = [];
 if (gw) {
   const traffic = gw.stream('all', { rate: 1_500, mix: 'realistic' });
+  // Unique marker messages in the guilds of the main cluster's shards (shard 8 of 9 is the fatal demo's).
+  const markers = gw.markerTraffic({ rate: 200, guilds: mainShards.flatMap((id) => gw.guildsOf(id, totalShards).map((g) => g.id)) });
+  const readyAt = elapsed();
   const faults: Array<[number, string, () => void]> = [
-    [0.35, 'dropping shard 1 without a close frame', () => gw.drop(1)],
-    [0.5, 'sending op 7 (reconnect) to shard 3', () => gw.reconnect(3)],
-    [0.62, 'shard 5 turns zombie (no more heartbeat ACKs)', () => gw.zombie(5, true)],
+    [0.1, 'dropping shard 1 without a close frame', () => gw.drop(1)],
+    [0.17, 'sending op 7 (reconnect) to shard 3', () => gw.reconnect(3)],
+    [0.24, 'shard 5 turns zombie (no more heartbeat ACKs)', () => gw.zombie(5, true)],
   ];
   for (const [at, what, inject] of faults) {
-    await waitUntil(() => false, Math.max(0, at * DURATION_MS - elapsed()));
+    await waitUntil(() => false, Math.max(0, readyAt + at * DURATION_MS - elapsed()));
     if (stopping) break;
     view.note(`fault: ${what}`);
     inject();
   }
-  await waitUntil(() => false, Math.max(0, 0.85 * DURATION_MS - elapsed()));
+  // Midway, once the faults are behind: a live reshard while both kinds of traffic flow.
+  await waitUntil(() => false, Math.max(0, 0.45 * DURATION_MS - elapsed()));
+  await waitUntil(() => [...rows.values()].reduce((sum, r) => sum + r.resumes, 0) >= faults.length, 10_000);
+  if (!stopping) {
+    view.note(`resharding the main cluster in place: ${mainShards.length} → ${DEMO_RESHARD_TO} shards while traffic flows`);
+    resharded = await main.reshard({ totalShards: DEMO_RESHARD_TO, shardIds: Array.from({ length: DEMO_RESHARD_TO }, (_, i) => i) }).catch((error: Error) => {
+      view.note(`the reshard failed, the ${mainShards.length} shards run on: ${error.message}`);
+      return null;
+    });
+  }
+  await waitUntil(() => false, Math.max(1_000, 0.85 * DURATION_MS - elapsed()));
   traffic.stop();
-  view.note(`traffic stopped after ${traffic.sent} events; waiting for every shard to catch up`);
+  markers.stop();
+  markersSent = markers.markers;
+  view.note(`traffic stopped after ${traffic.sent} events and ${markersSent.length} markers; waiting for every shard to catch up`);
+  // One last message through each shard: once it arrived, so has every marker before it.
+  const layout = resharded?.to ?? { totalShards, shardIds: mainShards };
+  for (const id of layout.shardIds) gw.dispatchMessage(gw.guildsOf(id, layout.totalShards)[0]!.id, `fence-${id}`);
+  await waitUntil(() => layout.shardIds.every((id) => markerCounts.has(`fence-${id}`)), 10_000);
   const inSync = async () => {
     const stats = await main.stats().catch(() => null);
     return stats !== null && stats.shards.every((s) => gw.sessions.some((session) => session.shardId === s.shardId && session.live && session.seq === s.seq));
@@ -173,6 +222,24 @@ console.log(`\n  events delivered to the cluster: ${delivered}`);
 console.log(`  resumes: ${all.reduce((s, r) => s + r.resumes, 0)}, identifies: ${all.reduce((s, r) => s + r.identifies, 0)}`);
 console.log(`  fatal shards: ${all.filter((r) => r.status === 'fatal').map((r) => r.label).join(', ') || 'none'}`);
 console.log(`  sessions kept for a restart: ${sessions.length}`);
+if (resharded) {
+  const r = resharded;
+  console.log(
+    `  reshard ${r.from.shardIds.length} → ${r.to.shardIds.length} shards while traffic flowed: ${r.identifies} identifies spent, ${Math.round(r.elapsedMs)} ms in all, ` +
+      `handover ${r.handoffMs.toFixed(1)} ms after the last new READY, ${r.duplicatesSuppressed} events seen by both sets emitted once`,
+  );
+}
+if (markersSent.length > 0) {
+  const twice = markersSent.filter((m) => (markerCounts.get(m) ?? 0) > 1).length;
+  const lost = markersSent.filter((m) => !markerCounts.has(m)).length;
+  console.log(
+    twice === 0 && lost === 0
+      ? `  markers: ${markersSent.length} sent, every one arrived exactly once (0 twice, 0 lost)`
+      : `  markers: ${markersSent.length} sent, ${twice} arrived more than once, ${lost} lost`,
+  );
+  const relost = all.filter((r) => r.identifies > 1 && !r.label.includes('fatal')).length;
+  if (lost > 0 && relost > 0) console.log(`  (${relost} shard(s) lost their session and identified again, e.g. a heartbeat timeout on a loaded machine: what the gateway sent those sessions meanwhile is gone, as on Discord)`);
+}
 if (gw) {
   const unexpected = gw.violations.filter((v) => v.rule !== 'disallowed-intents');
   console.log(`  emulator rule violations: ${unexpected.length === 0 ? 'none' : unexpected.map((v) => v.rule).join(', ')} (besides the fatal demo's disallowed intents)`);

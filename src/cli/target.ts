@@ -35,6 +35,9 @@ const wholeNumber = (env: NodeJS.ProcessEnv, name: string, min: number, max: num
   return value;
 };
 
+/** The shard count the main cluster reshards to midway through the demo (every shard id in one cluster). */
+export const DEMO_RESHARD_TO = 12;
+
 /**
  * Resolves the target from the environment: `DISCORD_TOKEN` (and optional `DISCORD_INTENTS`,
  * `SHARDS`, `DISCORD_API_BASE`) means real Discord; otherwise an emulator is started on loopback.
@@ -61,6 +64,8 @@ export const resolveTarget = async (env: NodeJS.ProcessEnv): Promise<Target> => 
     maxConcurrency: 2,
     identifyWindowMs,
     heartbeatInterval: 1_500,
+    // lenient with a client starved of CPU (a loaded machine): a lost session would lose events for real
+    heartbeatTimeoutMs: 15_000,
     guilds: 36,
     // the app may use GUILD_MEMBERS and MESSAGE_CONTENT, not GUILD_PRESENCES: the fatal demo asks for it
     privilegedIntents: (1 << 1) | (1 << 15),

@@ -1,15 +1,17 @@
-import { interval, type Observable, ReplaySubject, Subject, Subscription, timer } from 'rxjs';
+import { interval, type Observable, ReplaySubject, Subject, Subscription } from 'rxjs';
 import { DisclusterError } from '../gateway/errors.js';
 import { resolveShardOptions } from '../shard/options.js';
-import { shard } from '../shard/shard.js';
-import type { CommandRequest, IdentifyQueue, SessionSnapshot, ShardCommand, ShardDispatchEvent, ShardEvent, ShardFatalEvent, ShardStatusEvent } from '../shard/types.js';
+import type { IdentifyQueue, SessionSnapshot, ShardCommand, ShardDispatchEvent, ShardEvent, ShardFatalEvent, ShardOptions, ShardStatusEvent } from '../shard/types.js';
 import { createMemoryIdentifyQueue, defaultIdentifyMargin } from '../shard/identify-queue.js';
 import { checkClusterOptions, type ClusterOptions } from './options.js';
 import { createMemorySessionStore } from './session-store.js';
-import { currentSession, type ShardInfo, ShardRecord, toInfo } from './shard-record.js';
-import { ShardObserver, type ShardEventHandler } from './shard-observer.js';
-import { StopSignal } from './stop-signal.js';
-import { identifyWaves, startInWaves, type WaveStarter } from './waves.js';
+import type { ShardInfo } from './shard-record.js';
+import type { DispatchSink } from './shard-observer.js';
+import { ShardSet, type ShardSetListener } from './shard-set.js';
+import type { StopSignal } from './stop-signal.js';
+import { describeLayout, type ShardLayout } from './layout.js';
+import type { ClusterReshardEvent, ReshardReport, ReshardShardStatusEvent } from './reshard-events.js';
+import { checkReshard, ReshardRun, type ReshardHost } from './reshard.js';
 
 /** `ready$`'s value: the shards that reached READY (or RESUMED) and the ones that went fatal. */
 export interface ClusterReady {
@@ -18,8 +20,11 @@ export interface ClusterReady {
   readonly elapsedMs: number;
 }
 
-/** Events other than dispatches: status, heartbeat, session, session-lost and fatal. */
-export type ClusterLifecycleEvent = Exclude<ShardEvent, ShardDispatchEvent>;
+/** A shard's events other than dispatches: status, heartbeat, session, session-lost and fatal. */
+export type ShardLifecycleEvent = Exclude<ShardEvent, ShardDispatchEvent>;
+
+/** `lifecycle$`: the running shards' events other than dispatches, plus a reshard's phases and its new shards' statuses. */
+export type ClusterLifecycleEvent = ShardLifecycleEvent | ClusterReshardEvent | ReshardShardStatusEvent;
 
 /** A running group of shards: the object bot code and the CONTROL bridge use. */
 export interface Cluster {
@@ -35,16 +40,25 @@ export interface Cluster {
   readonly lifecycle$: Observable<ClusterLifecycleEvent>;
   /** The identify queue its shards wait on: the one given in the options, or the cluster's own. */
   readonly identifyQueue: IdentifyQueue;
+  /** The layout the cluster runs now (it changes when a `reshard` hands over): pass its `totalShards` to `guildShard`. */
+  layout(): ShardLayout;
   /** A snapshot of every shard: status, latency, last sequence, events counted. */
   statuses(): ShardInfo[];
   /** The live sessions, as snapshots. */
   sessions(): SessionSnapshot[];
-  /** How many shards the bot runs in all (the `totalShards` its shards identify with), read when called. */
-  totalShards(): number;
   /** Connects every shard; resolves on `ready$`, rejects if every shard went fatal. */
   connect(): Promise<ClusterReady>;
   /** Sends a gateway command through a shard's rate limiter; resolves once written (a shard not yet connected keeps it until READY). */
   send(shardId: number, command: ShardCommand): Promise<void>;
+  /**
+   * Moves the cluster to another layout without downtime: checks the layout and the identify
+   * budget (`RESHARD_REFUSED`, nothing identified), opens the new shards beside the running ones
+   * through the same identify queue and waves, switches `dispatch$` to them so that every dispatch
+   * is emitted exactly once, then closes the old shards (1000). A failure while preparing closes
+   * the new shards, leaves the running ones as they were and rejects (`RESHARD_ABORTED`, or
+   * `CLUSTER_SHUT_DOWN`); nothing reaches `fatal$`. One reshard at a time, once `connect()` resolved.
+   */
+  reshard(layout: ShardLayout): Promise<ReshardReport>;
   /** Closes every shard (4000 and snapshots returned with `keepSessions`, else 1000). */
   shutdown(options?: { readonly keepSessions?: boolean }): Promise<SessionSnapshot[]>;
 }
@@ -52,57 +66,57 @@ export interface Cluster {
 /** Creates a cluster. Options are checked at once (`INVALID_OPTIONS`); nothing connects until `connect()`. */
 export const createCluster = (options: ClusterOptions): Cluster => {
   const { scheduler, flushMs, shutdownMs } = checkClusterOptions(options);
-  const shardIds = [...options.shardIds].sort((a, b) => a - b);
+  const windowMs = options.timing?.identifyWindowMs ?? 5_000;
+  const margin = options.timing?.identifyMarginMs ?? defaultIdentifyMargin(windowMs);
   const identifyQueue =
     options.identifyQueue ??
     createMemoryIdentifyQueue({
       maxConcurrency: options.gateway.maxConcurrency,
-      windowMs: options.timing?.identifyWindowMs ?? 5_000,
+      windowMs,
       ...(options.timing?.identifyMarginMs !== undefined ? { safetyMarginMs: options.timing.identifyMarginMs } : {}),
       ...(options.gateway.sessionStartLimit ? { sessionStartLimit: options.gateway.sessionStartLimit } : {}),
       scheduler,
     });
   const store = options.sessionStore ?? createMemorySessionStore();
-  const stop$ = new StopSignal<{ readonly keepSession: boolean }>();
   const dispatch$ = new Subject<ShardDispatchEvent>();
   const fatal$ = new Subject<ShardFatalEvent>();
   const status$ = new Subject<ShardStatusEvent>();
   const lifecycle$ = new Subject<ClusterLifecycleEvent>();
   const ready$ = new ReplaySubject<ClusterReady>(1);
-  const records = new Map<number, ShardRecord>(shardIds.map((id) => [id, new ShardRecord(id)]));
   const running = new Subscription();
-  const shardOptions = (shardId: number, session: SessionSnapshot | undefined) => ({
+  const shardOptions = (layout: ShardLayout, events: readonly string[] | undefined) => (
+    shardId: number,
+    session: SessionSnapshot | null,
+    stop$: StopSignal<{ readonly keepSession: boolean }>,
+    queue: IdentifyQueue,
+  ): ShardOptions => ({
     token: options.token,
     intents: options.intents,
     shardId,
-    totalShards: options.totalShards,
+    totalShards: layout.totalShards,
     url: options.gateway.url,
-    identifyQueue,
-    session: session ?? null,
+    identifyQueue: queue,
+    session,
     stop$,
     scheduler,
-    ...pick(options, ['compression', 'presence', 'largeThreshold', 'events', 'maxMessageBytes', 'random']),
+    ...pick(options, ['compression', 'presence', 'largeThreshold', 'maxMessageBytes', 'random']),
+    ...(events !== undefined ? { events } : {}),
     ...(options.timing ? { timing: options.timing } : {}),
   });
-  for (const id of shardIds) resolveShardOptions(shardOptions(id, undefined));
+  const initial: ShardLayout = { totalShards: options.totalShards, shardIds: [...options.shardIds].sort((a, b) => a - b) };
 
   let startedAt = 0;
   let connecting: Promise<ClusterReady> | null = null;
   let settle: { resolve(ready: ClusterReady): void; reject(error: Error): void } | null = null;
   let readyFired = false;
   let shutDown: Promise<SessionSnapshot[]> | null = null;
-  let waves: WaveStarter | null = null;
-  const windowMs = options.timing?.identifyWindowMs ?? 5_000;
-
-  /** Shards that have been READY once or went fatal, counted as it happens (not by scanning every record per event). */
-  let settledCount = 0;
-  const settleOnce = (record: ShardRecord) => {
-    if (!record.readyOnce && record.fatal === null) settledCount++;
-  };
+  let resharding: ReshardRun | null = null;
+  /** Shard ids a reshard took out of the cluster, for a clear refusal of `send`. */
+  let leftInReshard: { readonly ids: ReadonlySet<number>; readonly to: ShardLayout } | null = null;
 
   const checkReady = () => {
-    if (readyFired || settledCount < records.size) return;
-    const all = [...records.values()];
+    if (readyFired || current.settledCount < current.records.size) return;
+    const all = [...current.records.values()];
     readyFired = true;
     const ready: ClusterReady = {
       shardIds: all.filter((r) => r.readyOnce).map((r) => r.shardId),
@@ -118,58 +132,55 @@ export const createCluster = (options: ClusterOptions): Cluster => {
     settle?.resolve(ready);
   };
 
-  const onLifecycle = (record: ShardRecord, event: ClusterLifecycleEvent) => {
-    switch (event.type) {
-      case 'status':
-        record.status = event.status;
-        if (event.code !== undefined) record.lastCloseCode = event.code;
-        if (event.status === 'ready' || event.status === 'resumed') {
-          settleOnce(record);
-          record.readyOnce = true;
-          waves?.settled(record.shardId);
-        }
-        status$.next(event);
-        break;
-      case 'heartbeat':
-        record.latencyMs = event.latencyMs;
-        break;
-      case 'session':
-        record.session = event.session;
-        record.dirty = false;
+  /** The running set's events: statuses and fatals go out, sessions to the store. */
+  const runningListener: ShardSetListener = {
+    lifecycle(_set, record, event) {
+      if (event.type === 'status') status$.next(event);
+      else if (event.type === 'session') {
         if (event.session === null) store.delete(record.shardId);
         else store.save(event.session);
-        break;
-      case 'fatal':
-        settleOnce(record);
-        record.fatal = event;
-        waves?.settled(record.shardId);
-        fatal$.next(event);
-        break;
-    }
-    lifecycle$.next(event);
-    if (event.type === 'status' || event.type === 'fatal') checkReady();
+      } else if (event.type === 'fatal') fatal$.next(event);
+      lifecycle$.next(event);
+      if (event.type === 'status' || event.type === 'fatal') checkReady();
+    },
   };
 
-  const handler: ShardEventHandler = {
-    lifecycle: onLifecycle,
-    completed: (record) => waves?.settled(record.shardId),
-  };
+  const createSet = (layout: ShardLayout, output: DispatchSink, listener: ShardSetListener, queue: IdentifyQueue, events: readonly string[] | undefined) =>
+    new ShardSet(
+      layout,
+      { shardOptions: shardOptions(layout, events), identifyQueue: queue, maxConcurrency: options.gateway.maxConcurrency, scheduler, waveTimeoutMs: 2 * (windowMs + margin) },
+      output,
+      listener,
+    );
 
-  const start = (record: ShardRecord, session: SessionSnapshot | undefined) => {
-    record.started = true;
-    running.add(shard({ ...shardOptions(record.shardId, session), commands$: record }).subscribe(new ShardObserver(record, dispatch$, handler)));
-  };
+  let current = createSet(initial, dispatch$, runningListener, identifyQueue, options.events);
+  for (const id of initial.shardIds) resolveShardOptions(shardOptions(initial, options.events)(id, null, current.stop$, identifyQueue));
 
-  const flushSessions = () => {
-    for (const record of records.values()) {
-      const session = record.dirty ? currentSession(record) : null;
-      if (session === null) continue;
-      record.dirty = false;
-      store.save(session);
-    }
+  const host: ReshardHost = {
+    get current() {
+      return current;
+    },
+    createSet: (layout, output, listener, queue, events) => createSet(layout, output, listener, queue, events),
+    adopt(next) {
+      const previous = current;
+      const kept = new Set(next.layout.shardIds);
+      leftInReshard = { ids: new Set(previous.layout.shardIds.filter((id) => !kept.has(id))), to: next.layout };
+      for (const id of leftInReshard.ids) store.delete(id);
+      for (const session of next.sessions()) store.save(session);
+      for (const record of next.records.values()) record.dirty = false;
+      next.listener = runningListener;
+      current = next;
+    },
+    dispatch$,
+    lifecycle: (event) => lifecycle$.next(event),
+    scheduler,
+    identifyQueue,
+    events: options.events,
+    windowMs: windowMs + margin,
+    maxConcurrency: options.gateway.maxConcurrency,
+    shutdownMs,
+    timing: options.timing ?? {},
   };
-
-  const sessions = (): SessionSnapshot[] => [...records.values()].flatMap((r) => currentSession(r) ?? []);
 
   return {
     dispatch$: dispatch$.asObservable(),
@@ -178,70 +189,61 @@ export const createCluster = (options: ClusterOptions): Cluster => {
     status$: status$.asObservable(),
     lifecycle$: lifecycle$.asObservable(),
     identifyQueue,
-    statuses: () => [...records.values()].map(toInfo),
-    sessions,
-    totalShards: () => options.totalShards,
+    layout: () => current.layout,
+    statuses: () => current.statuses(),
+    sessions: () => current.sessions(),
     connect() {
       if (shutDown !== null) return Promise.reject(new DisclusterError('CLUSTER_SHUT_DOWN', 'the cluster was shut down'));
       connecting ??= (async () => {
-        const stored = await store.load(shardIds);
+        const stored = await store.load(initial.shardIds);
         const given = new Map((options.sessions ?? []).map((s) => [s.shardId, s] as const));
+        const sessions = new Map(stored);
+        for (const [id, session] of given) sessions.set(id, session);
         const result = new Promise<ClusterReady>((resolve, reject) => (settle = { resolve, reject }));
         startedAt = scheduler.now();
-        running.add(interval(flushMs, scheduler).subscribe(flushSessions));
-        const identifying: number[] = [];
-        for (const record of records.values()) {
-          const found = given.get(record.shardId) ?? stored.get(record.shardId);
-          const session = found && found.totalShards === options.totalShards ? found : undefined;
-          record.live = true;
-          if (session === undefined) identifying.push(record.shardId);
-          else {
-            record.seq = session.seq;
-            start(record, session); // resumes do not wait on the identify queue
-          }
-        }
-        const margin = options.timing?.identifyMarginMs ?? defaultIdentifyMargin(windowMs);
-        waves = startInWaves(identifyWaves(identifying, options.gateway.maxConcurrency), (id) => start(records.get(id)!, undefined), scheduler, 2 * (windowMs + margin));
-        running.add(() => waves?.stop());
+        running.add(interval(flushMs, scheduler).subscribe(() => current.takeDirtySessions().forEach((s) => store.save(s))));
+        current.start(sessions);
         return result;
       })();
       return connecting;
     },
     send(shardId, command) {
-      const record = records.get(shardId);
-      if (record === undefined) return Promise.reject(new DisclusterError('SHARD_UNAVAILABLE', `shard ${shardId} is not in this cluster`));
-      if (shutDown !== null || (record.started && !record.live)) {
-        return Promise.reject(new DisclusterError('SHARD_UNAVAILABLE', `shard ${shardId} is not running (${record.fatal ? 'fatal' : record.status})`));
+      if (shutDown === null && !current.records.has(shardId) && leftInReshard?.ids.has(shardId)) {
+        return Promise.reject(
+          new DisclusterError('SHARD_UNAVAILABLE', `shard ${shardId} left this cluster when it resharded to ${describeLayout(leftInReshard.to)}`),
+        );
       }
-      return new Promise<void>((resolve, reject) => {
-        const request: CommandRequest = { command, settle: (result) => (result.ok ? resolve() : reject(result.error)) };
-        if (record.started) {
-          if (!record.deliver(request)) reject(new DisclusterError('SHARD_UNAVAILABLE', `shard ${shardId} is not running (${record.status})`));
-          return;
-        }
-        // not connected yet (or waiting for its wave): keep the command for it, bounded like its queue
-        if (record.early.length >= 1000) reject(new DisclusterError('COMMAND_REJECTED', `shard ${shardId} already has 1000 commands waiting to be sent`));
-        else record.early.push(request);
-      });
+      if (shutDown !== null && current.records.has(shardId)) {
+        return Promise.reject(new DisclusterError('SHARD_UNAVAILABLE', `shard ${shardId} is not running (the cluster was shut down)`));
+      }
+      return current.send(shardId, command);
+    },
+    reshard(layout) {
+      try {
+        const checked = checkReshard(layout, {
+          shutDown: shutDown !== null,
+          connected: readyFired,
+          busy: resharding !== null,
+          identifyQueue,
+        });
+        const run = new ReshardRun(host, checked);
+        resharding = run;
+        const finished = () => {
+          if (resharding === run) resharding = null;
+        };
+        run.report.then(finished, finished);
+        return run.report;
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
     shutdown({ keepSessions = false } = {}) {
       shutDown ??= (async () => {
-        waves?.stop();
-        for (const record of records.values()) {
-          if (record.started) continue;
-          record.live = false;
-          record.finished();
-          for (const request of record.early.splice(0)) request.settle?.({ ok: false, error: new DisclusterError('SHARD_UNAVAILABLE', `shard ${record.shardId} was shut down before it connected`) });
-        }
-        stop$.emit({ keepSession: keepSessions });
-        const live = [...records.values()].filter((r) => r.live).map((r) => r.done());
-        await Promise.race([Promise.all(live), new Promise((resolve) => running.add(timer(shutdownMs, scheduler).subscribe(resolve)))]);
-        const kept = keepSessions ? sessions() : [];
+        const reshardStopped = resharding?.stopForShutdown() ?? Promise.resolve();
+        await Promise.all([current.stop(keepSessions, shutdownMs), reshardStopped]);
+        const kept = keepSessions ? current.sessions() : [];
         running.unsubscribe();
-        for (const record of records.values()) {
-          record.endCommands();
-          if (!keepSessions) store.delete(record.shardId);
-        }
+        if (!keepSessions) for (const id of current.layout.shardIds) store.delete(id);
         for (const session of kept) store.save(session);
         await store.flush?.();
         settle?.reject(new DisclusterError('CLUSTER_SHUT_DOWN', 'the cluster was shut down before it was ready'));

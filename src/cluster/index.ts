@@ -1,5 +1,7 @@
 /** The cluster: identify scheduling, session storage, merged streams and typed dispatch helpers. */
-export { createCluster, type Cluster, type ClusterReady, type ClusterLifecycleEvent } from './cluster.js';
+export { createCluster, type Cluster, type ClusterReady, type ClusterLifecycleEvent, type ShardLifecycleEvent } from './cluster.js';
+export { layoutProblem, describeLayout, MAX_LAYOUT_SHARDS, type ShardLayout } from './layout.js';
+export type { ReshardReport, ReshardPhase, ClusterReshardEvent, ReshardShardStatusEvent } from './reshard-events.js';
 export { CLUSTER_TIMING_DEFAULTS, type ClusterOptions } from './options.js';
 export { createMemoryIdentifyQueue, defaultIdentifyMargin, type MemoryIdentifyQueue, type MemoryIdentifyQueueOptions, type SessionStartLimit } from '../shard/identify-queue.js';
 export { createMemorySessionStore, type SessionStore } from './session-store.js';

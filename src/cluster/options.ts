@@ -41,6 +41,18 @@ export interface ClusterOptions {
     readonly sessionFlushMs?: number;
     /** How long `shutdown` waits for sockets to close before cutting them (default 5000 ms). */
     readonly shutdownTimeoutMs?: number;
+    /**
+     * `reshard`: how long a new shard waits, after its READY, for the GUILD_CREATE (or unavailable
+     * GUILD_DELETE) of every guild its READY listed before it counts as ready anyway (default 15000 ms).
+     */
+    readonly reshardGuildsTimeoutMs?: number;
+    /**
+     * `reshard`: how long an event seen from one set is remembered to recognise its twin from the
+     * other set; must exceed the delay between two connections receiving the same event (default 5000 ms).
+     */
+    readonly reshardMatchWindowMs?: number;
+    /** `reshard`: the whole preparation must end within this, or the reshard aborts (default: 2 identify windows per wave plus 60000 ms). */
+    readonly reshardTimeoutMs?: number;
   };
   /** Cap on one inflated gateway message (default 8 MiB). */
   readonly maxMessageBytes?: number;
@@ -51,7 +63,13 @@ export interface ClusterOptions {
 }
 
 /** Cluster timing defaults, in milliseconds. */
-export const CLUSTER_TIMING_DEFAULTS = { identifyWindowMs: 5_000, sessionFlushMs: 1_000, shutdownTimeoutMs: 5_000 } as const;
+export const CLUSTER_TIMING_DEFAULTS = {
+  identifyWindowMs: 5_000,
+  sessionFlushMs: 1_000,
+  shutdownTimeoutMs: 5_000,
+  reshardGuildsTimeoutMs: 15_000,
+  reshardMatchWindowMs: 5_000,
+} as const;
 
 const invalid = (message: string) => new DisclusterError('INVALID_OPTIONS', message);
 
@@ -73,6 +91,9 @@ export const checkClusterOptions = (options: ClusterOptions): { scheduler: Sched
   };
   positive(options.timing?.identifyWindowMs, 'timing.identifyWindowMs', 0);
   positive(options.timing?.identifyMarginMs, 'timing.identifyMarginMs', 0);
+  positive(options.timing?.reshardGuildsTimeoutMs, 'timing.reshardGuildsTimeoutMs', 0);
+  positive(options.timing?.reshardMatchWindowMs, 'timing.reshardMatchWindowMs', 0);
+  positive(options.timing?.reshardTimeoutMs, 'timing.reshardTimeoutMs', 0);
   return {
     scheduler: options.scheduler ?? asyncScheduler,
     flushMs: Math.max(1, positive(options.timing?.sessionFlushMs, 'timing.sessionFlushMs', CLUSTER_TIMING_DEFAULTS.sessionFlushMs)),

@@ -1,11 +1,16 @@
-import type { Observer, Subject } from 'rxjs';
+import type { Observer } from 'rxjs';
 import type { ShardDispatchEvent, ShardEvent } from '../shard/types.js';
-import type { ClusterLifecycleEvent } from './cluster.js';
+import type { ShardLifecycleEvent } from './cluster.js';
 import type { ShardRecord } from './shard-record.js';
+
+/** Where a shard's dispatches go: `dispatch$` itself, or a handover in between. */
+export interface DispatchSink {
+  next(event: ShardDispatchEvent): void;
+}
 
 /** What the cluster does with a shard's events other than dispatches, and with its end. */
 export interface ShardEventHandler {
-  lifecycle(record: ShardRecord, event: ClusterLifecycleEvent): void;
+  lifecycle(record: ShardRecord, event: ShardLifecycleEvent): void;
   /** The shard's stream completed. */
   completed(record: ShardRecord): void;
 }
@@ -17,7 +22,7 @@ export interface ShardEventHandler {
 export class ShardObserver implements Observer<ShardEvent> {
   constructor(
     private readonly record: ShardRecord,
-    private readonly dispatch$: Subject<ShardDispatchEvent>,
+    private readonly dispatch$: DispatchSink,
     private readonly handler: ShardEventHandler,
   ) {}
 

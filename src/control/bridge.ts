@@ -5,14 +5,14 @@ import type { ClusterOptions } from '../cluster/options.js';
 import { isDisclusterError } from '../gateway/errors.js';
 import type { GatewayPresenceUpdateData } from 'discord-api-types/v10';
 import type { SessionSnapshot, ShardCommand } from '../shard/types.js';
-import { clusterMessages, scrub } from './cluster-events.js';
+import { clusterMessages, reshardedMessage, scrub } from './cluster-events.js';
 import { PROTOCOL_VERSION } from './codec-fields.js';
 import { decodeMessage, type Rejection, TO_CLUSTER_LIMITS } from './decode.js';
 import { startLagMonitor } from './lag.js';
 import { createRemoteIdentifyQueue, type RemoteIdentifyQueue } from './remote-identify-queue.js';
 import { countCluster, type ClusterCounting } from '../metrics/counting.js';
 import { statsOf } from './stats.js';
-import { type StartMessage, TO_CLUSTER, type ToClusterMessage } from './to-cluster.js';
+import { type ReshardMessage, type StartMessage, TO_CLUSTER, type ToClusterMessage } from './to-cluster.js';
 import type { ToControlMessage } from './to-control.js';
 import type { Transport } from './transport.js';
 
@@ -84,7 +84,7 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
     } catch (error) {
       remote?.dispose();
       const reason = isDisclusterError(error) ? `${error.code}: ${error.message}` : 'the cluster could not be created';
-      return fail('start-failed', reason, 'start');
+      return refuse({ code: 'start-failed', message: reason.slice(0, 4096), issues: [], about: 'start', ...(isDisclusterError(error) ? { cause: error.code } : {}) });
     }
     queue = remote;
     clusterId = m.clusterId;
@@ -114,6 +114,20 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
     );
   };
 
+  /** `reshard`: `cluster.reshard`, answered by `resharded` or an `error` carrying the cause's code (never a value from the request). */
+  const reshard = (m: ReshardMessage) => {
+    if (cluster === null || stopping !== null) return fail('not-started', 'no cluster is running: send start first', 'reshard', m.nonce);
+    const running = cluster;
+    void (async () => running.reshard({ totalShards: m.totalShards, shardIds: m.shardIds }))().then(
+      (report) => send(reshardedMessage(m.nonce, report)),
+      (error: unknown) => {
+        const cause = isDisclusterError(error) ? { cause: error.code } : {};
+        const reason = isDisclusterError(error) ? `${error.code}: ${error.message}` : 'the reshard failed with an internal error';
+        refuse({ code: 'reshard-failed', message: reason.slice(0, 4096), issues: [], about: 'reshard', nonce: m.nonce, ...cause });
+      },
+    );
+  };
+
   const stop = (keepSessions: boolean) => {
     stopping ??= (async () => {
       const sessions = cluster === null ? [] : await cluster.shutdown({ keepSessions }).catch(() => []);
@@ -139,6 +153,8 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
         return send(statsOf(m.nonce, clusterId, cluster, lag.read(), performance.now() - startedAt, counting));
       case 'ping':
         return send({ type: 'pong', nonce: m.nonce, eventLoopLagMs: lag.read() });
+      case 'reshard':
+        return reshard(m);
       case 'shutdown':
         void stop(m.keepSessions).then(async (sessions) => {
           send({ type: 'stopped', nonce: m.nonce, sessions: [...sessions] });

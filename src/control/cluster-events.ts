@@ -1,10 +1,43 @@
 import { filter, map, merge, type Observable } from 'rxjs';
-import type { Cluster } from '../cluster/cluster.js';
+import type { Cluster, ClusterLifecycleEvent } from '../cluster/cluster.js';
+import type { ShardLayout } from '../cluster/layout.js';
+import type { ReshardReport } from '../cluster/reshard-events.js';
 import type { ToControlMessage } from './to-control.js';
 
+/** A layout as the protocol carries it (a fresh array: the cluster's may be frozen or shared). */
+const wireLayout = (layout: ShardLayout) => ({ totalShards: layout.totalShards, shardIds: [...layout.shardIds] });
+
+/** A reshard's `lifecycle$` events as `reshard-progress` and `reshard-status` messages; null for any other event. */
+export const reshardMessage = (event: ClusterLifecycleEvent): ToControlMessage | null => {
+  if (event.type === 'reshard') {
+    const reason = event.reason === undefined ? {} : { reason: event.reason.slice(0, 4096) };
+    const held = event.peakHeld === undefined ? {} : { peakHeld: event.peakHeld };
+    return { type: 'reshard-progress', phase: event.phase, from: wireLayout(event.from), to: wireLayout(event.to), ...reason, ...held };
+  }
+  if (event.type === 'reshard-status') {
+    const code = event.code === undefined ? {} : { code: event.code };
+    return { type: 'reshard-status', shardId: event.shardId, totalShards: event.totalShards, status: event.status, ...code };
+  }
+  return null;
+};
+
+/** The `resharded` reply to the `reshard` of `nonce`. */
+export const reshardedMessage = (nonce: number, report: ReshardReport): ToControlMessage => ({
+  type: 'resharded',
+  nonce,
+  from: wireLayout(report.from),
+  to: wireLayout(report.to),
+  identifies: report.identifies,
+  elapsedMs: report.elapsedMs,
+  handoffMs: report.handoffMs,
+  duplicatesSuppressed: report.duplicatesSuppressed,
+  recoveredFromNewSet: report.recoveredFromNewSet,
+});
+
 /**
- * The cluster's streams as protocol messages: `shard-status`, `fatal`, and `dispatch` for the
- * names in `forward` (none when empty). `ready` is not here: it comes from `connect()`.
+ * The cluster's streams as protocol messages: `shard-status`, `fatal`, a reshard's
+ * `reshard-progress` and `reshard-status`, and `dispatch` for the names in `forward` (none when
+ * empty). `ready` is not here: it comes from `connect()`.
  */
 export const clusterMessages = (cluster: Cluster, forward: readonly string[]): Observable<ToControlMessage> => {
   const forwarded = new Set(forward);
@@ -14,11 +47,15 @@ export const clusterMessages = (cluster: Cluster, forward: readonly string[]): O
   const fatal$ = cluster.fatal$.pipe(
     map((e): ToControlMessage => ({ type: 'fatal', shardId: e.shardId, code: e.code, reason: e.reason.slice(0, 4096), kind: e.kind })),
   );
+  const reshard$ = cluster.lifecycle$.pipe(
+    map(reshardMessage),
+    filter((m): m is ToControlMessage => m !== null),
+  );
   const dispatch$ = cluster.dispatch$.pipe(
     filter((e) => forwarded.has(e.t)),
     map((e): ToControlMessage => ({ type: 'dispatch', shardId: e.shardId, t: e.t, s: e.s, d: e.d })),
   );
-  return forwarded.size === 0 ? merge(status$, fatal$) : merge(status$, fatal$, dispatch$);
+  return forwarded.size === 0 ? merge(status$, fatal$, reshard$) : merge(status$, fatal$, reshard$, dispatch$);
 };
 
 /** Replaces every occurrence of `secret` in the message's strings; a message without it is returned as is. */

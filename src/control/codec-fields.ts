@@ -115,6 +115,9 @@ export const TimingCodec = t.partial(
     identifyMarginMs: Millis,
     sessionFlushMs: Millis,
     shutdownTimeoutMs: Millis,
+    reshardGuildsTimeoutMs: Millis,
+    reshardMatchWindowMs: Millis,
+    reshardTimeoutMs: Millis,
   },
   'timing',
 );

@@ -33,6 +33,8 @@ export interface Rejection {
   readonly about?: string;
   /** The message's nonce, when it is a valid one. */
   readonly nonce?: number;
+  /** The library error code behind a `start-failed` or `reshard-failed`. */
+  readonly cause?: string;
 }
 
 const MAX_ISSUES = 16;

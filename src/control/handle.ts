@@ -2,6 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { type Observable, Subject } from 'rxjs';
 import { DisclusterError, type ErrorCode } from '../gateway/errors.js';
 import type { IdentifyQueue, SessionSnapshot, ShardCommand } from '../shard/types.js';
+import { reshardBudgetMargin } from '../cluster/reshard.js';
 import { decodeMessage, TO_CONTROL_LIMITS } from './decode.js';
 import { createIdentifyBroker } from './identify-broker.js';
 import { createRequests } from './requests.js';
@@ -25,6 +26,16 @@ export interface ClusterHandle {
   stats(): Promise<ToControlOf<'stats'>>;
   /** The `pong` reply (with the cluster's event-loop lag). */
   ping(): Promise<ToControlOf<'pong'>>;
+  /**
+   * Asks the cluster to change its layout without downtime (`cluster.reshard`, the `reshard`
+   * message). Resolves with the cluster's report once the new set has taken over; rejects with the
+   * cluster's reason (its error code: `RESHARD_REFUSED`, `RESHARD_ABORTED`, `CLUSTER_SHUT_DOWN`), the old
+   * layout still running. `timeoutMs` (default 30 minutes: a large bot identifies for minutes)
+   * only stops waiting; the cluster's own timeouts end a reshard that cannot finish. In control
+   * mode CONTROL's identify queue holds the budget: a reshard it cannot pay for is refused here
+   * (`RESHARD_REFUSED`) before anything is sent.
+   */
+  reshard(layout: ReshardLayout, options?: { readonly timeoutMs?: number }): Promise<ReshardReply>;
   /** Closes every shard and resolves with the sessions (with `keepSessions`, resumable); the cluster then exits. */
   shutdown(options?: { readonly keepSessions?: boolean }): Promise<SessionSnapshot[]>;
   /** Sends anything as is, valid or not (for tests of the protocol). */
@@ -36,6 +47,18 @@ export interface ClusterHandle {
   /** Ends the cluster at once (SIGKILL, or `terminate()` for a worker). */
   kill(): void;
 }
+
+/** A layout to reshard to: the bot's new shard count and the ids this cluster runs. */
+export interface ReshardLayout {
+  readonly totalShards: number;
+  readonly shardIds: readonly number[];
+}
+
+/** The `resharded` reply without its envelope: the cluster's `ReshardReport`. */
+export type ReshardReply = Omit<ToControlOf<'resharded'>, 'type' | 'nonce'>;
+
+/** How long `reshard` waits by default: 30 minutes. */
+export const RESHARD_TIMEOUT_MS = 30 * 60_000;
 
 /** What `createClusterHandle` needs of the spawned process or thread. */
 export interface HandleOptions {
@@ -52,6 +75,28 @@ export interface HandleOptions {
 }
 
 const COMMAND_CODES: ReadonlySet<string> = new Set<ErrorCode>(['COMMAND_REJECTED', 'SHARD_UNAVAILABLE', 'ENCODE_TOO_LARGE', 'ENCODE_INVALID']);
+
+/**
+ * Library error codes a failed reshard may carry in `error.cause` (anything else becomes
+ * `PROTOCOL_INVALID`, so a cluster cannot make CONTROL raise an arbitrary code).
+ */
+const RESHARD_CODES: ReadonlySet<string> = new Set<ErrorCode>(['RESHARD_REFUSED', 'RESHARD_ABORTED', 'CLUSTER_SHUT_DOWN']);
+
+/** The error a refused `reshard` rejects with: the cluster's code when it is one a reshard may have. */
+const reshardRefusal = (message: ToControlOf<'error'>): DisclusterError => {
+  const code = message.cause !== undefined && RESHARD_CODES.has(message.cause) ? (message.cause as ErrorCode) : 'PROTOCOL_INVALID';
+  return new DisclusterError(code, `the cluster refused the reshard (${message.code}): ${message.message}`);
+};
+
+/**
+ * Why `queue` cannot pay for a reshard to `shards` new shards (one identify each plus the margin
+ * the cluster also keeps), or null when it can or does not count (a queue without `remaining`).
+ */
+export const budgetShortfall = (queue: IdentifyQueue | null, shards: number): string | null => {
+  const remaining = (queue as { readonly remaining?: unknown } | null)?.remaining;
+  const need = shards + reshardBudgetMargin(shards);
+  return typeof remaining === 'number' && remaining < need ? `${shards} new shards need ${need} identifies (with a margin); CONTROL's identify queue has ${remaining} left` : null;
+};
 
 /** Runs CONTROL's end of the protocol over a transport: start on `spawned`, replies by nonce, identify leases. */
 export const createClusterHandle = (options: HandleOptions): ClusterHandle => {
@@ -112,6 +157,14 @@ export const createClusterHandle = (options: HandleOptions): ClusterHandle => {
     },
     stats: () => requests.request('stats', (nonce) => send({ type: 'stats', nonce }), requestTimeoutMs, 'stats'),
     ping: () => requests.request('pong', (nonce) => send({ type: 'ping', nonce }), requestTimeoutMs, 'ping'),
+    async reshard(layout, { timeoutMs = RESHARD_TIMEOUT_MS } = {}) {
+      // In control mode the budget is CONTROL's queue's: the cluster cannot see it, so check it here.
+      const shortfall = budgetShortfall(options.identifyQueue, layout.shardIds.length);
+      if (shortfall !== null) throw new DisclusterError('RESHARD_REFUSED', `reshard refused by CONTROL: ${shortfall}`);
+      const build = (nonce: number) => send({ type: 'reshard', totalShards: layout.totalShards, shardIds: [...layout.shardIds], nonce });
+      const { type: _type, nonce: _nonce, ...report } = await requests.request('resharded', build, timeoutMs, 'reshard', reshardRefusal);
+      return report;
+    },
     async shutdown({ keepSessions = false } = {}) {
       const stopped = await requests.request('stopped', (nonce) => send({ type: 'shutdown', keepSessions, nonce }), requestTimeoutMs, 'shutdown');
       return stopped.sessions;

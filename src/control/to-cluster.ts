@@ -22,6 +22,12 @@ import {
 /** Most shards one cluster may run. */
 export const MAX_CLUSTER_SHARDS = 4096;
 
+/** A shard layout: the bot's shard count and the ids one cluster runs (in `reshard` and `resharded`). */
+export const LayoutCodec = t.type(
+  { totalShards: intBetween(1, 1_000_000), shardIds: boundedArray(ShardId, MAX_CLUSTER_SHARDS) },
+  'layout',
+);
+
 /** `start`: the first message; carries the token and the cluster's options. */
 export const StartCodec = t.intersection(
   [
@@ -79,6 +85,14 @@ export const PingCodec = t.type({ type: t.literal('ping'), nonce: Nonce }, 'ping
 /** `shutdown`: close every shard, reply `stopped`, then exit. */
 export const ShutdownCodec = t.type({ type: t.literal('shutdown'), keepSessions: t.boolean, nonce: Nonce }, 'shutdown');
 
+/**
+ * `reshard`: change the cluster's layout to `totalShards` / `shardIds` without downtime
+ * (`cluster.reshard`); answered by `resharded` (the report) or by `error` (code `reshard-failed`).
+ * Whether the layout is consistent (ids below `totalShards`, no duplicates, not empty) and the
+ * identify budget suffices is the cluster's check, reported in that `error`.
+ */
+export const ReshardCodec = t.intersection([t.type({ type: t.literal('reshard'), nonce: Nonce }), LayoutCodec], 'reshard');
+
 /** Every message CONTROL may send, by `type`. */
 export const TO_CLUSTER = {
   start: StartCodec,
@@ -88,12 +102,15 @@ export const TO_CLUSTER = {
   stats: StatsRequestCodec,
   ping: PingCodec,
   shutdown: ShutdownCodec,
+  reshard: ReshardCodec,
 } as const;
 
 /** `start`. */
 export type StartMessage = t.TypeOf<typeof StartCodec>;
 /** `command`. */
 export type CommandMessage = t.TypeOf<typeof CommandCodec>;
+/** `reshard`. */
+export type ReshardMessage = t.TypeOf<typeof ReshardCodec>;
 /** Any message from CONTROL to a cluster. */
 export type ToClusterMessage = { [K in keyof typeof TO_CLUSTER]: t.TypeOf<(typeof TO_CLUSTER)[K]> }[keyof typeof TO_CLUSTER];
 /** The `type` of a message from CONTROL. */

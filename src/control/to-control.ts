@@ -19,7 +19,7 @@ import {
   ShardId,
   ShardStatusCodec,
 } from './codec-fields.js';
-import { MAX_CLUSTER_SHARDS } from './to-cluster.js';
+import { LayoutCodec, MAX_CLUSTER_SHARDS } from './to-cluster.js';
 
 const CloseCode = intBetween(0, 65_535, 'close code');
 const Text = boundedString(4096);
@@ -133,6 +133,47 @@ export const DispatchCodec = t.type(
   'dispatch',
 );
 
+/** `resharded`: the reply to `reshard`, the cluster's `ReshardReport`; the new layout is in place. */
+export const ReshardedCodec = t.type(
+  {
+    type: t.literal('resharded'),
+    nonce: Nonce,
+    from: LayoutCodec,
+    to: LayoutCodec,
+    identifies: Count,
+    elapsedMs: FiniteNumber,
+    handoffMs: FiniteNumber,
+    duplicatesSuppressed: Count,
+    recoveredFromNewSet: Count,
+  },
+  'resharded',
+);
+
+/** Phases of a reshard, as `lifecycle$` reports them. */
+export const ReshardPhaseCodec = t.keyof({ preparing: null, 'handing-over': null, done: null, aborted: null }, 'reshard phase');
+
+/**
+ * `reshard-progress`: the running reshard moved to `phase`; `reason` comes with `aborted`,
+ * `peakHeld` (most events the handover held at once) with `done`.
+ */
+export const ReshardProgressCodec = t.intersection(
+  [t.type({ type: t.literal('reshard-progress'), phase: ReshardPhaseCodec, from: LayoutCodec, to: LayoutCodec }), t.partial({ reason: Text, peakHeld: Count })],
+  'reshard-progress',
+);
+
+/**
+ * `reshard-status`: a shard of the layout a reshard is preparing changed status. Its ids may be
+ * those of running shards: `totalShards` tells the sets apart. After the handover the new shards
+ * report plain `shard-status`.
+ */
+export const ReshardStatusCodec = t.intersection(
+  [
+    t.type({ type: t.literal('reshard-status'), shardId: ShardId, totalShards: intBetween(1, 1_000_000), status: ShardStatusCodec }),
+    t.partial({ code: CloseCode }),
+  ],
+  'reshard-status',
+);
+
 /** What went wrong with a message from CONTROL (see PROTOCOL.md for every code). */
 export const ErrorCodeCodec = t.keyof(
   {
@@ -143,6 +184,7 @@ export const ErrorCodeCodec = t.keyof(
     'not-started': null,
     'already-started': null,
     'start-failed': null,
+    'reshard-failed': null,
   },
   'error code',
 );
@@ -150,11 +192,14 @@ export const ErrorCodeCodec = t.keyof(
 /** One reason a message failed validation: where, and what was expected there. Never the value. */
 export const IssueCodec = t.type({ path: boundedString(256), expected: boundedString(256) }, 'issue');
 
-/** `error`: a message from CONTROL was refused. `about` and `nonce` are set when they could be read safely. */
+/**
+ * `error`: a message from CONTROL was refused. `about` and `nonce` are set when they could be read
+ * safely; `cause` is the library's error code behind a `start-failed` or `reshard-failed`.
+ */
 export const ErrorCodec = t.intersection(
   [
     t.type({ type: t.literal('error'), code: ErrorCodeCodec, message: Text, issues: boundedArray(IssueCodec, 16) }),
-    t.partial({ about: nonEmptyString(32), nonce: Nonce }),
+    t.partial({ about: nonEmptyString(32), nonce: Nonce, cause: nonEmptyString(64) }),
   ],
   'error',
 );
@@ -172,6 +217,9 @@ export const TO_CONTROL = {
   pong: PongCodec,
   stopped: StoppedCodec,
   dispatch: DispatchCodec,
+  resharded: ReshardedCodec,
+  'reshard-progress': ReshardProgressCodec,
+  'reshard-status': ReshardStatusCodec,
   error: ErrorCodec,
 } as const;
 

@@ -16,7 +16,7 @@ type DispatchEventName = Parameters<Gateway['on']>[0] | 'dispatch';
 export type DiscordjsDispatchListener = (payload: GatewayDispatchPayload, shardId: number) => unknown;
 
 /** What the adapter needs of a cluster: its dispatches, its command path and its shard count. */
-export type DiscordjsGatewaySource = Pick<Cluster, 'dispatch$' | 'send' | 'totalShards'>;
+export type DiscordjsGatewaySource = Pick<Cluster, 'dispatch$' | 'send' | 'layout'>;
 
 /** Options of {@link toDiscordjsGateway}. */
 export interface DiscordjsGatewayOptions {
@@ -54,7 +54,7 @@ class ClusterGateway implements DiscordjsGateway {
   ) {}
 
   getShardCount(): number {
-    return this.cluster.totalShards();
+    return this.cluster.layout().totalShards;
   }
 
   send(shardId: number, payload: GatewaySendPayload): Promise<void> {
@@ -99,7 +99,7 @@ class ClusterGateway implements DiscordjsGateway {
 
 /**
  * Adapts a cluster to @discordjs/core's `Gateway`: `getShardCount()` is the cluster's
- * `totalShards()` at the time of the call, `send(shardId, payload)` goes through the cluster's
+ * `layout().totalShards` at the time of the call (a reshard changes it), `send(shardId, payload)` goes through the cluster's
  * rate-limited `send`, and each dispatch reaches `on('dispatch', (payload, shardId) => …)`
  * listeners as `{ op: 0, t, s, d }`. The adapter subscribes to `dispatch$` while it has
  * listeners; `detach()` (or `off` of the last listener) unsubscribes.

@@ -22,7 +22,9 @@ export type ErrorCode =
   | 'DISCORD_UNAUTHORIZED'
   | 'DISCORD_RATE_LIMITED'
   | 'DISCORD_HTTP_ERROR'
-  | 'DISCORD_INVALID_RESPONSE';
+  | 'DISCORD_INVALID_RESPONSE'
+  | 'RESHARD_REFUSED'
+  | 'RESHARD_ABORTED';
 
 /** An `Error` with a stable `code`; the message is for people, the code for programs. */
 export class DisclusterError extends Error {

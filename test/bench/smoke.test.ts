@@ -12,11 +12,12 @@ interface Results {
   memory?: { contender: string }[];
   startup?: { readyMs: number }[];
   recovery?: { contender: string; p50: number }[];
+  reshard?: { from: number; to: number; identifies: number; twice: number; lost: number }[];
   targets?: { target: string }[];
 }
 
 test('npm run bench -- --tiny prints the tables and writes results.json with every contender', async (t) => {
-  t.timeout(120_000);
+  t.timeout(150_000);
   const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
   const out = join(dir, 'results.json');
   try {
@@ -28,7 +29,7 @@ test('npm run bench -- --tiny prints the tables and writes results.json with eve
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     t.is(code, 0, stderr.slice(-2000));
 
-    for (const heading of ['### Throughput: 16 shards, zlib-stream, realistic', '### Latency', '### Memory', '### Startup', '### Recovery', '### Targets']) {
+    for (const heading of ['### Throughput: 16 shards, zlib-stream, realistic', '### Latency', '### Memory', '### Startup', '### Recovery', '### Reshard', '### Targets']) {
       t.true(stdout.includes(heading), `missing ${heading}`);
     }
     t.regex(stdout, /\| contender \| events\/s \| client CPU µs\/event \|/);
@@ -45,6 +46,7 @@ test('npm run bench -- --tiny prints the tables and writes results.json with eve
     t.deepEqual(results.memory?.map((r) => r.contender), ['ours', 'djs', 'djs-zlib-sync', 'ws-zlib-stream', 'ws-zlib-sync', 'ws-node-sync']);
     t.true((results.startup?.length ?? 0) > 0 && results.startup!.every((s) => s.readyMs > 0));
     t.true((results.recovery ?? []).some((r) => r.contender.startsWith('djs')));
+    t.like(results.reshard?.[0], { from: 4, to: 6, identifies: 6, twice: 0, lost: 0 });
     t.true((results.targets?.length ?? 0) > 0);
     t.true(results.targets!.some((target) => target.target.startsWith('metrics registered')), 'the metrics cost is judged');
   } finally {

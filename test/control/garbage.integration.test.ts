@@ -31,6 +31,9 @@ const garbage = (url: string): Array<[string, unknown, Partial<ErrorMessage>]> =
     ['a start of protocol 2', { ...start, protocol: 2 }, { code: 'invalid', about: 'start', issues: [{ path: 'protocol', expected: 'protocol version 1' }] }],
     ['a start with an overlong token', { ...start, token: TOKEN.repeat(40) }, { code: 'invalid', about: 'start', issues: [{ path: 'token', expected: 'token (string, 1..512)' }] }],
     ['the token as a key', { type: 'ping', [TOKEN]: TOKEN, nonce: 'x' }, { code: 'invalid', about: 'ping' }],
+    ['a reshard with a string shard count', { type: 'reshard', totalShards: '24', shardIds: [0], nonce: 14 }, { code: 'invalid', about: 'reshard', nonce: 14, issues: [{ path: 'totalShards', expected: 'integer(1..1000000)' }] }],
+    ['a reshard with the token as a shard id', { type: 'reshard', totalShards: 2, shardIds: [0, TOKEN], nonce: 15 }, { code: 'invalid', about: 'reshard', nonce: 15, issues: [{ path: 'shardIds.1', expected: 'shard id (0..1000000)' }] }],
+    ['a reshard without a layout', { type: 'reshard', nonce: 16 }, { code: 'invalid', about: 'reshard', nonce: 16 }],
     ['a second valid start', start, { code: 'already-started', about: 'start' }],
   ];
 };
@@ -63,6 +66,8 @@ for (const mode of ['process', 'worker'] as const) {
     await handle.command(0, { op: 3, d: { since: null, activities: [], status: 'idle', afk: false } });
     const refused = await handle.command(5, { op: 3, d: {} }).catch((e: unknown) => e);
     t.true(isDisclusterError(refused, 'SHARD_UNAVAILABLE'));
+    const reshard = await handle.reshard({ totalShards: 2, shardIds: [0, 2] }).catch((e: unknown) => e);
+    t.true(isDisclusterError(reshard, 'RESHARD_REFUSED'), `an impossible layout is refused by the cluster: ${String(reshard)}`);
     t.true(['ready', 'resumed'].includes((await handle.stats()).shards[0]!.status), 'still connected');
     await handle.shutdown();
     t.is(await handle.exited, 0);

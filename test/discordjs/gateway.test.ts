@@ -104,7 +104,7 @@ const fakeCluster = (total: { n: number }) => {
   const source: DiscordjsGatewaySource = {
     dispatch$,
     send: async (shardId, command) => void sent.push([shardId, command]),
-    totalShards: () => total.n,
+    layout: () => ({ totalShards: total.n, shardIds: [0] }),
   };
   return { dispatch$, sent, source };
 };
@@ -164,7 +164,7 @@ test('a listener that throws or rejects goes to onListenerError; the other liste
   gateway.detach();
 });
 
-test('a Cluster is a source: its totalShards() is the option', (t) => {
+test('a Cluster is a source: getShardCount() is its layout’s totalShards', (t) => {
   const c: Cluster = createCluster({ token: 't', intents: 1, shardIds: [0], totalShards: 3, gateway: { url: 'ws://127.0.0.1:1', maxConcurrency: 1 } });
   t.is(toDiscordjsGateway(c).getShardCount(), 3);
 });

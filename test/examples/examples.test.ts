@@ -41,3 +41,17 @@ test.serial('examples/control.ts restarts a dead cluster and rolls a restart wit
   t.regex(stdout, /rolling restart: 0 identifies, 4 resumes/);
   t.regex(stdout, /identify bucket violations: 0/);
 });
+
+test('examples/reshard.ts reshards 2 → 4 shards when /gateway/bot recommends it, every message exactly once', async (t) => {
+  const { stdout } = await example('reshard');
+  t.regex(stdout, /recommends 2 shards, 2 run: nothing to do/);
+  t.regex(stdout, /recommends 4 shards, 2 run: resharding/);
+  t.regex(stdout, /reshard preparing[\s\S]*reshard handing-over[\s\S]*reshard done/);
+  t.regex(stdout, /resharded to 4 shards in \d+ ms: 4 identifies/);
+  const [, sent, once, repeated, lost] = /messages: (\d+) sent, (\d+) received exactly once, (\d+) repeated, (\d+) lost/.exec(stdout) ?? [];
+  t.true(Number(sent) > 0);
+  t.is(once, sent);
+  t.is(repeated, '0');
+  t.is(lost, '0');
+  t.regex(stdout, /identifies in all: 6; emulator rule violations: 0/);
+});

@@ -83,7 +83,7 @@ test.serial('same thread: a subscriber blocking past the heartbeat timeout gets 
   t.teardown(() => cluster.shutdown());
   await cluster.connect();
   const events: string[] = [];
-  cluster.lifecycle$.subscribe((e) => e.type !== 'heartbeat' && events.push(e.type === 'status' ? `${e.shardId}:${e.status}` : `${e.shardId}:${e.type}`));
+  cluster.lifecycle$.subscribe((e) => e.type !== 'heartbeat' && events.push(e.type === 'status' ? `${e.shardId}:${e.status}` : `${'shardId' in e ? e.shardId : '-'}:${e.type}`));
   const back = firstValueFrom(cluster.status$.pipe(filter((e) => e.shardId === 1 && e.status === 'ready')));
   cluster.dispatch$.pipe(filter((e) => e.t === 'MESSAGE_CREATE'), take(1)).subscribe(() => blockFor(BLOCK_MS));
   await gateway.ask({ cmd: 'dispatch', shardId: 1, count: 1 });

@@ -1,0 +1,250 @@
+import { interval, type SchedulerLike, Subscription, tap } from 'rxjs';
+import { DisclusterError } from '../gateway/errors.js';
+import type { IdentifyQueue, ShardDispatchEvent, ShardTiming } from '../shard/types.js';
+import type { ClusterLifecycleEvent } from './cluster.js';
+import { eventShard } from './event-owner.js';
+import { Handover } from './handover.js';
+import { checkLayout, describeLayout, type ShardLayout } from './layout.js';
+import { CLUSTER_TIMING_DEFAULTS, type ClusterOptions } from './options.js';
+import type { ReshardReport } from './reshard-events.js';
+import type { DispatchSink } from './shard-observer.js';
+import type { ShardSet, ShardSetListener } from './shard-set.js';
+import { StartupGuilds } from './startup-guilds.js';
+import { identifyWaves } from './waves.js';
+
+/** What a reshard needs from its cluster. */
+export interface ReshardHost {
+  /** The running set. */
+  readonly current: ShardSet;
+  createSet(layout: ShardLayout, output: DispatchSink, listener: ShardSetListener, queue: IdentifyQueue, events: readonly string[] | undefined): ShardSet;
+  /** Makes `next` the running set: its sessions saved, the ids it lacks dropped from the store, its events the cluster's. */
+  adopt(next: ShardSet): void;
+  readonly dispatch$: DispatchSink;
+  lifecycle(event: ClusterLifecycleEvent): void;
+  readonly scheduler: SchedulerLike;
+  readonly identifyQueue: IdentifyQueue;
+  /** The cluster's `events` option. */
+  readonly events: readonly string[] | undefined;
+  /** One identify window plus its margin. */
+  readonly windowMs: number;
+  readonly maxConcurrency: number;
+  readonly shutdownMs: number;
+  readonly timing: NonNullable<ClusterOptions['timing']> | ShardTiming;
+}
+
+/** Identifies kept in hand beyond one per new shard: 10 % of the new shards, at least 1 (a shard may have to identify again). */
+export const reshardBudgetMargin = (newShards: number): number => Math.max(1, Math.ceil(newShards / 10));
+
+/** Step 1: the layout checked, or `RESHARD_REFUSED` thrown before anything is identified. */
+export const checkReshard = (
+  layout: ShardLayout,
+  state: { readonly shutDown: boolean; readonly connected: boolean; readonly busy: boolean; readonly identifyQueue: IdentifyQueue },
+): ShardLayout => {
+  if (state.shutDown) throw new DisclusterError('CLUSTER_SHUT_DOWN', 'the cluster was shut down');
+  const checked = checkLayout(layout);
+  if (state.busy) throw new DisclusterError('RESHARD_REFUSED', 'reshard refused: another reshard is running');
+  if (!state.connected) throw new DisclusterError('RESHARD_REFUSED', 'reshard refused: the cluster is not up yet (wait for connect() to resolve)');
+  const remaining = (state.identifyQueue as { readonly remaining?: unknown }).remaining;
+  const need = checked.shardIds.length + reshardBudgetMargin(checked.shardIds.length);
+  if (typeof remaining === 'number' && remaining < need) {
+    throw new DisclusterError(
+      'RESHARD_REFUSED',
+      `reshard refused: ${describeLayout(checked)} needs ${need} identifies (one per new shard plus a margin of ${need - checked.shardIds.length}); the identify budget has ${remaining} left`,
+    );
+  }
+  return checked;
+};
+
+/** Dispatches the user did not ask for: the new set receives READY and GUILD_* for its own bookkeeping. */
+class WantedOnly implements DispatchSink {
+  constructor(
+    private readonly wanted: ReadonlySet<string>,
+    private readonly sink: DispatchSink,
+  ) {}
+
+  next(event: ShardDispatchEvent): void {
+    if (this.wanted.has(event.t)) this.sink.next(event);
+  }
+}
+
+const DISCARD: DispatchSink = { next: () => {} };
+const IGNORE: ShardSetListener = { lifecycle: () => {} };
+const STARTUP_EVENTS = ['READY', 'GUILD_CREATE', 'GUILD_DELETE'];
+
+type RunPhase = 'preparing' | 'handing-over' | 'done' | 'aborted';
+
+/**
+ * One reshard, steps 2 to 5 (the I/O around `Handover` and `StartupGuilds`): prepares the new set
+ * beside the running one, hands `dispatch$` over once every new shard is ready, retires the old
+ * set, or aborts leaving the old set as it was.
+ */
+export class ReshardRun {
+  /** Resolves with the report once the old set is closed and the match window has passed; rejects on abort. */
+  readonly report: Promise<ReshardReport>;
+  private phase: RunPhase = 'preparing';
+  private readonly from: ShardLayout;
+  private readonly old: ShardSet;
+  private readonly oldOutput: DispatchSink;
+  private readonly next: ShardSet;
+  private readonly handover: Handover;
+  private readonly startup: StartupGuilds;
+  private readonly timers = new Subscription();
+  private readonly startedAt: number;
+  private readonly wanted: ReadonlySet<string> | null;
+  private identifies = 0;
+  /** New shards that have had Hello and identify (or will at their turn): Discord may send them events from then on. */
+  private readonly identifying = new Set<number>();
+  private handoffMs = 0;
+  private settle!: { resolve(report: ReshardReport): void; reject(error: Error): void };
+  /** Resolves once the sets this run closes are closed. */
+  private closed: Promise<void> | null = null;
+  private endDrain: (() => void) | null = null;
+
+  constructor(
+    private readonly host: ReshardHost,
+    private readonly to: ShardLayout,
+  ) {
+    this.report = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    const { scheduler } = host;
+    const timing = host.timing as NonNullable<ClusterOptions['timing']>;
+    this.startedAt = scheduler.now();
+    this.old = host.current;
+    this.from = this.old.layout;
+    this.oldOutput = this.old.output;
+    this.wanted = host.events === undefined ? null : new Set(host.events);
+    this.handover = new Handover((event) => host.dispatch$.next(event), timing.reshardMatchWindowMs ?? CLUSTER_TIMING_DEFAULTS.reshardMatchWindowMs);
+    this.startup = new StartupGuilds(timing.reshardGuildsTimeoutMs ?? CLUSTER_TIMING_DEFAULTS.reshardGuildsTimeoutMs);
+    const counted: IdentifyQueue = { acquire: (shardId) => host.identifyQueue.acquire(shardId).pipe(tap(() => this.identifies++)) };
+    const events = host.events === undefined ? undefined : [...new Set([...host.events, ...STARTUP_EVENTS])];
+    this.next = host.createSet(to, { next: (event) => this.fromNew(event) }, { lifecycle: (_set, record, event) => this.newShardEvent(record.shardId, event) }, counted, events);
+
+    const waves = identifyWaves(to.shardIds, host.maxConcurrency).length;
+    const timeoutMs = timing.reshardTimeoutMs ?? waves * 2 * host.windowMs + 60_000;
+    this.timers.add(scheduler.schedule(() => this.abort(new DisclusterError('RESHARD_ABORTED', `${this.describe()} aborted: the new shards were not ready within ${timeoutMs} ms`)), timeoutMs));
+    const matchMs = timing.reshardMatchWindowMs ?? CLUSTER_TIMING_DEFAULTS.reshardMatchWindowMs;
+    this.timers.add(interval(Math.max(10, Math.floor(matchMs / 4)), scheduler).subscribe(() => this.handover.expire(scheduler.now())));
+
+    this.old.output = { next: (event) => this.handover.fromOld(event, scheduler.now(), this.twinPossible(event)) };
+    host.lifecycle({ type: 'reshard', phase: 'preparing', from: this.from, to });
+    this.next.start(new Map());
+  }
+
+  /**
+   * `shutdown()` was called: while preparing, abort (the new set closes, the report rejects with
+   * `CLUSTER_SHUT_DOWN`); while handing over, end the match window now. Resolves once the sets this
+   * run closes are closed; the cluster closes its running set itself.
+   */
+  stopForShutdown(): Promise<void> {
+    if (this.phase === 'preparing') return this.abort(new DisclusterError('CLUSTER_SHUT_DOWN', `the cluster was shut down during its ${this.describe()}`));
+    if (this.phase !== 'handing-over') return this.closed ?? Promise.resolve();
+    this.endDrain?.();
+    return this.report.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /** Whether the new shard owning this event has begun to identify (only then can it receive a twin). */
+  private twinPossible(event: ShardDispatchEvent): boolean {
+    const owner = eventShard(event, this.to.totalShards);
+    return owner === undefined || this.identifying.has(owner);
+  }
+
+  private describe(): string {
+    return `reshard from ${describeLayout(this.from)} to ${describeLayout(this.to)}`;
+  }
+
+  private fromNew(event: ShardDispatchEvent): void {
+    const now = this.host.scheduler.now();
+    if (this.phase === 'preparing' || this.phase === 'handing-over') {
+      if (this.startup.take(event, now)) {
+        if (event.t === 'READY') this.timers.add(this.host.scheduler.schedule(() => this.handOverWhenReady(), this.startupTimeout()));
+        this.handOverWhenReady();
+        return;
+      }
+    }
+    if (this.wanted !== null && !this.wanted.has(event.t)) return;
+    this.handover.fromNew(event, now);
+  }
+
+  private startupTimeout(): number {
+    return (this.host.timing as NonNullable<ClusterOptions['timing']>).reshardGuildsTimeoutMs ?? CLUSTER_TIMING_DEFAULTS.reshardGuildsTimeoutMs;
+  }
+
+  private newShardEvent(shardId: number, event: ClusterLifecycleEvent): void {
+    if (event.type === 'status') {
+      if (event.status !== 'connecting' && event.status !== 'closed') this.identifying.add(shardId);
+      this.host.lifecycle({
+        type: 'reshard-status',
+        shardId,
+        totalShards: this.to.totalShards,
+        status: event.status,
+        ...(event.code !== undefined ? { code: event.code } : {}),
+        ...(event.reason !== undefined ? { reason: event.reason } : {}),
+      });
+    } else if (event.type === 'fatal') {
+      const code = event.code === null ? '' : ` (close ${event.code})`;
+      this.abort(new DisclusterError('RESHARD_ABORTED', `${this.describe()} aborted: new shard ${shardId} stopped${code}: ${event.reason}`, { cause: event }));
+    }
+  }
+
+  private handOverWhenReady(): void {
+    if (this.phase !== 'preparing') return;
+    const now = this.host.scheduler.now();
+    for (const id of this.to.shardIds) if (!this.startup.settled(id, now)) return;
+    void this.handOver(now);
+  }
+
+  /**
+   * Steps 3 and 4: switch (the new set's held events go out, the first copy of each event wins),
+   * adopt the new set, keep reading the old one for the match window (an event only it had, sent
+   * before a new shard existed, may still be on its way), then close it and report.
+   */
+  private async handOver(now: number): Promise<void> {
+    this.phase = 'handing-over';
+    const { host } = this;
+    this.handoffMs = now - Math.max(...this.to.shardIds.map((id) => this.startup.readyAt(id) ?? now));
+    host.lifecycle({ type: 'reshard', phase: 'handing-over', from: this.from, to: this.to });
+    this.old.listener = IGNORE;
+    this.handover.switchOver(now);
+    host.adopt(this.next);
+    const matchMs = (host.timing as NonNullable<ClusterOptions['timing']>).reshardMatchWindowMs ?? CLUSTER_TIMING_DEFAULTS.reshardMatchWindowMs;
+    await new Promise<void>((resolve) => {
+      this.endDrain = resolve;
+      this.timers.add(host.scheduler.schedule(() => resolve(), matchMs));
+    });
+    this.handover.close();
+    this.old.output = DISCARD;
+    this.closed = this.old.stop(false, host.shutdownMs);
+    await this.closed;
+    this.timers.unsubscribe();
+    this.next.output = this.wanted === null ? host.dispatch$ : new WantedOnly(this.wanted, host.dispatch$);
+    this.phase = 'done';
+    const report: ReshardReport = {
+      from: this.from,
+      to: this.to,
+      identifies: this.identifies,
+      elapsedMs: host.scheduler.now() - this.startedAt,
+      handoffMs: this.handoffMs,
+      duplicatesSuppressed: this.handover.counts.duplicatesSuppressed,
+      recoveredFromNewSet: this.handover.counts.recoveredFromNewSet,
+    };
+    host.lifecycle({ type: 'reshard', phase: 'done', from: this.from, to: this.to, report, peakHeld: this.handover.counts.peakHeld });
+    this.settle.resolve(report);
+  }
+
+  /** Step 5: close every new shard, give the old set its output back, reject. Only while preparing. */
+  private abort(error: DisclusterError): Promise<void> {
+    if (this.phase !== 'preparing') return this.closed ?? Promise.resolve();
+    this.phase = 'aborted';
+    this.timers.unsubscribe();
+    this.old.output = this.oldOutput;
+    this.next.listener = IGNORE;
+    this.next.output = DISCARD;
+    this.closed = this.next.stop(false, this.host.shutdownMs).then(() => {
+      this.host.lifecycle({ type: 'reshard', phase: 'aborted', from: this.from, to: this.to, reason: error.message });
+      this.settle.reject(error);
+    });
+    return this.closed;
+  }
+}
