@@ -2,7 +2,9 @@
  * Where a zlib-stream event's client CPU goes, stage by stage, in one process and without
  * sockets: inflate (ours vs zlib-sync), UTF-8 decoding, JSON.parse vs our `parseFrame`, and
  * `peekDispatch` (the skip path). Frames are the benchmark's realistic mix, compressed the way
- * the emulator's precompressed mode does it.
+ * the emulator's precompressed mode does it. On Node >= 22.15 also zstd-stream (see
+ * `micro-zstd.ts`): the same mix through one zstd context, decompressed synchronously through
+ * the handle and through the thread pool, and the bytes each compression puts on the wire.
  *
  *   npx tsx bench/micro.ts [events, default 200000]
  */
@@ -13,6 +15,7 @@ import { renderDispatch } from '../src/testing/frames.js';
 import { precompressedZlibEncoder } from '../src/testing/precompressed.js';
 import { createTraffic } from '../src/testing/traffic.js';
 import { createWorld } from '../src/testing/world.js';
+import { zstdRows } from './micro-zstd.js';
 
 const events = Number(process.argv[2] ?? 200_000);
 const world = createWorld(100, 1);
@@ -31,7 +34,15 @@ for (let s = 1; s <= 4096; s++) {
 const avgBytes = texts.reduce((n, t) => n + t.length, 0) / texts.length;
 
 type ZlibSync = { Inflate: new (o: { chunkSize?: number; to?: 'string' }) => { push(b: Buffer, f: number): void; result: string | Buffer | null }; Z_SYNC_FLUSH: number };
-const zs = createRequire(import.meta.url)('zlib-sync') as ZlibSync;
+/** zlib-sync is a native addon built for one Node ABI: without a rebuild for this Node, its rows are left out. */
+const zs = ((): ZlibSync | undefined => {
+  try {
+    return createRequire(import.meta.url)('zlib-sync') as ZlibSync;
+  } catch {
+    console.log('(zlib-sync does not load on this Node: `npm rebuild zlib-sync` for its rows)');
+    return undefined;
+  }
+})();
 
 /** µs per event of `fn` over `events` events (after a warm-up pass). */
 const time = (label: string, fn: (i: number) => void): number => {
@@ -68,7 +79,7 @@ const oursInflate = (skip?: (head: string) => boolean) => {
     dec.push(frames[k] as Buffer, true);
   };
 };
-const zlibSyncInflate = (to?: 'string') => {
+const zlibSyncInflate = (zs: ZlibSync, to?: 'string') => {
   let inf = new zs.Inflate({ chunkSize: 65536, ...(to ? { to } : {}) });
   return (i: number) => {
     const k = i % frames.length;
@@ -80,8 +91,10 @@ const zlibSyncInflate = (to?: 'string') => {
 };
 time('ours: createDecoder (sync node:zlib) → string', oursInflate());
 time('ours: createDecoder, every message skipped from its head', oursInflate((head) => (sink += peekDispatch(head)?.s ?? 0) >= 0));
-time('zlib-sync Inflate → string (C++ decode)', zlibSyncInflate('string'));
-time('zlib-sync Inflate → Buffer', zlibSyncInflate());
+if (zs !== undefined) {
+  time('zlib-sync Inflate → string (C++ decode)', zlibSyncInflate(zs, 'string'));
+  time('zlib-sync Inflate → Buffer', zlibSyncInflate(zs));
+}
 const buffers = texts.map((t) => Buffer.from(t));
 time('Buffer.toString("utf8") alone', (i) => (sink += (buffers[i % buffers.length] as Buffer).toString('utf8').length));
 time('JSON.parse', (i) => (sink += (JSON.parse(texts[i % texts.length] as string) as { s: number }).s));
@@ -91,3 +104,4 @@ time('ours: parseFrame (JSON.parse + envelope check)', (i) => {
 });
 time('ours: peekDispatch (skip path)', (i) => (sink += peekDispatch(texts[i % texts.length] as string)?.s ?? 0));
 if (sink === 42) console.log('');
+await zstdRows(texts, frames, events, time);
