@@ -1,6 +1,7 @@
 import zlib from 'node:zlib';
 import { DisclusterError } from './errors.js';
-import { endsWithZlibSuffix, type Inflater, type InflateSink } from './inflate.js';
+import { endsWithZlibSuffix, type Inflater, type InflateSink, type MessageSkip } from './inflate.js';
+export type { MessageSkip } from './inflate.js';
 export { SKIP_HEAD_BYTES } from './inflate.js';
 import { createStreamingInflater } from './inflate-streaming.js';
 import { createSyncZlibInflater, hasSyncZlib } from './inflate-zlib-sync.js';
@@ -26,12 +27,13 @@ export interface DecoderOptions {
   zlib?: 'auto' | 'sync' | 'streaming';
   /**
    * Asked of every message before it reaches the sink; true means the caller has dealt with it
-   * and the sink never sees it. The synchronous inflaters (zlib-stream and zstd-stream) show only the message's
-   * head (its first `SKIP_HEAD_BYTES` bytes as Latin-1, so ASCII reads as is), before the whole
-   * is decoded to text; text frames and the streaming inflaters show the whole text. Lets a
-   * shard drop dispatches nobody wants, unparsed.
+   * and the sink never sees it. The synchronous inflaters (zlib-stream and zstd-stream) show only
+   * the message's ends, before the whole is decoded to text: `head`, its first `SKIP_HEAD_BYTES`
+   * bytes, and `tail()`, its last ones (made only when called), as Latin-1, so ASCII reads as is.
+   * Text frames and the streaming inflaters show the whole text as both. Lets a shard drop
+   * dispatches nobody wants, unparsed.
    */
-  skip?: (head: string) => boolean;
+  skip?: MessageSkip;
 }
 
 /**
@@ -94,7 +96,7 @@ class Decoder implements MessageDecoder, InflateSink {
     if (!isBinary) {
       const text = typeof data === 'string' ? data : toBuffer(data).toString('utf8');
       if (text.length > this.cap) this.error(new DisclusterError('DECODE_TOO_LARGE', `a gateway message exceeded the cap of ${this.cap} bytes`));
-      else if (this.options.skip === undefined || !this.options.skip(text)) this.sink.message(text);
+      else if (this.options.skip === undefined || !this.options.skip(text, text)) this.sink.message(text);
       return;
     }
     if (this.options.compression === 'none') {

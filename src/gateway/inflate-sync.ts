@@ -1,4 +1,4 @@
-import { SKIP_HEAD_BYTES, inflateFailed, tooLarge, type Inflater, type InflateSink } from './inflate.js';
+import { SKIP_HEAD_BYTES, inflateFailed, tooLarge, type Inflater, type InflateSink, type MessageSkip } from './inflate.js';
 
 const OUT_CHUNK = 64 * 1024;
 
@@ -46,10 +46,10 @@ let scratch = Buffer.allocUnsafeSlow(OUT_CHUNK);
 /**
  * An inflater that decompresses each frame synchronously in one context kept for the
  * connection (zlib or zstd, as `kind` says). Output of one message is capped at `maxBytes`;
- * `skip` may claim a message from its head before it is decoded to text (or, for one that
+ * `skip` may claim a message from its ends before it is decoded to text (or, for one that
  * spanned frames or the buffer, joined).
  */
-export const createHandleInflater = (kind: HandleInflaterKind, sink: InflateSink, maxBytes: number, skip?: (head: string) => boolean): Inflater =>
+export const createHandleInflater = (kind: HandleInflaterKind, sink: InflateSink, maxBytes: number, skip?: MessageSkip): Inflater =>
   new HandleInflater(kind, sink, maxBytes, skip);
 
 /** The inflater as a class: one per connection, its methods shared, so an idle one costs its fields. */
@@ -66,7 +66,7 @@ class HandleInflater implements Inflater {
     private readonly kind: HandleInflaterKind,
     private readonly sink: InflateSink,
     private readonly maxBytes: number,
-    private readonly skip: ((head: string) => boolean) | undefined,
+    private readonly skip: MessageSkip | undefined,
   ) {
     this.z = kind.create();
     this.z.on('error', ignore); // errors are read synchronously below; this only silences the emitter.
@@ -127,9 +127,14 @@ class HandleInflater implements Inflater {
     const { outOff, pieces } = this;
     this.outOff = 0;
     this.total = 0;
-    if (this.skip !== undefined && this.skip(headOf(pieces.length === 0 ? scratch : pieces[0]!, pieces.length === 0 ? outOff : pieces[0]!.length))) {
-      if (pieces.length > 0) this.pieces = [];
-      return;
+    if (this.skip !== undefined) {
+      ending = { pieces, end: outOff };
+      const skipped = this.skip(headOf(pieces.length === 0 ? scratch : pieces[0]!, pieces.length === 0 ? outOff : pieces[0]!.length), tailOfEnding);
+      ending = undefined;
+      if (skipped) {
+        if (pieces.length > 0) this.pieces = [];
+        return;
+      }
     }
     let text: string;
     if (pieces.length === 0) text = scratch.toString('utf8', 0, outOff);
@@ -152,3 +157,20 @@ const ignore = (): void => {};
 
 /** The first bytes of a message as Latin-1 (ASCII reads as is), for `skip`: a big message is judged without decoding it. */
 const headOf = (buffer: Buffer, length: number): string => buffer.toString('latin1', 0, Math.min(length, SKIP_HEAD_BYTES));
+
+/**
+ * The message being judged by `skip`: its earlier pieces and its end in `scratch`. Set only
+ * while `skip` runs (synchronously), so one module-level function serves as every message's
+ * `tail`, with no closure per message or per connection.
+ */
+let ending: { pieces: readonly Buffer[]; end: number } | undefined;
+
+/** The last bytes of the message being judged, as Latin-1 (they may straddle its last two pieces). */
+const tailOfEnding = (): string => {
+  if (ending === undefined) return '';
+  const { pieces, end } = ending;
+  const inScratch = scratch.toString('latin1', Math.max(0, end - SKIP_HEAD_BYTES), end);
+  if (end >= SKIP_HEAD_BYTES || pieces.length === 0) return inScratch;
+  const last = pieces[pieces.length - 1]!;
+  return last.toString('latin1', Math.max(0, last.length - (SKIP_HEAD_BYTES - end))) + inScratch;
+};

@@ -1,5 +1,5 @@
 import zlib from 'node:zlib';
-import { endsWithZlibSuffix, type Inflater, type InflateSink } from './inflate.js';
+import { endsWithZlibSuffix, type Inflater, type InflateSink, type MessageSkip } from './inflate.js';
 import { createHandleInflater, probeHandle, type HandleContext, type HandleInflaterKind } from './inflate-sync.js';
 
 /** A zlib context whose own output buffer is never used (the inflater writes into a shared one): kept minimal. */
@@ -17,5 +17,5 @@ export const hasSyncZlib = (): boolean => (syncZlib ??= probeHandle(newInflate()
  * A zlib-stream inflater that inflates each frame synchronously in one context kept for the
  * connection; a message ends with a frame ending `00 00 ff ff`.
  */
-export const createSyncZlibInflater = (sink: InflateSink, maxBytes: number, skip?: (head: string) => boolean): Inflater =>
+export const createSyncZlibInflater = (sink: InflateSink, maxBytes: number, skip?: MessageSkip): Inflater =>
   createHandleInflater(ZLIB_STREAM, sink, maxBytes, skip);

@@ -5,7 +5,7 @@
  */
 import zlib from 'node:zlib';
 import type { Transform } from 'node:stream';
-import type { Inflater, InflateSink } from './inflate.js';
+import type { Inflater, InflateSink, MessageSkip } from './inflate.js';
 import { createHandleInflater, probeHandle, type HandleContext, type HandleInflaterKind } from './inflate-sync.js';
 import { createStreamingInflater } from './inflate-streaming.js';
 
@@ -38,7 +38,7 @@ export const hasSyncZstd = (): boolean => (syncZstd ??= hasZstd() && probeHandle
  * allows) decompresses each frame on the spot through the context's native handle; otherwise
  * each frame goes through the thread pool and its text arrives a turn or more later.
  */
-export const createZstdInflater = (mode: 'auto' | 'sync' | 'streaming', sink: InflateSink, maxBytes: number, skip?: (head: string) => boolean): Inflater => {
+export const createZstdInflater = (mode: 'auto' | 'sync' | 'streaming', sink: InflateSink, maxBytes: number, skip?: MessageSkip): Inflater => {
   const useSync = mode === 'sync' || (mode !== 'streaming' && hasSyncZstd());
   if (useSync) return createHandleInflater(ZSTD_STREAM, sink, maxBytes, skip);
   return createStreamingInflater(z.createZstdDecompress!(), z.constants.ZSTD_e_flush ?? 1, () => true, sink, maxBytes, skip);

@@ -89,9 +89,8 @@ zstdTest('zstd-stream with `events`: unwanted dispatches are skipped from their 
   await run.when(isN(0));
   t.deepEqual(run.events.filter((e) => e.type === 'dispatch').map((e) => (e as ShardDispatchEvent).t), ['MESSAGE_CREATE']);
   t.is(dispatches(run.events, 'MESSAGE_CREATE')[0]!.s, last);
-  gw.drop(0);
-  const resume = await gw.waitFor((r) => r.kind === 'frame' && r.op === 6);
-  t.is((resume as { payload: { d: { seq: number } } }).payload.d.seq, last + 1, 'the skipped TYPING_START after it moved the sequence');
+  // the shard's heartbeats carry its last sequence: the skipped TYPING_START after it moved it
+  await t.notThrowsAsync(gw.waitFor((r) => r.kind === 'frame' && r.op === 1 && (r.payload as { d: unknown }).d === last + 1, 5000));
 });
 
 zstdTest('a cluster over zstd-stream: every shard READY, dispatches arrive, shutdown closes every socket', async (t) => {
