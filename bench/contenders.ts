@@ -27,7 +27,13 @@ import WebSocket from 'ws';
 import type { IdentifyQueue } from '../src/shard/types.js';
 
 export const CONTENDERS = ['ours', 'ours-metrics', 'djs', 'djs-zlib-sync', 'ws-zlib-stream', 'ws-zlib-sync', 'ws-node-sync', 'ws-frames'] as const;
-export type ContenderName = (typeof CONTENDERS)[number];
+/**
+ * zstd-stream only (Node >= 22.15): `ws-zstd-sync`, bare `ws` + this library's decoder (the zstd
+ * context's handle driven synchronously) + `JSON.parse`; `ws-zstd-stream`, bare `ws` + a
+ * streaming node:zlib `ZstdDecompress` (a thread-pool round trip per message) + `JSON.parse`.
+ */
+export const ZSTD_CONTENDERS = ['ws-zstd-sync', 'ws-zstd-stream'] as const;
+export type ContenderName = (typeof CONTENDERS)[number] | (typeof ZSTD_CONTENDERS)[number];
 
 /** What every contender is told. */
 export interface ClientConfig {
@@ -37,7 +43,7 @@ export interface ClientConfig {
   readonly intents: number;
   readonly shardIds: readonly number[];
   readonly totalShards: number;
-  readonly compression: 'zlib-stream' | 'none';
+  readonly compression: 'zlib-stream' | 'zstd-stream' | 'none';
   /** Dispatch names to deliver (default all). */
   readonly events?: readonly string[];
   readonly maxConcurrency: number;
@@ -237,13 +243,30 @@ const zlibStreamDecoder = (): BareDecoder => {
   };
 };
 
+/** A streaming node:zlib zstd context: each frame is a whole message, answered through the thread pool. */
+const zstdStreamDecoder = (): BareDecoder => {
+  const z = zlib as unknown as { createZstdDecompress(): zlib.Inflate };
+  const inflate = z.createZstdDecompress();
+  let chunks: Buffer[] = [];
+  inflate.on('data', (chunk: Buffer) => chunks.push(chunk));
+  inflate.on('error', () => {});
+  return (data, isBinary, onText) => {
+    if (!isBinary) return onText(data.toString('utf8'));
+    inflate.write(data, () => {
+      const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      chunks = [];
+      onText(text);
+    });
+  };
+};
+
 /** This library's decoder alone (from the sources: it is a few classes, no closures to name). */
-const nodeSyncDecoder = async (): Promise<() => BareDecoder> => {
+const nodeSyncDecoder = async (compression: 'zlib-stream' | 'zstd-stream' = 'zlib-stream'): Promise<() => BareDecoder> => {
   const { createDecoder } = await import('../src/gateway/decoder.js');
   return () => {
     let deliver: (text: string) => void = () => {};
     const decoder = createDecoder(
-      { compression: 'zlib-stream' },
+      { compression },
       {
         message: (text) => deliver(text),
         error: (error) => {
@@ -267,7 +290,7 @@ interface GatewayFrame {
 
 /** One bare `ws` shard: Hello → Identify, heartbeats, dispatches to the hooks. */
 const bareShard = (cfg: ClientConfig, shardId: number, decoder: BareDecoder, hooks: Hooks, onReady: () => void, countOnly: boolean) => {
-  const query = `v=10&encoding=json${cfg.compression === 'zlib-stream' ? '&compress=zlib-stream' : ''}`;
+  const query = `v=10&encoding=json${cfg.compression === 'none' ? '' : `&compress=${cfg.compression}`}`;
   const ws = new WebSocket(`${cfg.url}?${query}`, { perMessageDeflate: false, maxPayload: 64 << 20 });
   const wanted = cfg.events ? new Set(cfg.events) : undefined;
   let seq: number | null = null;
@@ -354,5 +377,9 @@ export const startClient = async (cfg: ClientConfig, hooks: Hooks): Promise<Runn
       return bare(cfg, hooks, await nodeSyncDecoder());
     case 'ws-frames':
       return bare(cfg, hooks, zlibSyncDecoder, true);
+    case 'ws-zstd-sync':
+      return bare(cfg, hooks, await nodeSyncDecoder('zstd-stream'));
+    case 'ws-zstd-stream':
+      return bare(cfg, hooks, zstdStreamDecoder);
   }
 };

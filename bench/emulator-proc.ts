@@ -38,18 +38,20 @@ serve({
     const emulator = current();
     const record = TRACE_DIR !== undefined && args.trace !== undefined && args.options.rate !== undefined;
     gcs?.clear();
+    const bytes0 = emulator.connections.reduce((n, c) => n + c.bytesSent, 0);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const handle = emulator.stream('all', { ...args.options, ...(record ? { recordTurns: true } : {}) });
     const { sent } = await handle.done;
     const ms = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
+    const bytes = emulator.connections.reduce((n, c) => n + c.bytesSent, 0) - bytes0;
     let markers = 0;
     if (args.endMarker) for (const shardId of liveShards(emulator)) (emulator.dispatch(shardId, 'BENCH_END', { end: true }), markers++);
     const { turnLog, ...pacing } = handle.pacing;
     if (record) writeFileSync(join(TRACE_DIR, `emulator-${args.trace}-${traces++}.json`), JSON.stringify({ turns: turnLog, gcs: gcs?.entries() }));
     const achievedRate = sent > 1 ? ((sent - 1) * 1000) / (pacing.lastAt - pacing.firstAt) : Number.NaN;
-    return { sent, ms, cpuUs: cpu.user + cpu.system, markers, ...(args.options.rate !== undefined ? { pacing: { turns: pacing.turns, maxPerTurn: pacing.maxPerTurn, maxLagMs: pacing.maxLagMs, achievedRate } } : {}) };
+    return { sent, ms, cpuUs: cpu.user + cpu.system, bytes, markers, ...(args.options.rate !== undefined ? { pacing: { turns: pacing.turns, maxPerTurn: pacing.maxPerTurn, maxLagMs: pacing.maxLagMs, achievedRate } } : {}) };
   },
   /**
    * A startup storm: `count` GUILD_CREATEs of ~`kib` KiB to every live shard, all at once (as

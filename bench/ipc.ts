@@ -38,10 +38,10 @@ export interface Peer {
   kill(): Promise<void>;
 }
 
-/** Forks `script` (a file next to this one) under tsx with IPC. */
-export const forkPeer = (script: string, nodeArgs: readonly string[] = [], argv: readonly string[] = []): Peer => {
+/** Forks `script` (a file next to this one) under tsx with IPC; under `execPath` when given (another Node binary). */
+export const forkPeer = (script: string, nodeArgs: readonly string[] = [], argv: readonly string[] = [], execPath?: string): Peer => {
   const path = fileURLToPath(new URL(script, import.meta.url));
-  const child = fork(path, [...argv], { execArgv: ['--import', 'tsx', ...nodeArgs], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path, [...argv], { execArgv: ['--import', 'tsx', ...nodeArgs], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...(execPath ? { execPath } : {}) });
   let nextId = 1;
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   const queued = new Map<string, unknown[]>();

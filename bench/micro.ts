@@ -2,7 +2,9 @@
  * Where a zlib-stream event's client CPU goes, stage by stage, in one process and without
  * sockets: inflate (ours vs zlib-sync), UTF-8 decoding, JSON.parse vs our `parseFrame`, and
  * `peekDispatch` (the skip path), and the metrics entry's count of a dispatch. Frames are the benchmark's realistic mix, compressed the way
- * the emulator's precompressed mode does it.
+ * the emulator's precompressed mode does it. On Node >= 22.15 also zstd-stream (see
+ * `micro-zstd.ts`): the same mix through one zstd context, decompressed synchronously through
+ * the handle and through the thread pool, and the bytes each compression puts on the wire.
  *
  *   npx tsx bench/micro.ts [events, default 200000]
  */
@@ -14,6 +16,7 @@ import { renderDispatch } from '../src/testing/frames.js';
 import { precompressedZlibEncoder } from '../src/testing/precompressed.js';
 import { createTraffic } from '../src/testing/traffic.js';
 import { createWorld } from '../src/testing/world.js';
+import { zstdRows } from './micro-zstd.js';
 
 const events = Number(process.argv[2] ?? 200_000);
 const world = createWorld(100, 1);
@@ -26,13 +29,21 @@ for (let s = 1; s <= 4096; s++) {
   const tpl = source();
   texts.push(renderDispatch(tpl, s));
   const frame = encoder.encodeDispatch?.(tpl, s, undefined);
-  if (frame === undefined) throw new Error('the precompressed encoder makes binary frames');
+  if (!Buffer.isBuffer(frame)) throw new Error('the precompressed encoder makes binary frames');
   frames.push(frame);
 }
 const avgBytes = texts.reduce((n, t) => n + t.length, 0) / texts.length;
 
 type ZlibSync = { Inflate: new (o: { chunkSize?: number; to?: 'string' }) => { push(b: Buffer, f: number): void; result: string | Buffer | null }; Z_SYNC_FLUSH: number };
-const zs = createRequire(import.meta.url)('zlib-sync') as ZlibSync;
+/** zlib-sync is a native addon built for one Node ABI: without a rebuild for this Node, its rows are left out. */
+const zs = ((): ZlibSync | undefined => {
+  try {
+    return createRequire(import.meta.url)('zlib-sync') as ZlibSync;
+  } catch {
+    console.log('(zlib-sync does not load on this Node: `npm rebuild zlib-sync` for its rows)');
+    return undefined;
+  }
+})();
 
 /** µs per event of `fn` over `events` events (after a warm-up pass). */
 const time = (label: string, fn: (i: number) => void): number => {
@@ -69,7 +80,7 @@ const oursInflate = (skip?: (head: string) => boolean) => {
     dec.push(frames[k] as Buffer, true);
   };
 };
-const zlibSyncInflate = (to?: 'string') => {
+const zlibSyncInflate = (zs: ZlibSync, to?: 'string') => {
   let inf = new zs.Inflate({ chunkSize: 65536, ...(to ? { to } : {}) });
   return (i: number) => {
     const k = i % frames.length;
@@ -81,8 +92,10 @@ const zlibSyncInflate = (to?: 'string') => {
 };
 time('ours: createDecoder (sync node:zlib) → string', oursInflate());
 time('ours: createDecoder, every message skipped from its head', oursInflate((head) => (sink += peekDispatch(head)?.s ?? 0) >= 0));
-time('zlib-sync Inflate → string (C++ decode)', zlibSyncInflate('string'));
-time('zlib-sync Inflate → Buffer', zlibSyncInflate());
+if (zs !== undefined) {
+  time('zlib-sync Inflate → string (C++ decode)', zlibSyncInflate(zs, 'string'));
+  time('zlib-sync Inflate → Buffer', zlibSyncInflate(zs));
+}
 const buffers = texts.map((t) => Buffer.from(t));
 time('Buffer.toString("utf8") alone', (i) => (sink += (buffers[i % buffers.length] as Buffer).toString('utf8').length));
 time('JSON.parse', (i) => (sink += (JSON.parse(texts[i % texts.length] as string) as { s: number }).s));
@@ -97,3 +110,4 @@ const counts = new DispatchCounts();
 time('metrics: DispatchCounts.count (16 shards, realistic names)', (i) => counts.count(i & 15, names[i % names.length] as string));
 sink += counts.total();
 if (sink === 42) console.log('');
+await zstdRows(texts, frames, events, time);

@@ -112,7 +112,7 @@ export const markdown = (r: Results): string => {
     parts.push(`### Throughput: 16 shards, ${t.label}`);
     parts.push(
       table(
-        ['contender', 'events/s', 'client CPU µs/event', 'events/s vs ours', 'CPU/event vs ours', 'delivered', 'emulator CPU µs/event', 'runs (events/s)'],
+        ['contender', 'events/s', 'client CPU µs/event', 'events/s vs ours', 'CPU/event vs ours', 'delivered', 'emulator CPU µs/event', 'wire bytes/event', 'runs (events/s)'],
         t.rows.map((row) => [
           row.contender,
           row.eventsPerSec,
@@ -121,6 +121,7 @@ export const markdown = (r: Results): string => {
           ours ? x(row.cpuUsPerEvent / ours.cpuUsPerEvent) : '',
           row.delivered,
           round(row.emulatorCpuUsPerEvent, 2),
+          row.wireBytesPerEvent === undefined ? '' : Math.round(row.wireBytesPerEvent),
           row.runs.join(', '),
         ]),
       ),

@@ -9,11 +9,13 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CONTENDERS, type ContenderName } from './contenders.js';
+import { compressionCases, zstdNode } from './zstd-node.js';
 import { forkPeer } from './ipc.js';
 import { markdown, targets, type Results } from './report.js';
 import { latency, memory, recovery, startup, throughput, type Sizes } from './scenarios.js';
 import { startupStorm } from './storm.js';
 import { reshard, reshardSizes } from './reshard.js';
+import type { EmulatorOptions } from '../src/testing/index.js';
 
 const argv = process.argv.slice(2);
 const tiny = argv.includes('--tiny');
@@ -86,9 +88,13 @@ const NO_COMPRESSION: readonly ContenderName[] = ['ours', 'djs', 'ws-zlib-sync',
 interface Case {
   readonly label: string;
   readonly contenders: readonly ContenderName[];
-  readonly compression: 'zlib-stream' | 'none';
+  readonly compression: 'zlib-stream' | 'zstd-stream' | 'none';
   readonly count: number;
   readonly events?: readonly string[];
+  readonly emulator?: EmulatorOptions;
+  readonly poolSize?: number;
+  /** Run under another Node binary, with an emulator process of its own (the zstd cases on Node 20). */
+  readonly node?: { readonly execPath: string; readonly version: string };
 }
 try {
   if (runs('throughput')) {
@@ -98,12 +104,21 @@ try {
       { label: 'zlib-stream, MESSAGE_CREATE only', contenders: CONTENDERS.filter((c) => c !== 'ws-node-sync' && c !== 'ours-metrics'), compression: 'zlib-stream' as const, count: sizes.eventsSecondary, events: ['MESSAGE_CREATE'] },
       // The cost of an unwanted event alone: nothing but the end marker is wanted.
       { label: 'zlib-stream, no event wanted', contenders: ['ours', 'ws-zlib-sync', 'ws-frames'], compression: 'zlib-stream' as const, count: sizes.eventsSecondary, events: [] },
+      // The same with the gateway writing op first ({"op":0,"t":…,"s":…,"d":…}), as some proxies do.
+      { label: 'zlib-stream, no event wanted, op-first keys', contenders: ['ours', 'ws-zlib-sync', 'ws-frames'], compression: 'zlib-stream' as const, count: sizes.eventsSecondary, events: [], emulator: { keyOrder: 'op-first' } },
+      // zlib-stream against zstd-stream, both compressed per connection as Discord does (see zstd-node.ts).
+      ...compressionCases(zstdNode(log), sizes.eventsSecondary),
     ];
     // A tiny run (the smoke test) keeps every contender on the first case only.
     const tinyCases: Case[] = tiny ? [cases[0] as Case, { ...(cases[2] as Case), contenders: ['ours', 'ws-zlib-sync'] }] : cases;
     for (const c of tinyCases.filter((k) => caseArg === undefined || k.label.includes(caseArg)).map((k) => ({ ...k, contenders: pick(k.contenders) }))) {
       log(`[${elapsed()}] throughput: ${c.label}`);
-      results.throughput.push({ label: c.label, rows: await throughput(emu, sizes, log, c) });
+      const own = c.node === undefined ? undefined : forkPeer('./emulator-proc.ts', [], [], c.node.execPath);
+      try {
+        results.throughput.push({ label: c.label, rows: await throughput(own ?? emu, sizes, log, { ...c, ...(c.node ? { execPath: c.node.execPath } : {}) }) });
+      } finally {
+        await own?.kill();
+      }
     }
   }
   if (runs('latency')) {

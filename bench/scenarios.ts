@@ -57,10 +57,11 @@ export const session = async <T>(
   body: (client: Peer, readyMs: number) => Promise<T>,
   nodeArgs: readonly string[] = [],
   beforeStart?: (client: Peer) => Promise<void>,
+  execPath?: string,
 ): Promise<T> => {
   const { url } = await emu.call<{ url: string }>('start', { token: TOKEN, ...emulator });
   const profile = (process.env.BENCH_PROF ?? '').split(',').includes(cfg(url).contender);
-  const client = forkPeer('./client-proc.ts', profile ? [...nodeArgs, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : nodeArgs);
+  const client = forkPeer('./client-proc.ts', profile ? [...nodeArgs, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : nodeArgs, [], execPath);
   try {
     await beforeStart?.(client);
     const { readyMs } = await client.call<{ readyMs: number }>('start', cfg(url), 180_000);
@@ -89,10 +90,10 @@ const alternate = async <T>(contenders: readonly ContenderName[], repeats: numbe
  * Streams `count` events at `rate` (or as fast as read) and waits until the client has them
  * all, outside any measurement: every contender's JIT is warm when the window opens.
  */
-const warmUp = async (emu: Peer, client: Peer, shards: number, count: number, rate?: number) => {
+const warmUp = async (emu: Peer, client: Peer, shards: number, count: number, rate?: number, poolSize = POOL) => {
   await client.call('begin', { expectedFrames: count + shards, latency: 0 });
   const done = client.notice('done', 300_000);
-  await emu.call('stream', { options: { count, mix: 'realistic', poolSize: POOL, stamp: rate !== undefined, ...(rate !== undefined ? { rate } : {}) }, endMarker: true }, 300_000);
+  await emu.call('stream', { options: { count, mix: 'realistic', poolSize, stamp: rate !== undefined, ...(rate !== undefined ? { rate } : {}) }, endMarker: true }, 300_000);
   await done;
 };
 
@@ -110,6 +111,8 @@ export interface ThroughputRow {
   cpuUsPerEvent: number;
   delivered: number;
   emulatorCpuUsPerEvent: number;
+  /** Bytes the emulator sent per event in the window (messages as encoded, without WebSocket framing). */
+  wireBytesPerEvent?: number;
   runs: number[];
 }
 
@@ -123,28 +126,44 @@ export const throughput = async (
   emu: Peer,
   sizes: Sizes,
   log: Log,
-  opts: { contenders: readonly ContenderName[]; compression: 'zlib-stream' | 'none'; events?: readonly string[]; count: number; label: string },
+  opts: {
+    contenders: readonly ContenderName[];
+    compression: 'zlib-stream' | 'zstd-stream' | 'none';
+    events?: readonly string[];
+    count: number;
+    label: string;
+    /** Emulator options over the streaming defaults (e.g. `keyOrder`, `zlibMode`). */
+    emulator?: EmulatorOptions;
+    /** The Node binary of the client processes (default: this one). */
+    execPath?: string;
+    /** Event templates per shard (default 256). */
+    poolSize?: number;
+  },
 ): Promise<ThroughputRow[]> => {
   const shards = 16;
   const runs = await alternate(opts.contenders, sizes.repeats, log, opts.label, (contender) =>
     session(
       emu,
-      STREAM_EMULATOR,
+      { ...STREAM_EMULATOR, ...opts.emulator },
       (url) => ({ ...baseConfig(contender, url, shards), compression: opts.compression, ...(opts.events ? { events: [...opts.events, 'BENCH_END'] } : {}) }),
       async (client) => {
         await sleep(300); // let READY's GUILD_CREATEs land before the window opens
-        await warmUp(emu, client, shards, sizes.warmUp);
+        await warmUp(emu, client, shards, sizes.warmUp, undefined, opts.poolSize);
         await client.call('begin', { expectedFrames: opts.count + shards, latency: 0 });
         const done = client.notice<Done>('done', 300_000);
-        const streamed = await emu.call<{ sent: number; cpuUs: number }>('stream', { options: { count: opts.count, mix: 'realistic', poolSize: POOL }, endMarker: true }, 300_000);
+        const streamed = await emu.call<{ sent: number; cpuUs: number; bytes: number }>('stream', { options: { count: opts.count, mix: 'realistic', poolSize: opts.poolSize ?? POOL }, endMarker: true }, 300_000);
         const d = await done;
         return {
           eventsPerSec: Math.round(streamed.sent / (d.elapsedMs / 1000)),
           cpuUsPerEvent: d.cpuUs / streamed.sent,
           delivered: contender === 'ws-frames' ? d.frames : d.delivered,
           emulatorCpuUsPerEvent: streamed.cpuUs / streamed.sent,
+          wireBytesPerEvent: streamed.bytes / streamed.sent,
         };
       },
+      [],
+      undefined,
+      opts.execPath,
     ),
   );
   return opts.contenders.map((contender) => {
@@ -155,6 +174,7 @@ export const throughput = async (
       cpuUsPerEvent: median(rs.map((r) => r.cpuUsPerEvent)),
       delivered: median(rs.map((r) => r.delivered)),
       emulatorCpuUsPerEvent: median(rs.map((r) => r.emulatorCpuUsPerEvent)),
+      wireBytesPerEvent: median(rs.map((r) => r.wireBytesPerEvent)),
       runs: rs.map((r) => r.eventsPerSec),
     };
   });

@@ -20,7 +20,7 @@ export interface ClusterOptions {
     readonly maxConcurrency: number;
     readonly sessionStartLimit?: SessionStartLimit;
   };
-  /** Transport compression (default `zlib-stream`). */
+  /** Transport compression (default `zlib-stream`); `zstd-stream` needs Node 22.15 or later (refused with `INVALID_OPTIONS` before). */
   readonly compression?: Compression;
   readonly presence?: GatewayPresenceUpdateData;
   readonly largeThreshold?: number;

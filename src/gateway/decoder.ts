@@ -1,9 +1,12 @@
 import zlib from 'node:zlib';
 import { DisclusterError } from './errors.js';
-import { endsWithZlibSuffix, type Inflater, type InflateSink } from './inflate.js';
+import { endsWithZlibSuffix, type Inflater, type InflateSink, type MessageSkip } from './inflate.js';
+export type { MessageSkip } from './inflate.js';
 export { SKIP_HEAD_BYTES } from './inflate.js';
 import { createStreamingInflater } from './inflate-streaming.js';
 import { createSyncZlibInflater, hasSyncZlib } from './inflate-zlib-sync.js';
+import { createZstdInflater, hasZstd, ZSTD_MIN_NODE } from './inflate-zstd.js';
+export { hasZstd, ZSTD_MIN_NODE } from './inflate-zstd.js';
 
 /** Transport compression of a gateway connection. */
 export type Compression = 'none' | 'zlib-stream' | 'zstd-stream';
@@ -16,16 +19,21 @@ export interface DecoderOptions {
   compression: Compression;
   /** Cap on one message's decoded size, in bytes (default 8 MiB). Larger is a decode error. */
   maxMessageBytes?: number;
-  /** Force the zlib implementation; `auto` picks the synchronous one when the runtime allows. */
+  /**
+   * How `node:zlib` is driven, for zlib-stream and zstd-stream alike: `sync` through the
+   * context's native handle, `streaming` through the thread pool; `auto` (default) picks the
+   * synchronous one when the runtime allows.
+   */
   zlib?: 'auto' | 'sync' | 'streaming';
   /**
    * Asked of every message before it reaches the sink; true means the caller has dealt with it
-   * and the sink never sees it. The synchronous zlib-stream inflater shows only the message's
-   * head (its first `SKIP_HEAD_BYTES` bytes as Latin-1, so ASCII reads as is), before the whole
-   * is decoded to text; text frames and the streaming inflaters show the whole text. Lets a
-   * shard drop dispatches nobody wants, unparsed.
+   * and the sink never sees it. The synchronous inflaters (zlib-stream and zstd-stream) show only
+   * the message's ends, before the whole is decoded to text: `head`, its first `SKIP_HEAD_BYTES`
+   * bytes, and `tail()`, its last ones (made only when called), as Latin-1, so ASCII reads as is.
+   * Text frames and the streaming inflaters show the whole text as both. Lets a shard drop
+   * dispatches nobody wants, unparsed.
    */
-  skip?: (head: string) => boolean;
+  skip?: MessageSkip;
 }
 
 /**
@@ -38,14 +46,6 @@ export interface MessageDecoder {
   /** Releases the decompression context. */
   close(): void;
 }
-
-const zstd = zlib as unknown as {
-  createZstdDecompress?: () => zlib.Inflate;
-  constants: { ZSTD_e_flush?: number };
-};
-
-/** True when this runtime's `node:zlib` can decompress zstd (Node 22.15 and later). */
-export const hasZstd = (): boolean => typeof zstd.createZstdDecompress === 'function';
 
 const toBuffer = (data: Buffer | ArrayBuffer | Buffer[] | string): Buffer =>
   Buffer.isBuffer(data)
@@ -61,11 +61,10 @@ const createInflater = (options: DecoderOptions, sink: InflateSink, cap: number)
     if (!hasZstd()) {
       return new DisclusterError(
         'DECODE_UNSUPPORTED',
-        `zstd-stream needs node:zlib zstd support (Node 22.15 or later); this is Node ${process.versions.node}. Use 'zlib-stream'.`,
+        `zstd-stream needs node:zlib zstd support (Node ${ZSTD_MIN_NODE} or later); this is Node ${process.versions.node}. Use 'zlib-stream'.`,
       );
     }
-    const context = zstd.createZstdDecompress!();
-    return createStreamingInflater(context, zstd.constants.ZSTD_e_flush ?? 1, () => true, sink, cap, options.skip);
+    return createZstdInflater(options.zlib ?? 'auto', sink, cap, options.skip);
   }
   const useSync = options.zlib === 'sync' || (options.zlib !== 'streaming' && hasSyncZlib());
   return useSync
@@ -97,7 +96,7 @@ class Decoder implements MessageDecoder, InflateSink {
     if (!isBinary) {
       const text = typeof data === 'string' ? data : toBuffer(data).toString('utf8');
       if (text.length > this.cap) this.error(new DisclusterError('DECODE_TOO_LARGE', `a gateway message exceeded the cap of ${this.cap} bytes`));
-      else if (this.options.skip === undefined || !this.options.skip(text)) this.sink.message(text);
+      else if (this.options.skip === undefined || !this.options.skip(text, text)) this.sink.message(text);
       return;
     }
     if (this.options.compression === 'none') {

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { PathReporter } from 'io-ts/lib/PathReporter.js';
 import { FrameCodec, type Frame } from './codecs.js';
+import { readDispatchHead, type DispatchHead } from './dispatch-head.js';
 import { DisclusterError } from './errors.js';
 
 /** Parses one message text into a validated frame envelope. Never throws. */
@@ -31,35 +32,13 @@ export const isPlainDispatch = (value: unknown): value is Frame & { op: 0; t: st
   return frame.op === 0 && typeof frame.t === 'string' && typeof frame.s === 'number' && Number.isInteger(frame.s) && frame.s >= 0;
 };
 
-/** The head of a dispatch read without parsing its data. */
-export interface DispatchHead {
-  readonly t: string;
-  readonly s: number;
-}
-
-const PREFIX = '{"t":"';
+export type { DispatchHead } from './dispatch-head.js';
 
 /**
- * Reads `t` and `s` of a dispatch from the head of its text, without parsing `d`, when the text
- * has Discord's usual key order (`{"t":"NAME","s":N,"op":0,"d":…`). Returns undefined for any
- * other shape; the caller then parses the whole frame. Lets a shard skip events nobody wants.
+ * Reads `t` and `s` of a dispatch from its text without parsing `d`, whatever the order of its
+ * top-level keys (see `readDispatchHead`). Returns undefined for anything else; the caller then
+ * parses the whole frame. Lets a shard skip events nobody wants.
  */
-export const peekDispatch = (text: string): DispatchHead | undefined => {
-  if (!text.startsWith(PREFIX)) return undefined;
-  const nameEnd = text.indexOf('"', PREFIX.length);
-  if (nameEnd < 0 || nameEnd > 64) return undefined;
-  if (!text.startsWith('","s":', nameEnd)) return undefined;
-  let i = nameEnd + 6;
-  let s = 0;
-  const digitsStart = i;
-  for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) s = s * 10 + (c - 48);
-  if (i === digitsStart || i - digitsStart > 15) return undefined;
-  if (!text.startsWith(',"op":0,"d":', i)) return undefined;
-  for (let k = PREFIX.length; k < nameEnd; k++) {
-    const c = text.charCodeAt(k);
-    if (c <= 0x20 || c >= 0x7f || c === 0x5c) return undefined; // plain ASCII names only
-  }
-  return { t: text.slice(PREFIX.length, nameEnd), s };
-};
+export const peekDispatch = (text: string): DispatchHead | undefined => readDispatchHead(text, text);
 
 const truncate = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}…` : text);

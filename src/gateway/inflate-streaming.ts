@@ -12,7 +12,7 @@ export const createStreamingInflater = (
   isMessageEnd: (chunk: Buffer) => boolean,
   sink: InflateSink,
   maxBytes: number,
-  skip?: (text: string) => boolean,
+  skip?: (head: string, tail: string) => boolean,
 ): Inflater => {
   let pieces: Buffer[] = [];
   let total = 0;
@@ -37,7 +37,7 @@ export const createStreamingInflater = (
     const text = Buffer.concat(pieces, total).toString('utf8');
     pieces = [];
     total = 0;
-    if (skip === undefined || !skip(text)) sink.message(text);
+    if (skip === undefined || !skip(text, text)) sink.message(text);
   };
 
   return {

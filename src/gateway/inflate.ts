@@ -16,7 +16,10 @@ export interface Inflater {
   close(): void;
 }
 
-/** How many bytes of a message a decoder's `skip` is shown. */
+/** What an inflater asks of each message: its head, and its tail on demand (see `DecoderOptions.skip`). */
+export type MessageSkip = (head: string, tail: string | (() => string)) => boolean;
+
+/** How many bytes of each end of a message a decoder's `skip` is shown. */
 export const SKIP_HEAD_BYTES = 96;
 
 /** The four bytes that end every flushed zlib-stream message. */

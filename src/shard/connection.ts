@@ -5,7 +5,8 @@ import { createDecoder, type MessageDecoder } from '../gateway/decoder.js';
 import type { InflateSink } from '../gateway/inflate.js';
 import { encodePayload, type OutgoingPayload } from '../gateway/encode.js';
 import { DisclusterError, isDisclusterError } from '../gateway/errors.js';
-import { parseFrame, peekDispatch } from '../gateway/frame.js';
+import { readDispatchHead } from '../gateway/dispatch-head.js';
+import { parseFrame } from '../gateway/frame.js';
 import { HeartbeatClock, type HeartbeatListener, type HeartbeatSignal } from './heartbeat.js';
 import { type LeaseEvent, releasesLease } from './identify-lease.js';
 import type { CommandLimiter } from './limiter.js';
@@ -88,7 +89,7 @@ class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
     } as WebSocket.ClientOptions) as OwnedSocket;
     this.ws = ws;
     ws[CONNECTION] = this;
-    const skip = this.wanted === undefined ? undefined : (head: string) => this.skip(head);
+    const skip = this.wanted === undefined ? undefined : (head: string, tail: string | (() => string)) => this.skip(head, tail);
     this.decoder = createDecoder({ compression: options.compression, maxMessageBytes: options.maxMessageBytes, ...(skip ? { skip } : {}) }, this);
     ws.on('open', onSocketOpen);
     ws.on('message', onSocketMessage);
@@ -176,9 +177,9 @@ class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
     this.identifyWhenReady();
   }
 
-  /** With `events` set: a dispatch nobody wants only moves the sequence, read from its head. */
-  private skip(head: string): boolean {
-    const peeked = peekDispatch(head);
+  /** With `events` set: a dispatch nobody wants only moves the sequence, read from its ends (any key order). */
+  private skip(head: string, tail: string | (() => string)): boolean {
+    const peeked = readDispatchHead(head, tail);
     if (peeked === undefined || this.wanted === undefined || this.wanted.has(peeked.t) || ALWAYS_PARSED.has(peeked.t)) return false;
     this.moveSeq(peeked.s);
     return true;

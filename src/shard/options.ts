@@ -1,6 +1,7 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { DEFAULT_MAX_MESSAGE_BYTES, type Compression } from '../gateway/decoder.js';
 import { DisclusterError } from '../gateway/errors.js';
+import { hasZstd, ZSTD_MIN_NODE } from '../gateway/inflate-zstd.js';
 import { isSafeResumeUrl } from './session.js';
 import type { ShardOptions } from './types.js';
 
@@ -58,6 +59,9 @@ export const resolveShardOptions = (options: ShardOptions): ResolvedShardOptions
   }
   const compression = options.compression ?? 'zlib-stream';
   if (!COMPRESSIONS.includes(compression)) throw invalid(`compression must be one of ${COMPRESSIONS.join(', ')}, got ${String(compression)}`);
+  if (compression === 'zstd-stream' && !hasZstd()) {
+    throw invalid(`compression 'zstd-stream' needs Node ${ZSTD_MIN_NODE} or later (node:zlib zstd); this is Node ${process.versions.node}: use 'zlib-stream'`);
+  }
   const largeThreshold = options.largeThreshold ?? 50;
   if (!isInt(largeThreshold, 50, 250)) throw invalid(`largeThreshold must be an integer from 50 to 250, got ${String(largeThreshold)}`);
   const timing = options.timing ?? {};

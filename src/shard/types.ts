@@ -141,7 +141,7 @@ export interface ShardOptions {
   readonly totalShards: number;
   /** Gateway URL as `GET /gateway/bot` returned it (query parameters are added). */
   readonly url: string;
-  /** Transport compression (default `zlib-stream`). */
+  /** Transport compression (default `zlib-stream`); `zstd-stream` needs Node 22.15 or later (refused with `INVALID_OPTIONS` before). */
   readonly compression?: Compression;
   /** Initial presence sent with identify. */
   readonly presence?: GatewayPresenceUpdateData;

@@ -24,7 +24,7 @@ export interface FrameEncoder {
   /** Encodes one whole message. */
   encode(text: string): string | Buffer;
   /** Encodes a dispatch without rendering its text first, where the encoder can do better. */
-  encodeDispatch?(tpl: DispatchTemplate, s: number, stamp: number | undefined): Buffer;
+  encodeDispatch?(tpl: DispatchTemplate, s: number, stamp: number | undefined): string | Buffer;
   /** Does ahead of time whatever `encodeDispatch` would do on a template's first use (a stamped one with `stamped`). */
   prepareDispatch?(tpl: DispatchTemplate, stamped: boolean): void;
   /** Frees the compression context. */

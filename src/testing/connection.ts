@@ -38,6 +38,8 @@ export class Connection {
   sentSeq = 0;
   framesReceived = 0;
   framesSent = 0;
+  /** Bytes of every message sent, as encoded, without WebSocket framing (text frames: their length in characters, bytes for ASCII). */
+  bytesSent = 0;
   /** `performance.now()` of the last heartbeat (or of Hello). */
   lastHeartbeatAt: number;
   /** The client's send limit window. */
@@ -97,7 +99,9 @@ export class Connection {
     if (!this.open) return;
     this.cork();
     this.framesSent++;
-    this.ws.send(this.encoder.encode(text));
+    const data = this.encoder.encode(text);
+    this.bytesSent += data.length;
+    this.ws.send(data);
   }
 
   /** Sends a dispatch frame with sequence `s` (and an optional stamp). */
@@ -106,7 +110,9 @@ export class Connection {
     this.cork();
     this.framesSent++;
     const encoder = this.encoder;
-    this.ws.send(encoder.encodeDispatch === undefined ? encoder.encode(renderDispatch(tpl, s, stamp)) : encoder.encodeDispatch(tpl, s, stamp));
+    const data = encoder.encodeDispatch === undefined ? encoder.encode(renderDispatch(tpl, s, stamp)) : encoder.encodeDispatch(tpl, s, stamp);
+    this.bytesSent += data.length;
+    this.ws.send(data);
     this.sentSeq = s;
   }
 

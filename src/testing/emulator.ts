@@ -138,6 +138,7 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
         paused: c.paused,
         framesReceived: c.framesReceived,
         framesSent: c.framesSent,
+        bytesSent: c.bytesSent,
         sentSeq: c.sentSeq,
         bufferedBytes: c.bufferedBytes,
         lastHeartbeatAt: c.lastHeartbeatAt,

@@ -21,7 +21,12 @@ export interface DispatchTemplate {
   readonly size: number;
   /** The guild the event belongs to (`d.guild_id`, or `d.id` of GUILD_CREATE/UPDATE/DELETE), for routing; undefined: guild-less. */
   readonly guildId?: string | undefined;
+  /** What a stamped frame has between `s` and `"emulator_ts"`: `,"op":0,"d":{` (the default) unless the keys are reordered. */
+  readonly stampHead?: string;
 }
+
+/** What a stamped frame has between `s` and `"emulator_ts"` in Discord's key order. */
+export const STAMP_HEAD = ',"op":0,"d":{';
 
 /** Builds a template from an event name and an already serialized `d` (and the event's guild, for routing). */
 export const templateFromJson = (t: string, dJson: string, guildId?: string): DispatchTemplate => {
@@ -48,7 +53,25 @@ export const template = (t: string, d: unknown): DispatchTemplate => templateFro
 export const renderDispatch = (tpl: DispatchTemplate, s: number, stamp?: number): string =>
   stamp === undefined || tpl.stampTail === undefined
     ? tpl.head + s + tpl.tail
-    : `${tpl.head}${s},"op":0,"d":{"emulator_ts":${stamp}${tpl.stampTail}`;
+    : `${tpl.head}${s}${tpl.stampHead ?? STAMP_HEAD}"emulator_ts":${stamp}${tpl.stampTail}`;
+
+/** Op-first templates, made once per template (templates are immutable). */
+const opFirstOf = new WeakMap<DispatchTemplate, DispatchTemplate>();
+
+/**
+ * The same dispatch with `op` first, `{"op":0,"t":"NAME","s":N,"d":…}`, as some proxies and
+ * other servers write it (the emulator's `keyOrder: 'op-first'`).
+ */
+export const opFirst = (tpl: DispatchTemplate): DispatchTemplate => {
+  let reordered = opFirstOf.get(tpl);
+  if (reordered === undefined) {
+    // tail is `,"op":0,"d":…}` in Discord's order; the rest after `,"op":0` is `,"d":…}`
+    const rest = tpl.tail.slice(',"op":0'.length);
+    reordered = { t: tpl.t, head: `{"op":0,"t":${JSON.stringify(tpl.t)},"s":`, tail: rest, stampTail: tpl.stampTail, size: tpl.size, guildId: tpl.guildId, stampHead: ',"d":{' };
+    opFirstOf.set(tpl, reordered);
+  }
+  return reordered;
+};
 
 /** Renders a non-dispatch frame: `{"t":null,"s":null,"op":N,"d":...}`, as Discord sends them. */
 export const renderOp = (op: number, d: unknown): string => `{"t":null,"s":null,"op":${op},"d":${JSON.stringify(d ?? null)}}`;

@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { GatewayOpcodes } from 'discord-api-types/v10';
 import type { WebSocket } from 'ws';
 import { createEncoder, plainEncoder, type FrameEncoder } from './compression.js';
+import { withKeyOrder } from './key-order.js';
 import { Connection, type ConnectionEvents } from './connection.js';
 import { HEARTBEAT_ACK, renderOp, template, type DispatchTemplate } from './frames.js';
 import { checkIdentify, checkResume, decodePayload, redact } from './inbound.js';
@@ -71,7 +72,7 @@ export class GatewayCore {
     else if (encoding !== undefined && encoding !== 'json') problem = ['unsupported-parameter', 4000, `encoding=${encoding} is not supported by the emulator: use json`];
     else {
       try {
-        encoder = createEncoder(compress, this.opts.zlibLevel, this.opts.zlibMode);
+        encoder = withKeyOrder(createEncoder(compress, this.opts.zlibLevel, this.opts.zlibMode), this.opts.keyOrder);
       } catch (error) {
         problem = ['unsupported-parameter', 4000, (error as Error).message];
       }

@@ -41,6 +41,8 @@ export interface ConnectionInfo {
   readonly paused: boolean;
   readonly framesReceived: number;
   readonly framesSent: number;
+  /** Bytes of every message sent on it, as encoded, without WebSocket framing (text frames: their length in characters, bytes for ASCII). */
+  readonly bytesSent: number;
   /** The last sequence this connection was sent. */
   readonly sentSeq: number;
   /** Bytes waiting in the socket. */

@@ -1,6 +1,7 @@
 /**
  * The emulator's options, their documented defaults, and how they are resolved.
  */
+import type { KeyOrder } from './key-order.js';
 
 /** Options of {@link createEmulator}; every field is optional. */
 export interface EmulatorOptions {
@@ -74,6 +75,11 @@ export interface EmulatorOptions {
   readonly zlibMode?: 'context' | 'precompressed';
   /** Streaming pauses for a connection while this many bytes wait in its socket. Default 1 MiB. */
   readonly highWaterMark?: number;
+  /**
+   * The order of a dispatch's top-level keys. `'discord'` (default): `{"t":…,"s":…,"op":0,"d":…}`.
+   * `'op-first'`: `{"op":0,"t":…,"s":…,"d":…}`, as some proxies re-serialize. See `key-order.ts`.
+   */
+  readonly keyOrder?: KeyOrder;
   /** Keep at most this many records (the oldest are dropped). Default 100_000. */
   readonly recordLimit?: number;
   /** The REST rate limit of `POST /channels/:id/messages`, per channel. Default 5 per 5000 ms, as on Discord. */
@@ -117,6 +123,7 @@ export interface ResolvedOptions {
   readonly seed: number;
   readonly zlibLevel: number;
   readonly zlibMode: 'context' | 'precompressed';
+  readonly keyOrder: KeyOrder;
   readonly highWaterMark: number;
   readonly recordLimit: number;
   readonly restLimitCount: number;
@@ -143,6 +150,11 @@ const zlibLevel = (level: number | undefined): number => {
 const zlibMode = (mode: string | undefined): 'context' | 'precompressed' => {
   if (mode === undefined || mode === 'context' || mode === 'precompressed') return mode ?? 'context';
   throw new RangeError(`emulator option zlibMode must be 'context' or 'precompressed', got ${mode}`);
+};
+
+const keyOrder = (order: string | undefined): KeyOrder => {
+  if (order === undefined || order === 'discord' || order === 'op-first') return order ?? 'discord';
+  throw new RangeError(`emulator option keyOrder must be 'discord' or 'op-first', got ${order}`);
 };
 
 /** Fills in defaults and checks ranges; throws a RangeError naming the bad option. */
@@ -176,6 +188,7 @@ export const resolveOptions = (o: EmulatorOptions = {}): ResolvedOptions => {
     seed: count('seed', o.seed, 1),
     zlibLevel: zlibLevel(o.zlibLevel),
     zlibMode: zlibMode(o.zlibMode),
+    keyOrder: keyOrder(o.keyOrder),
     highWaterMark: count('highWaterMark', o.highWaterMark, 1 << 20, 1),
     recordLimit: count('recordLimit', o.recordLimit, 100_000, 1),
     restLimitCount: count('restLimit.count', o.restLimit?.count, 5, 1),

@@ -11,7 +11,7 @@
  */
 import * as zlib from 'node:zlib';
 import type { FrameEncoder } from './compression.js';
-import type { DispatchTemplate } from './frames.js';
+import { STAMP_HEAD, type DispatchTemplate } from './frames.js';
 
 /** A zlib header (CMF 0x78: deflate, 32 KiB window; FLG 0x01: fastest, check bits). */
 const ZLIB_HEADER = Buffer.from([0x78, 0x01]);
@@ -77,7 +77,7 @@ export const precompressedZlibEncoder = (level: number): FrameEncoder => {
         return withHeader([storedBlock(tpl.head + s), entry.plain]);
       }
       entry.stamped ??= deflate(tpl.stampTail);
-      return withHeader([storedBlock(`${tpl.head}${s},"op":0,"d":{"emulator_ts":${stamp}`), entry.stamped]);
+      return withHeader([storedBlock(`${tpl.head}${s}${tpl.stampHead ?? STAMP_HEAD}"emulator_ts":${stamp}`), entry.stamped]);
     },
     close: () => {},
   };

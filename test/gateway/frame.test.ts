@@ -32,9 +32,10 @@ test('bad JSON and wrong types become typed errors, never throws', (t) => {
   }
 });
 
-test('peekDispatch reads t and s from Discord key order only', (t) => {
+test('peekDispatch reads t and s in any key order', (t) => {
   t.deepEqual(peekDispatch('{"t":"TYPING_START","s":42,"op":0,"d":{"a":1}}'), { t: 'TYPING_START', s: 42 });
-  t.is(peekDispatch('{"op":0,"t":"TYPING_START","s":42,"d":{}}'), undefined);
+  t.deepEqual(peekDispatch('{"op":0,"t":"TYPING_START","s":42,"d":{}}'), { t: 'TYPING_START', s: 42 });
+  t.deepEqual(peekDispatch('{"d":{"t":"NO"},"op":0,"t":"TYPING_START","s":42}'), { t: 'TYPING_START', s: 42 });
   t.is(peekDispatch('{"t":"X","s":,"op":0,"d":{}}'), undefined);
   t.is(peekDispatch('{"t":"X","s":1,"op":1,"d":{}}'), undefined);
   t.is(peekDispatch('{"t":"A\\"B","s":1,"op":0,"d":{}}'), undefined);

@@ -5,6 +5,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import { createDecoder, type DisclusterError } from '../../src/gateway/index.js';
 import { FrameCodec } from '../../src/gateway/codecs.js';
 import { isPlainDispatch, parseFrame } from '../../src/gateway/frame.js';
+import { zstdStreamEncoder } from '../../src/testing/compression.js';
+import { zstdTest } from '../helpers/zstd.js';
 
 const RUNS = 300;
 
@@ -83,6 +85,61 @@ test('any split of a valid zlib stream decodes to exactly the original messages'
       },
     ),
     { numRuns: RUNS },
+  );
+  t.pass();
+});
+
+/** Decodes zstd-stream frames (one message each) with the given inflater; for streaming, waits for every answer. */
+const decodeZstd = async (frames: Buffer[], mode: 'sync' | 'streaming', skip?: (head: string) => boolean) => {
+  const messages: string[] = [];
+  const errors: DisclusterError[] = [];
+  let seen = 0;
+  const decoder = createDecoder(
+    { compression: 'zstd-stream', zlib: mode, maxMessageBytes: 1 << 20, ...(skip ? { skip: (h: string) => (seen++, skip(h)) } : {}) },
+    { message: (m) => (seen++, messages.push(m)), error: (e) => errors.push(e) },
+  );
+  for (const frame of frames) decoder.push(frame, true);
+  while (seen < frames.length && errors.length === 0) await new Promise((resolve) => setImmediate(resolve));
+  decoder.close();
+  return { messages, errors };
+};
+
+/** Messages of every size: JSON values, and now and then one past the inflater's 64 KiB buffer. */
+const zstdMessages = fc.array(fc.oneof({ weight: 9, arbitrary: fc.json({ maxDepth: 3 }) }, { weight: 1, arbitrary: fc.string({ minLength: 1 }).map((s) => JSON.stringify(s.repeat(Math.ceil(70_000 / s.length)))) }), {
+  minLength: 1,
+  maxLength: 12,
+});
+
+for (const mode of ['sync', 'streaming'] as const) {
+  zstdTest(`any messages through one zstd-stream context decode (${mode}) to exactly the originals`, async (t) => {
+    await fc.assert(
+      fc.asyncProperty(zstdMessages, async (messages) => {
+        const encoder = zstdStreamEncoder();
+        const frames = messages.map((m) => encoder.encode(m) as Buffer);
+        encoder.close();
+        const { messages: got, errors } = await decodeZstd(frames, mode);
+        return errors.length === 0 && JSON.stringify(got) === JSON.stringify(messages);
+      }),
+      { numRuns: mode === 'sync' ? 150 : 50 },
+    );
+    t.pass();
+  });
+}
+
+zstdTest('a valid zstd stream with a frame lost or corrupted never throws: the messages before it, then at most one typed error', async (t) => {
+  await fc.assert(
+    fc.asyncProperty(zstdMessages, fc.nat(), fc.nat(), fc.boolean(), async (messages, at, byte, drop) => {
+      const encoder = zstdStreamEncoder();
+      const frames = messages.map((m) => encoder.encode(m) as Buffer);
+      encoder.close();
+      const k = at % frames.length;
+      const damaged = frames[k]!;
+      if (drop) frames.splice(k, 1);
+      else frames[k] = Buffer.from(damaged.map((b, i) => (i === byte % damaged.length ? b ^ 0x5a : b)));
+      const { messages: got, errors } = await decodeZstd(frames, 'sync');
+      return errors.length <= 1 && errors.every((e) => e.code.startsWith('DECODE_')) && JSON.stringify(got.slice(0, k)) === JSON.stringify(messages.slice(0, k));
+    }),
+    { numRuns: 150 },
   );
   t.pass();
 });

@@ -1,6 +1,7 @@
 /**
  * A deliberately plain gateway client for the emulator's tests: a `ws` socket, node:zlib for
- * zlib-stream, every received frame kept, and promises to await frames and the close.
+ * zlib-stream (and zstd-stream where node:zlib has zstd), every received frame kept, and
+ * promises to await frames and the close.
  */
 import * as zlib from 'node:zlib';
 import type { ExecutionContext } from 'ava';
@@ -27,7 +28,7 @@ export interface Closed {
 export interface Client {
   readonly ws: WebSocket;
   readonly frames: Frame[];
-  /** Raw binary messages as received (zlib-stream only). */
+  /** Raw binary messages as received (compressed connections). */
   readonly chunks: Buffer[];
   /** Errors while decoding (bad JSON, inflate failure). */
   readonly decodeErrors: Error[];
@@ -50,6 +51,9 @@ export const identify = (token: string, extra: Record<string, unknown> = {}) => 
 
 const SUFFIX = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
+/** node:zlib's zstd (Node >= 22.15), typed for Node 20's declarations. */
+const zstdZlib = zlib as unknown as { createZstdDecompress?: () => zlib.Inflate; constants: { ZSTD_e_flush?: number } };
+
 /** Connects to `url` (query parameters appended) and resolves once the socket is open. */
 export const connect = async (url: string, query: Record<string, string> = { v: '10', encoding: 'json' }): Promise<Client> => {
   const qs = new URLSearchParams(query).toString();
@@ -68,7 +72,10 @@ export const connect = async (url: string, query: Record<string, string> = { v: 
     }
     wake();
   };
-  const inflate = zlib.createInflate();
+  // zstd-stream: every binary frame is a whole message; zlib-stream: a message ends with 00 00 ff ff.
+  const zstd = query['compress'] === 'zstd-stream' && typeof zstdZlib.createZstdDecompress === 'function';
+  const inflate = zstd ? zstdZlib.createZstdDecompress!() : zlib.createInflate();
+  const flushKind = zstd ? zstdZlib.constants.ZSTD_e_flush! : zlib.constants.Z_SYNC_FLUSH;
   let inflated: Buffer[] = [];
   inflate.on('data', (chunk: Buffer) => inflated.push(chunk));
   inflate.on('error', (e) => {
@@ -81,7 +88,7 @@ export const connect = async (url: string, query: Record<string, string> = { v: 
     if (!isBinary) return accept(data.toString());
     chunks.push(data);
     pending.push(data);
-    if (data.length < 4 || !data.subarray(-4).equals(SUFFIX)) return;
+    if (!zstd && (data.length < 4 || !data.subarray(-4).equals(SUFFIX))) return;
     const message = Buffer.concat(pending);
     pending = [];
     chain = chain.then(
@@ -91,7 +98,7 @@ export const connect = async (url: string, query: Record<string, string> = { v: 
           const onError = () => resolve(); // a corrupt stream never calls back
           inflate.once('error', onError);
           inflate.write(message);
-          inflate.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+          inflate.flush(flushKind, () => {
             inflate.off('error', onError);
             if (inflated.length > 0) accept(Buffer.concat(inflated).toString());
             inflated = [];
