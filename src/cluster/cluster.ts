@@ -77,7 +77,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
     session: session ?? null,
     stop$,
     scheduler,
-    ...pick(options, ['compression', 'presence', 'largeThreshold', 'events', 'maxMessageBytes', 'random']),
+    ...pick(options, ['compression', 'presence', 'largeThreshold', 'events', 'maxMessageBytes', 'random', 'tls']),
     ...(options.timing ? { timing: options.timing } : {}),
   });
   for (const id of shardIds) resolveShardOptions(shardOptions(id, undefined));

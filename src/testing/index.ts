@@ -26,3 +26,4 @@ export type { SyntheticGuild } from './world.js';
 export { shardOf, snowflake, snowflakeTime, DISCORD_EPOCH } from './snowflake.js';
 export { INVALIDATING_CLOSE_CODES } from './gateway.js';
 export { zstdAvailable } from './compression.js';
+export type { EmulatorCertificate } from './tls.js';
