@@ -67,9 +67,13 @@ export const spawnCluster = (options: SpawnClusterOptions): ClusterHandle => {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'json',
     });
-    // 'close' comes after both the exit and the end of the IPC channel, so every message the
-    // child sent (its `stopped` reply above all) has been read before the handle hears it ended
-    const exited = new Promise<number>((resolve) => child.once('close', (code) => resolve(code ?? 1)));
+    // The handle hears of the end once the child exited and its IPC channel closed: the channel
+    // closes only after every message the child sent (its `stopped` reply above all) was read
+    const channelClosed = new Promise<void>((resolve) => (child.connected ? child.once('disconnect', resolve) : resolve()));
+    const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1))).then(async (code) => {
+      await channelClosed;
+      return code;
+    });
     return createClusterHandle({
       transport: ipcTransport(child),
       start,
