@@ -99,7 +99,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
     session,
     stop$,
     scheduler,
-    ...pick(options, ['compression', 'presence', 'largeThreshold', 'maxMessageBytes', 'random']),
+    ...pick(options, ['compression', 'presence', 'largeThreshold', 'maxMessageBytes', 'random', 'tls']),
     ...(events !== undefined ? { events } : {}),
     ...(options.timing ? { timing: options.timing } : {}),
   });

@@ -2,7 +2,7 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { GatewayPresenceUpdateData } from 'discord-api-types/v10';
 import type { Compression } from '../gateway/decoder.js';
 import { DisclusterError } from '../gateway/errors.js';
-import type { IdentifyQueue, SessionSnapshot, ShardTiming } from '../shard/types.js';
+import type { GatewayTls, IdentifyQueue, SessionSnapshot, ShardTiming } from '../shard/types.js';
 import type { SessionStartLimit } from '../shard/identify-queue.js';
 import type { SessionStore } from './session-store.js';
 
@@ -56,6 +56,8 @@ export interface ClusterOptions {
   };
   /** Cap on one inflated gateway message (default 8 MiB). */
   readonly maxMessageBytes?: number;
+  /** TLS of `wss://` connections: `{ ca }` to trust (default: Node's CA store; verification always on). */
+  readonly tls?: GatewayTls;
   /** Scheduler of every timer (default `asyncScheduler`). */
   readonly scheduler?: SchedulerLike;
   /** Random source for jitter (default `Math.random`). */

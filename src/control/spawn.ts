@@ -32,6 +32,9 @@ export type SpawnClusterOptions = Omit<StartMessage, 'type' | 'protocol' | 'iden
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
+/** After a worker's exit, close CONTROL's end of its port ourselves if the thread's close has not arrived by then, ms. */
+const PORT_CLOSE_FALLBACK_MS = 1_000;
+
 /** The entry modules: beside this file in src/, under dist/control/ once built (chunks sit in dist/). */
 const entry = (mode: 'process' | 'worker'): URL => {
   if (FROM_SOURCE) return new URL(mode === 'process' ? './process-entry.ts' : './worker-entry.dev.mjs', import.meta.url);
@@ -70,7 +73,13 @@ export const spawnCluster = (options: SpawnClusterOptions): ClusterHandle => {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'json',
     });
-    const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+    // The handle hears of the end once the child exited and its IPC channel closed: the channel
+    // closes only after every message the child sent (its `stopped` reply above all) was read
+    const channelClosed = new Promise<void>((resolve) => (child.connected ? child.once('disconnect', resolve) : resolve()));
+    const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1))).then(async (code) => {
+      await channelClosed;
+      return code;
+    });
     void exited.then(() => lent?.release());
     return createClusterHandle({
       transport: ipcTransport(child),
@@ -86,11 +95,21 @@ export const spawnCluster = (options: SpawnClusterOptions): ClusterHandle => {
   }
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(entry('worker'), { execArgv: extra, workerData: { port: port2 }, transferList: [port2] });
-  const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+  // The thread's 'exit' is reported apart from the messages on the port and may come first, with
+  // the `stopped` reply still queued on port1: closing port1 then would discard it. The thread's
+  // end closes its port, and that close reaches port1 behind every message posted before it, so
+  // the handle hears of the end once port1 closed (closed here only should that never come).
+  const portClosed = new Promise<void>((resolve) => port1.once('close', resolve));
+  const threadExited = new Promise<number>((resolve) => worker.once('exit', resolve));
   worker.on('error', () => {}); // an uncaught error ends the thread: reported through `exited`
-  void exited.then(() => {
-    port1.close();
+  void threadExited.then(() => {
+    const fallback = setTimeout(() => port1.close(), PORT_CLOSE_FALLBACK_MS);
+    void portClosed.then(() => clearTimeout(fallback));
+  });
+  const exited = threadExited.then(async (code) => {
+    await portClosed;
     lent?.release();
+    return code;
   });
   return createClusterHandle({
     transport: portTransport(port1),

@@ -86,6 +86,7 @@ class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
       maxPayload: options.maxMessageBytes,
       closeTimeout: CLOSE_TIMEOUT_MS,
       headers: { 'User-Agent': USER_AGENT },
+      ...(options.tls?.ca !== undefined ? { ca: options.tls.ca as string | string[] } : {}),
     } as WebSocket.ClientOptions) as OwnedSocket;
     this.ws = ws;
     ws[CONNECTION] = this;

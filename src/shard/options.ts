@@ -3,7 +3,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES, type Compression } from '../gateway/decoder.
 import { DisclusterError } from '../gateway/errors.js';
 import { hasZstd, ZSTD_MIN_NODE } from '../gateway/inflate-zstd.js';
 import { isSafeResumeUrl } from './session.js';
-import type { ShardOptions } from './types.js';
+import type { GatewayTls, ShardOptions } from './types.js';
 
 /** Shard options with every default filled in. */
 export interface ResolvedShardOptions extends ShardOptions {
@@ -30,6 +30,12 @@ export const SHARD_TIMING_DEFAULTS = {
 } as const;
 
 const COMPRESSIONS: readonly Compression[] = ['none', 'zlib-stream', 'zstd-stream'];
+
+const isGatewayTls = (tls: unknown): tls is GatewayTls => {
+  if (typeof tls !== 'object' || tls === null) return false;
+  const { ca } = tls as { ca?: unknown };
+  return ca === undefined || typeof ca === 'string' || (Array.isArray(ca) && ca.every((c) => typeof c === 'string'));
+};
 
 const invalid = (message: string) => new DisclusterError('INVALID_OPTIONS', message);
 
@@ -82,6 +88,7 @@ export const resolveShardOptions = (options: ShardOptions): ResolvedShardOptions
   if (options.sendLimit !== undefined && (!isInt(options.sendLimit.count, 2, 10_000) || !isInt(options.sendLimit.windowMs, 1, 3_600_000))) {
     throw invalid('sendLimit must be { count: 2–10000, windowMs: 1–3600000 }');
   }
+  if (options.tls !== undefined && !isGatewayTls(options.tls)) throw invalid('tls must be { ca?: PEM string or array of PEM strings }');
   if (options.events !== undefined && (!Array.isArray(options.events) || !options.events.every((e) => typeof e === 'string'))) {
     throw invalid('events must be an array of dispatch names');
   }
@@ -104,6 +111,7 @@ export const resolveShardOptions = (options: ShardOptions): ResolvedShardOptions
     keepSessionOnUnsubscribe: options.keepSessionOnUnsubscribe,
     timing: options.timing,
     maxMessageBytes,
+    tls: options.tls,
     sendLimit: options.sendLimit,
     maxQueuedCommands,
     scheduler: options.scheduler ?? asyncScheduler,

@@ -164,6 +164,8 @@ export interface ShardOptions {
   readonly timing?: ShardTiming;
   /** Cap on one inflated message (default 8 MiB) and on one WebSocket frame (`ws` maxPayload). */
   readonly maxMessageBytes?: number;
+  /** TLS of `wss://` connections: extra trust (default none: Node's usual verification against its CA store). */
+  readonly tls?: GatewayTls;
   /** The outbound rate limit per connection (default Discord's: 120 frames per 60000 ms). For emulators and tests. */
   readonly sendLimit?: { readonly count: number; readonly windowMs: number };
   /** Most user commands waiting to be sent before new ones are refused (default 1000). */
@@ -172,4 +174,14 @@ export interface ShardOptions {
   readonly scheduler?: SchedulerLike;
   /** Random source in [0,1) for heartbeat and backoff jitter (default `Math.random`). */
   readonly random?: () => number;
+}
+
+/**
+ * What a `wss://` connection trusts beyond Node's CA store. Certificate verification is never
+ * turned off: a gateway with a self-signed certificate (the emulator's) is trusted by passing
+ * that certificate as `ca`.
+ */
+export interface GatewayTls {
+  /** PEM certificate(s) to trust, in place of Node's CA store (as `tls.connect`'s `ca`). */
+  readonly ca?: string | readonly string[];
 }

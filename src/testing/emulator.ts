@@ -4,6 +4,7 @@
  * Rules, records and throughput figures: see README.md beside this file.
  */
 import { createServer, type IncomingMessage } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import * as faults from './faults.js';
@@ -19,6 +20,7 @@ import { restHandle, RestRoutes } from './rest.js';
 import { recommendedShards } from './sharding.js';
 import type { GatewayPath } from './records.js';
 import { startStream, type StreamHandle } from './stream.js';
+import { selfSignedCertificate } from './tls.js';
 import { createWorld } from './world.js';
 
 /** How long `close()` waits for clients to answer the close frame before destroying sockets, ms. */
@@ -30,7 +32,9 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
   const log = new RecordLog(opts.recordLimit);
   const world = createWorld(opts.guilds, opts.seed);
   let base = '';
-  const core = new GatewayCore(opts, world, log, () => `ws://${base}/resume`);
+  const certificate = options.tls === true ? await selfSignedCertificate(opts.host) : options.tls || undefined;
+  const [wsScheme, httpScheme] = certificate ? ['wss', 'https'] : ['ws', 'http'];
+  const core = new GatewayCore(opts, world, log, () => `${wsScheme}://${base}/resume`);
   const streams = new Set<StreamHandle | MarkerTraffic>();
   const messages = new MessageMaker(core, opts.seed);
   const shardsNow = (): number => recommendedShards(world.guilds.length, opts.recommendedGuildsPerShard, opts.shards);
@@ -42,7 +46,8 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
     // to the shard owning the guild under every live shard count (a reshard's overlap included)
     deliver: (guildId, d) => gw.dispatchToGuild(guildId, 'MESSAGE_CREATE', d)[0]?.shardId,
   });
-  const server = createServer(
+  const serve = (handler: Parameters<typeof createServer>[1] & {}) => (certificate ? createTlsServer(certificate, handler) : createServer(handler));
+  const server = serve(
     httpHandler({
       token: opts.token,
       get shards() {
@@ -50,7 +55,7 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
       },
       maxConcurrency: opts.maxConcurrency,
       log,
-      gatewayUrl: () => `ws://${base}`,
+      gatewayUrl: () => `${wsScheme}://${base}`,
       sessionStartLimit: () => core.startLimit.snapshot(performance.now()),
       rest,
     }),
@@ -91,9 +96,10 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
 
   let closed: Promise<void> | undefined;
   const gw: Emulator = {
-    url: `ws://${base}`,
-    resumeUrl: `ws://${base}/resume`,
-    httpUrl: `http://${base}`,
+    url: `${wsScheme}://${base}`,
+    resumeUrl: `${wsScheme}://${base}/resume`,
+    httpUrl: `${httpScheme}://${base}`,
+    certificate: certificate?.cert,
     port,
     options: opts,
     guilds: world.guilds,

@@ -59,6 +59,8 @@ export interface Emulator {
   readonly resumeUrl: string;
   /** `http://127.0.0.1:PORT`, serving `GET /gateway/bot`. */
   readonly httpUrl: string;
+  /** With the `tls` option: the PEM certificate served (the URLs are then `wss://` and `https://`), for a client's `ca`. */
+  readonly certificate: string | undefined;
   readonly port: number;
   /** The options in force, defaults filled in. */
   readonly options: ResolvedOptions;

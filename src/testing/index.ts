@@ -31,3 +31,4 @@ export { shardOf, snowflake, snowflakeTime, DISCORD_EPOCH } from './snowflake.js
 export { INVALIDATING_CLOSE_CODES } from './gateway.js';
 export { zstdAvailable } from './compression.js';
 export type { KeyOrder } from './key-order.js';
+export type { EmulatorCertificate } from './tls.js';

@@ -93,7 +93,15 @@ export interface EmulatorOptions {
   readonly port?: number;
   /** Address to listen on. Default `'127.0.0.1'`. */
   readonly host?: string;
+  /**
+   * Serve `wss://` and `https://`: `true` makes a self-signed certificate at start (with the
+   * `openssl` binary), or pass `{ key, cert }` (PEM). Clients trust it with the handle's
+   * `certificate`. Default off (`ws://`).
+   */
+  readonly tls?: boolean | EmulatorCertificate;
 }
+
+import type { EmulatorCertificate } from './tls.js';
 
 /** Options with every default filled in. */
 export interface ResolvedOptions {

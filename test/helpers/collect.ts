@@ -44,5 +44,16 @@ export const collect = <T>(source$: Observable<T>): Collected<T> => {
   };
 };
 
+/**
+ * One-shot file-system requests in flight. Not handles anything under test could leave behind (the
+ * library does no file I/O), but on Node >= 22 tsx loads through in-thread `module.registerHooks`
+ * and tidies its disk cache on the main thread at startup, so they come and go during early tests.
+ */
+const FILE_SYSTEM_REQUESTS = new Set(['FSReqCallback', 'FSReqPromise']);
+
 /** Resources (sockets, timers) of this process by type, to compare before and after a test. */
-export const activeResources = (): string[] => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').sort();
+export const activeResources = (): string[] =>
+  process
+    .getActiveResourcesInfo()
+    .filter((r) => r !== 'TTYWrap' && !FILE_SYSTEM_REQUESTS.has(r))
+    .sort();

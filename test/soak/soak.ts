@@ -104,66 +104,82 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     lostPending[shardId] = 0;
   });
 
-  await cluster.connect();
-  const ready = () => cluster.statuses().filter((s) => s.status === 'ready' || s.status === 'resumed').map((s) => s.shardId);
-  const tick = () => new Promise((resolve) => setImmediate(resolve));
-  // Faults come at fixed points of the traffic (counted in attempts, not in dispatches that found
-  // a session), on shards drawn from the seed: the same seed replays the same faults in order.
-  let attempts = 0;
-  let nextFault = options.faultEvery / 2 + int(options.faultEvery);
-  const waitUp = async (shardId: number) => {
-    const until = performance.now() + 10_000;
-    while (!ready().includes(shardId) && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
-  };
+  // A run that fails still ends the cluster and the emulator: left open, their sockets and timers
+  // kept ava's worker alive ("Failed to exit") after the failure itself.
+  try {
+    await cluster.connect();
+    const ready = () => cluster.statuses().filter((s) => s.status === 'ready' || s.status === 'resumed').map((s) => s.shardId);
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    // Faults come at fixed points of the traffic (counted in attempts, not in dispatches that found
+    // a session), on shards drawn from the seed: the same seed replays the same faults in order.
+    let attempts = 0;
+    let nextFault = options.faultEvery / 2 + int(options.faultEvery);
+    const waitUp = async (shardId: number) => {
+      const until = performance.now() + 10_000;
+      while (!ready().includes(shardId) && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
 
-  while (sent < options.dispatches) {
-    for (let i = 0; i < 200 && sent < options.dispatches; i++) {
-      const shardId = int(shards);
-      attempts++;
-      try {
-        gw.dispatch(shardId, 'MESSAGE_CREATE', { n: next[shardId], content: 'soak' });
-        next[shardId]!++;
-        sent++;
-      } catch {
-        // no session on that shard right now (it is re-identifying): nothing was sent
-      }
-    }
-    if (attempts >= nextFault) {
-      nextFault += options.faultEvery / 2 + int(options.faultEvery);
-      const name: FaultName = FAULT_NAMES[int(FAULT_NAMES.length)]!;
-      const shardId = int(shards);
-      await waitUp(shardId);
-      FAULTS[name](gw, shardId);
-      faults[name] = (faults[name] ?? 0) + 1;
-    }
-    while (sent - checked - lostReported > 5_000) await tick();
-    await tick();
-  }
-
-  // Drain: a marker per shard, sent once the shard is up again, so every gap ends in a jump.
-  const deadline = performance.now() + 30_000;
-  for (let shardId = 0; shardId < shards; shardId++) {
-    for (;;) {
-      if (performance.now() > deadline) throw new Error(`soak seed ${options.seed}: shard ${shardId} did not come back within 30 s`);
-      // Up on both ends: the client says READY and the emulator's newest session of the shard has a
-      // connection. The client hears of a close a moment after the emulator made it; a marker sent
-      // in that moment would go into the session just ended and never arrive.
-      if (ready().includes(shardId) && gw.sessions.filter((s) => s.shardId === shardId).at(-1)?.live === true) {
+    while (sent < options.dispatches) {
+      for (let i = 0; i < 200 && sent < options.dispatches; i++) {
+        const shardId = int(shards);
+        attempts++;
         try {
-          gw.dispatch(shardId, 'MESSAGE_CREATE', { n: next[shardId], content: 'marker' });
+          gw.dispatch(shardId, 'MESSAGE_CREATE', { n: next[shardId], content: 'soak' });
           next[shardId]!++;
           sent++;
-          break;
         } catch {
-          // not yet
+          // no session on that shard right now (it is re-identifying): nothing was sent
         }
       }
+      if (attempts >= nextFault) {
+        nextFault += options.faultEvery / 2 + int(options.faultEvery);
+        const name: FaultName = FAULT_NAMES[int(FAULT_NAMES.length)]!;
+        const shardId = int(shards);
+        await waitUp(shardId);
+        FAULTS[name](gw, shardId);
+        faults[name] = (faults[name] ?? 0) + 1;
+      }
+      while (sent - checked - lostReported > 5_000) await tick();
+      await tick();
+    }
+
+    // Drain: a marker per shard, sent once the shard is up again, so every gap ends in a jump.
+    const deadline = performance.now() + 30_000;
+    for (let shardId = 0; shardId < shards; shardId++) {
+      for (;;) {
+        if (performance.now() > deadline) throw new Error(`soak seed ${options.seed}: shard ${shardId} did not come back within 30 s`);
+        // Up on both ends: the client says READY and the emulator's newest session of the shard has a
+        // connection. The client hears of a close a moment after the emulator made it; a marker sent
+        // in that moment would go into the session just ended and never arrive.
+        if (ready().includes(shardId) && gw.sessions.filter((s) => s.shardId === shardId).at(-1)?.live === true) {
+          try {
+            gw.dispatch(shardId, 'MESSAGE_CREATE', { n: next[shardId], content: 'marker' });
+            next[shardId]!++;
+            sent++;
+            break;
+          } catch {
+            // not yet
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    const missing = () => last.flatMap((n, shardId) => (n < next[shardId]! - 1 ? [shardId] : []));
+    // what each side knew of the shards still missing dispatches, for the failure message
+    const stateOf = (shardIds: number[]) =>
+      JSON.stringify({
+        client: cluster.statuses().filter((s) => shardIds.includes(s.shardId)),
+        emulator: gw.sessions.filter((s) => shardIds.includes(s.shardId)),
+        connections: gw.connections.filter((c) => c.shardId !== undefined && shardIds.includes(c.shardId)),
+      }).slice(0, 4000);
+    while (missing().length > 0) {
+      if (performance.now() > deadline) throw new Error(`soak seed ${options.seed}: dispatches still missing after 30 s: ${last.join(',')} vs ${next.join(',')}; ${stateOf(missing())}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-  }
-  while (last.some((n, shardId) => n < next[shardId]! - 1)) {
-    if (performance.now() > deadline) throw new Error(`soak seed ${options.seed}: dispatches still missing after 30 s: ${last.join(',')} vs ${next.join(',')}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  } catch (error) {
+    await cluster.shutdown().catch(() => []);
+    await gw.close();
+    throw error;
   }
 
   await cluster.shutdown();

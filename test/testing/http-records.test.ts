@@ -1,5 +1,6 @@
 import test from 'ava';
 import { createEmulator, type EmulatorRecord, type FrameRecord } from '../../src/testing/index.js';
+import { activeResources } from '../helpers/collect.js';
 import { connect, emulator, identify, ready, TOKEN } from './helpers.js';
 
 test('GET /gateway/bot answers like Discord with the right token', async (t) => {
@@ -74,7 +75,7 @@ test('waitFor rejects with a clear message on timeout', async (t) => {
 
 // Serial tests run before the concurrent ones, so no other emulator of this file is alive.
 test.serial('close() closes clients with 1001, stops streams and leaves no handle or timer behind', async (t) => {
-  const before = process.getActiveResourcesInfo().sort();
+  const before = activeResources();
   const gw = await createEmulator({ heartbeatInterval: 100, guilds: 4, sessionTtlMs: 60_000, identifyWindowMs: 0 });
   const a = await ready(gw.url, TOKEN, [0, 1]);
   const b = await ready(gw.url, TOKEN, [0, 1], { v: '10', encoding: 'json', compress: 'zlib-stream' });
@@ -89,5 +90,5 @@ test.serial('close() closes clients with 1001, stops streams and leaves no handl
   t.is((await b.client.closed).code, 1001);
   t.true((await stream.done).sent > 0);
   t.throws(() => gw.stream('all'), { message: /closed/ });
-  t.deepEqual(process.getActiveResourcesInfo().sort(), before);
+  t.deepEqual(activeResources(), before);
 });
