@@ -6,6 +6,8 @@ import type { IdentifyQueue } from '../shard/types.js';
 /** What decides which identify buckets a cluster uses: its bot and Discord's identify rules for it. */
 export interface BotIdentifyRules {
   readonly token: string;
+  /** The gateway URL: with the token, it names the bot (a test's emulators are bots of their own). */
+  readonly gatewayUrl: string;
   readonly maxConcurrency: number;
   readonly windowMs: number;
   readonly safetyMarginMs?: number;
@@ -25,13 +27,13 @@ interface Entry {
   users: number;
 }
 
-/** The bot's key: a digest of its token, so the token itself is never kept as a key. */
-const botKey = (token: string): string => createHash('sha256').update(token).digest('hex');
+/** The bot's key: a digest of its token and gateway URL, so the token itself is never kept as a key. */
+const botKey = (token: string, gatewayUrl: string): string => createHash('sha256').update(token).update('\n').update(gatewayUrl).digest('hex');
 
 /**
  * The identify queues of one CONTROL process, one per bot: every `spawnCluster({ identify:
- * 'control' })` of the same token without an explicit `identifyQueue` shares its buckets with the
- * others, as Discord counts them per bot. Two clusters of one bot that disagree on `maxConcurrency`
+ * 'control' })` of the same token and gateway URL without an explicit `identifyQueue` shares its
+ * buckets with the others, as Discord counts them per bot. Two clusters of one bot that disagree on `maxConcurrency`
  * or the identify window are refused: a bot has one `max_concurrency`, and picking either would
  * break the other's spacing. A queue lives while a cluster uses it.
  */
@@ -40,7 +42,7 @@ export class BotIdentifyQueues {
 
   /** The bot's shared queue (made on first use); throws `INVALID_OPTIONS` on conflicting rules. */
   lend(rules: BotIdentifyRules): LentIdentifyQueue {
-    const key = botKey(rules.token);
+    const key = botKey(rules.token, rules.gatewayUrl);
     let entry = this.entries.get(key);
     if (entry !== undefined && (entry.maxConcurrency !== rules.maxConcurrency || entry.windowMs !== rules.windowMs)) {
       throw new DisclusterError(

@@ -17,7 +17,7 @@ export type SpawnClusterOptions = Omit<StartMessage, 'type' | 'protocol' | 'iden
   readonly identify?: 'local' | 'control';
   /**
    * In control mode, the queue whose leases answer `identify-request`. Default: one in-memory queue
-   * per bot (token) in this CONTROL process, over `gateway.maxConcurrency` and
+   * per bot (token and gateway URL) in this CONTROL process, over `gateway.maxConcurrency` and
    * `timing.identifyWindowMs`, shared by every `spawnCluster` of that bot that passes none, so
    * their shards never identify in one bucket window; a second cluster of the same bot with another
    * `maxConcurrency` or window is refused (`INVALID_OPTIONS`). Pass a queue to choose yourself
@@ -45,6 +45,7 @@ const entry = (mode: 'process' | 'worker'): URL => {
 const lendBotQueue = (options: SpawnClusterOptions): LentIdentifyQueue =>
   botIdentifyQueues.lend({
     token: options.token,
+    gatewayUrl: options.gateway.url,
     maxConcurrency: options.gateway.maxConcurrency,
     windowMs: options.timing?.identifyWindowMs ?? 5_000,
     ...(options.timing?.identifyMarginMs !== undefined ? { safetyMarginMs: options.timing.identifyMarginMs } : {}),

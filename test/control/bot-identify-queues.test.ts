@@ -2,16 +2,18 @@ import test from 'ava';
 import { isDisclusterError } from '../../src/gateway/errors.js';
 import { BotIdentifyQueues } from '../../src/control/bot-identify-queues.js';
 
-const rules = { token: 'bot-a-secret-token', maxConcurrency: 2, windowMs: 5_000 };
+const rules = { token: 'bot-a-secret-token', gatewayUrl: 'wss://gateway.discord.test', maxConcurrency: 2, windowMs: 5_000 };
 
-test('clusters of one bot borrow one queue; another bot gets its own', (t) => {
+test('clusters of one bot borrow one queue; another token or gateway gets its own', (t) => {
   const queues = new BotIdentifyQueues();
   const a1 = queues.lend(rules);
   const a2 = queues.lend({ ...rules });
   const b = queues.lend({ ...rules, token: 'bot-b-secret-token' });
+  const elsewhere = queues.lend({ ...rules, gatewayUrl: 'ws://127.0.0.1:4000' });
   t.is(a1.queue, a2.queue);
   t.not(a1.queue, b.queue);
-  t.is(queues.size, 2);
+  t.not(a1.queue, elsewhere.queue, 'another gateway (a test emulator) is another bot');
+  t.is(queues.size, 3);
 });
 
 test('a queue lives while a cluster uses it; releasing twice counts once', (t) => {
