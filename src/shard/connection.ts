@@ -234,8 +234,15 @@ class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
         granted = true;
         this.granted();
       },
-      error: (error: unknown) =>
-        this.end(isDisclusterError(error, 'IDENTIFY_BUDGET_EXHAUSTED') ? { type: 'identify-refused', error } : { type: 'identify-error' }),
+      error: (error: unknown) => {
+        // Once the identify is out, the lease only spaced it: a queue that loses the lease now (its
+        // store went away) changes nothing for this connection, which waits for READY as before.
+        if (this.progress?.sentSession === true) {
+          this.lease = null;
+          return;
+        }
+        this.end(isDisclusterError(error, 'IDENTIFY_BUDGET_EXHAUSTED') ? { type: 'identify-refused', error } : { type: 'identify-error' });
+      },
       complete: () => granted || this.end({ type: 'identify-error' }),
     });
   }

@@ -4,7 +4,7 @@ import { createCluster } from '../../src/cluster/cluster.js';
 import { createMemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
 import { shard } from '../../src/shard/shard.js';
 import type { IdentifyQueue } from '../../src/shard/types.js';
-import { createEmulator, type FrameRecord } from '../../src/testing/index.js';
+import { createEmulator, type Emulator, type FrameRecord } from '../../src/testing/index.js';
 
 const TOKEN = 'identify-lag-token';
 const WINDOW = 300;
@@ -88,4 +88,36 @@ test.serial('a shard stopped between its identify and the answer keeps the lease
   const closedAt = gw.records.find((r) => r.kind === 'close')?.at;
   t.not(closedAt, undefined);
   t.true(releasedAt! >= closedAt!, 'released once the gateway had closed the socket');
+});
+
+/** A queue that grants at once, then loses the lease (its store went away) once the identify is on the wire. */
+const losesLeaseAfterIdentify = (gw: Emulator): IdentifyQueue => ({
+  acquire: (shardId) =>
+    new Observable<void>((subscriber) => {
+      subscriber.next();
+      const poll = setInterval(() => {
+        if (gw.records.some((r) => r.kind === 'frame' && r.op === 2 && r.shardId === shardId)) subscriber.error(new Error('lease lost: the store went away'));
+      }, 5);
+      return () => clearInterval(poll);
+    }),
+});
+
+test.serial('a lease the queue loses after the identify was sent changes nothing: READY as before, no second identify', async (t) => {
+  // the emulator answers the identify late, so the lease is lost while the shard waits for READY
+  const gw = await createEmulator({ token: TOKEN, shards: 2, maxConcurrency: 2, identifyWindowMs: WINDOW, identifyLag: { first: 2, ms: 150 }, heartbeatInterval: 10_000 });
+  t.teardown(() => gw.close());
+  const cluster = createCluster({
+    token: TOKEN,
+    intents: 513,
+    shardIds: [0, 1],
+    totalShards: 2,
+    gateway: { url: gw.url, maxConcurrency: 2 }, // two buckets: the queue may grant both at once
+    identifyQueue: losesLeaseAfterIdentify(gw),
+    timing: { identifyWindowMs: WINDOW, backoff: { initialMs: 10, maxMs: 50 } },
+  });
+  t.teardown(() => cluster.shutdown());
+  const ready = await cluster.connect();
+  t.deepEqual(ready.failed, []);
+  const identifies = gw.records.filter((r): r is FrameRecord => r.kind === 'frame' && r.op === 2).map((r) => r.shardId);
+  t.deepEqual(identifies.sort(), [0, 1], 'one identify per shard');
 });
