@@ -3,6 +3,7 @@ import { DiscordAPIError, REST, type RateLimitData } from '@discordjs/rest';
 import { Routes, type APIMessage } from 'discord-api-types/v10';
 import type { Emulator, HttpRecord } from '../../src/testing/index.js';
 import { createEmulator } from '../../src/testing/index.js';
+import { activeResources } from '../helpers/collect.js';
 import { emulator, ready, TOKEN } from './helpers.js';
 
 /** A @discordjs/rest client on the emulator, as a bot would make one. */
@@ -19,7 +20,7 @@ const post = (gw: Emulator, channelId: string, body: unknown, token = TOKEN) =>
 
 // Serial tests run before the concurrent ones, so no other emulator of this file is alive.
 test.serial('close() after REST traffic (keep-alive sockets of @discordjs/rest, a request cut short) leaves no handle or timer behind', async (t) => {
-  const before = process.getActiveResourcesInfo().sort();
+  const before = activeResources();
   const gw = await createEmulator({ guilds: 1 });
   const channelId = gw.guilds[0]!.textChannelIds[0]!;
   const rest = new REST({ api: gw.rest.api, version: '10' }).setToken(TOKEN);
@@ -44,9 +45,9 @@ test.serial('close() after REST traffic (keep-alive sockets of @discordjs/rest, 
   t.is(gw.rest.messages.length, 2);
   // the client's side of a socket the emulator destroyed closes when it hears of it: wait for that, not for a time
   const deadline = performance.now() + 5000;
-  const same = () => JSON.stringify(process.getActiveResourcesInfo().sort()) === JSON.stringify(before);
+  const same = () => JSON.stringify(activeResources()) === JSON.stringify(before);
   while (!same() && performance.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
-  t.deepEqual(process.getActiveResourcesInfo().sort(), before);
+  t.deepEqual(activeResources(), before);
 });
 
 test('POST /channels/:id/messages through @discordjs/rest: the message comes back, is recorded, and its MESSAGE_CREATE reaches the shard owning the guild', async (t) => {
