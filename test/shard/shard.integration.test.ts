@@ -1,38 +1,20 @@
 import test, { type ExecutionContext } from 'ava';
-import type { Observable } from 'rxjs';
 import { WebSocketServer } from 'ws';
-import { createMemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
 import { shard } from '../../src/shard/shard.js';
 import type { ShardDispatchEvent, ShardEvent, ShardOptions, ShardStatusEvent } from '../../src/shard/types.js';
 import { createEmulator, type Emulator, type FrameRecord } from '../../src/testing/index.js';
-import { activeResources, collect } from '../helpers/collect.js';
+import { activeResources } from '../helpers/collect.js';
+import { shardEmulator, shardOptions, startShard } from './setup.js';
 
 const TOKEN = 'shard-test-token';
 
 /** An emulator closed when the test ends. */
-const emulator = async (t: ExecutionContext, extra: Parameters<typeof createEmulator>[0] = {}) => {
-  const gw = await createEmulator({ token: TOKEN, heartbeatInterval: 200, identifyWindowMs: 50, guilds: 4, ...extra });
-  t.teardown(() => gw.close());
-  return gw;
-};
+const emulator = (t: ExecutionContext, extra: Parameters<typeof createEmulator>[0] = {}) => shardEmulator(t, TOKEN, extra);
 
 /** A shard stream, unsubscribed when the test ends. */
-const start = (t: ExecutionContext, shard$: Observable<ShardEvent>) => {
-  const run = collect(shard$);
-  t.teardown(() => run.subscription.unsubscribe());
-  return run;
-};
+const start = startShard;
 
-const options = (gw: Emulator, extra: Partial<ShardOptions> = {}): ShardOptions => ({
-  token: TOKEN,
-  identifyQueue: createMemoryIdentifyQueue({ maxConcurrency: 1, windowMs: 50, safetyMarginMs: 25 }),
-  intents: 513,
-  shardId: 0,
-  totalShards: 1,
-  url: gw.url,
-  timing: { helloTimeoutMs: 1000, readyTimeoutMs: 2000, backoff: { initialMs: 20, maxMs: 100 }, invalidSessionWaitMs: { min: 10, max: 50 } },
-  ...extra,
-});
+const options = (gw: Emulator, extra: Partial<ShardOptions> = {}): ShardOptions => shardOptions(TOKEN, gw.url, extra);
 
 const isStatus = (status: string) => (e: ShardEvent): e is ShardStatusEvent => e.type === 'status' && e.status === status;
 const isDispatch = (t: string, s?: number) => (e: ShardEvent): e is ShardDispatchEvent => e.type === 'dispatch' && e.t === t && (s === undefined || e.s === s);

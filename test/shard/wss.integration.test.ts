@@ -1,40 +1,25 @@
 import { get } from 'node:https';
 import test, { type ExecutionContext } from 'ava';
-import type { Observable } from 'rxjs';
 import { createCluster } from '../../src/cluster/cluster.js';
-import { createMemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
 import { shard } from '../../src/shard/shard.js';
 import type { ShardDispatchEvent, ShardEvent, ShardOptions, ShardStatusEvent } from '../../src/shard/types.js';
 import { createEmulator, type Emulator, type FrameRecord, type OpenRecord } from '../../src/testing/index.js';
 import { selfSignedCertificate } from '../../src/testing/tls.js';
-import { collect } from '../helpers/collect.js';
+import { shardEmulator, shardOptions, startShard } from './setup.js';
 
 const TOKEN = 'wss-test-token';
 
 /** A TLS emulator (its certificate made at start), closed when the test ends. */
-const emulator = async (t: ExecutionContext, extra: Parameters<typeof createEmulator>[0] = {}) => {
-  const gw = await createEmulator({ token: TOKEN, heartbeatInterval: 200, identifyWindowMs: 50, guilds: 4, tls: true, ...extra });
-  t.teardown(() => gw.close());
-  return gw;
-};
+const emulator = (t: ExecutionContext, extra: Parameters<typeof createEmulator>[0] = {}) => shardEmulator(t, TOKEN, { tls: true, ...extra });
 
-const start = (t: ExecutionContext, shard$: Observable<ShardEvent>) => {
-  const run = collect(shard$);
-  t.teardown(() => run.subscription.unsubscribe());
-  return run;
-};
+const start = startShard;
 
-const options = (gw: Emulator, extra: Partial<ShardOptions> = {}): ShardOptions => ({
-  token: TOKEN,
-  identifyQueue: createMemoryIdentifyQueue({ maxConcurrency: 1, windowMs: 50, safetyMarginMs: 25 }),
-  intents: 513,
-  shardId: 0,
-  totalShards: 1,
-  url: gw.url,
-  tls: { ca: gw.certificate! },
-  timing: { helloTimeoutMs: 2000, readyTimeoutMs: 3000, backoff: { initialMs: 20, maxMs: 100 }, invalidSessionWaitMs: { min: 10, max: 50 } },
-  ...extra,
-});
+const options = (gw: Emulator, extra: Partial<ShardOptions> = {}): ShardOptions =>
+  shardOptions(TOKEN, gw.url, {
+    tls: { ca: gw.certificate! },
+    timing: { helloTimeoutMs: 2000, readyTimeoutMs: 3000, backoff: { initialMs: 20, maxMs: 100 }, invalidSessionWaitMs: { min: 10, max: 50 } },
+    ...extra,
+  });
 
 const isStatus = (status: string) => (e: ShardEvent): e is ShardStatusEvent => e.type === 'status' && e.status === status;
 const messages = (events: ShardEvent[]) => events.filter((e): e is ShardDispatchEvent => e.type === 'dispatch' && e.t === 'MESSAGE_CREATE').map((e) => (e.d as { n: number }).n);

@@ -2,32 +2,19 @@ import test, { type ExecutionContext } from 'ava';
 import type { Observable } from 'rxjs';
 import { createCluster } from '../../src/cluster/cluster.js';
 import { DisclusterError } from '../../src/gateway/errors.js';
-import { createMemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
 import { shard } from '../../src/shard/shard.js';
 import type { ShardDispatchEvent, ShardEvent, ShardOptions } from '../../src/shard/types.js';
 import { createEmulator, type Emulator } from '../../src/testing/index.js';
 import { collect } from '../helpers/collect.js';
 import { zstdHere, zstdTest } from '../helpers/zstd.js';
+import { shardEmulator, shardOptions } from './setup.js';
 
 const TOKEN = 'zstd-test-token';
 
-const emulator = async (t: ExecutionContext, extra: Parameters<typeof createEmulator>[0] = {}) => {
-  const gw = await createEmulator({ token: TOKEN, heartbeatInterval: 200, identifyWindowMs: 50, guilds: 4, ...extra });
-  t.teardown(() => gw.close());
-  return gw;
-};
+const emulator = (t: ExecutionContext, extra: Parameters<typeof createEmulator>[0] = {}) => shardEmulator(t, TOKEN, extra);
 
-const options = (url: string, extra: Partial<ShardOptions> = {}): ShardOptions => ({
-  token: TOKEN,
-  identifyQueue: createMemoryIdentifyQueue({ maxConcurrency: 1, windowMs: 50, safetyMarginMs: 25 }),
-  intents: 513,
-  shardId: 0,
-  totalShards: 1,
-  url,
-  compression: 'zstd-stream',
-  timing: { helloTimeoutMs: 1000, readyTimeoutMs: 2000, backoff: { initialMs: 20, maxMs: 100 } },
-  ...extra,
-});
+const options = (url: string, extra: Partial<ShardOptions> = {}): ShardOptions =>
+  shardOptions(TOKEN, url, { compression: 'zstd-stream', timing: { helloTimeoutMs: 1000, readyTimeoutMs: 2000, backoff: { initialMs: 20, maxMs: 100 } }, ...extra });
 
 const start = (t: ExecutionContext, shard$: Observable<ShardEvent>) => {
   const run = collect(shard$);
