@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { FrameEncoder } from './compression.js';
 import { renderDispatch, type DispatchTemplate } from './frames.js';
+import { watchStep } from './heartbeat-watch.js';
 import { SlidingWindow } from './limits.js';
 import type { ClosedBy, GatewayPath } from './records.js';
 import type { Session } from './session.js';
@@ -53,6 +54,8 @@ export class Connection {
   private closed = false;
   private corked = false;
   private watchdog: NodeJS.Timeout | undefined;
+  /** The watchdog's second look at a passed deadline, after the socket was read. */
+  private watchdogLookAgain: NodeJS.Immediate | undefined;
   private writableWaiters: (() => void)[] = [];
   private markEnded: () => void = () => {};
   /** Resolves once the connection has closed (after the owner was told). */
@@ -142,18 +145,24 @@ export class Connection {
     return new Promise((resolve) => this.writableWaiters.push(resolve));
   }
 
-  /** Watches for heartbeats: after `timeoutMs` without one (and not zombie or paused), reports it. */
+  /**
+   * Watches for heartbeats: after `timeoutMs` without one (and not zombie or paused), reports it.
+   * A passed deadline is judged again after the socket was read, so heartbeats that waited
+   * unread while the emulator's own event loop was stalled still count (`heartbeat-watch.ts`).
+   */
   watchHeartbeats(timeoutMs: number): void {
-    const check = (): void => {
+    const look = (lookAgainSince: number | undefined): void => {
       this.watchdog = undefined;
+      this.watchdogLookAgain = undefined;
       if (this.closed) return;
       const now = performance.now();
       if (this.zombie || this.paused) this.lastHeartbeatAt = now;
-      const due = this.lastHeartbeatAt + timeoutMs;
-      if (now >= due) this.events.heartbeatTimeout(this);
-      else this.watchdog = setTimeout(check, due - now);
+      const step = watchStep({ now, lastHeartbeatAt: this.lastHeartbeatAt, timeoutMs, lookAgainSince });
+      if (step.kind === 'timed-out') this.events.heartbeatTimeout(this);
+      else if (step.kind === 'look-again') this.watchdogLookAgain = setImmediate(() => look(now));
+      else this.watchdog = setTimeout(() => look(undefined), step.inMs);
     };
-    this.watchdog = setTimeout(check, timeoutMs);
+    this.watchdog = setTimeout(() => look(undefined), timeoutMs);
   }
 
   /** Sends a close frame with `code`; the session fate is decided by the owner on 'closed'. */
@@ -195,6 +204,7 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     if (this.watchdog !== undefined) clearTimeout(this.watchdog);
+    if (this.watchdogLookAgain !== undefined) clearImmediate(this.watchdogLookAgain);
     if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
     if (this.identifyTimer !== undefined) clearTimeout(this.identifyTimer);
     this.encoder.close();

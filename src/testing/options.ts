@@ -28,7 +28,11 @@ export interface EmulatorOptions {
   readonly identifyLag?: { readonly first: number; readonly ms: number };
   /** `heartbeat_interval` sent in Hello, ms. Default 41250. */
   readonly heartbeatInterval?: number;
-  /** A connection that sends no heartbeat for this long is closed. Default `heartbeatInterval * 1.5 + 1000`. */
+  /**
+   * A connection that sends no heartbeat for this long is closed. Default `heartbeatInterval * 1.5 + 1000`.
+   * A heartbeat that waited unread while the emulator's own event loop was stalled (rendering a storm,
+   * a busy machine) still counts.
+   */
   readonly heartbeatTimeoutMs?: number;
   /** The close code used for a missed heartbeat. Default 4009 (session timed out). */
   readonly heartbeatTimeoutCode?: number;
