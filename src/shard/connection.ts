@@ -11,6 +11,7 @@ import { HeartbeatClock, type HeartbeatListener, type HeartbeatSignal } from './
 import { type LeaseEvent, releasesLease } from './identify-lease.js';
 import type { CommandLimiter } from './limiter.js';
 import type { ResolvedShardOptions } from './options.js';
+import { readTurn, type TurnReader } from './read-turn.js';
 import { heartbeatText, identifyPayload, resumePayload } from './payloads.js';
 import { describeEnd, invalidHello, invalidReady, snapshot } from './connection-report.js';
 import { type ConnectionEnd, gatewayUrl, isSafeResumeUrl, nextStep } from './session.js';
@@ -54,7 +55,7 @@ interface Progress {
  * than its socket and its inflate context. The socket's listeners are module functions that
  * find the connection on the socket.
  */
-class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
+class Connection implements InflateSink, HeartbeatListener, TurnReader<WebSocket.RawData>, Unsubscribable {
   private readonly shardId: number;
   private readonly wanted: ReadonlySet<string> | undefined;
   private readonly ws: WebSocket;
@@ -68,6 +69,8 @@ class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
   private lease: Subscription | null = null;
   private ended = false;
   private completeOnClose = false;
+  /** Frames of this connection wait in the read turn's backlog (its socket is paused). */
+  private backlogged = false;
 
   constructor(
     private readonly options: ResolvedShardOptions,
@@ -109,6 +112,7 @@ class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
 
   /** Unsubscribed: close the socket (a normal close, unless sessions are kept) and clear every timer. */
   unsubscribe(): void {
+    readTurn.forget(this);
     if (this.ended) {
       if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
       return;
@@ -128,7 +132,25 @@ class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
   /** One raw frame from the socket. */
   received(data: WebSocket.RawData, isBinary: boolean): void {
     this.heartbeat?.inbound(); // a connection delivering frames is alive, even with its ACK still queued behind them
+    readTurn.receive(this, data, isBinary); // now, or at a later turn once this one has spent its budget (read-turn.ts)
+  }
+
+  /** One frame, in its turn. */
+  handleFrame(data: WebSocket.RawData, isBinary: boolean): void {
     this.decoder.push(data, isBinary);
+  }
+
+  /** The turn's budget is spent: stop reading until this connection's backlog is handled (the heartbeat counts it as delivering). */
+  pause(): void {
+    this.backlogged = true;
+    this.heartbeat?.hold(true);
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.backlogged = false;
+    this.heartbeat?.hold(false);
+    this.ws.resume();
   }
 
   /** The socket closed. */
@@ -214,6 +236,7 @@ class Connection implements InflateSink, HeartbeatListener, Unsubscribable {
     this.helloTimer = null;
     this.heartbeat?.stop();
     this.heartbeat = new HeartbeatClock(d.heartbeat_interval, this.options.scheduler, this.options.random, this);
+    if (this.backlogged) this.heartbeat.hold(true);
     this.progress.helloSeen = true;
     const { session } = this.state;
     this.status(session !== null ? 'resuming' : 'identifying');
@@ -350,7 +373,9 @@ function onSocketMessage(this: WebSocket, data: WebSocket.RawData, isBinary: boo
   (this as OwnedSocket)[CONNECTION].received(data, isBinary);
 }
 function onSocketClose(this: WebSocket, code: number): void {
-  (this as OwnedSocket)[CONNECTION].closed(code);
+  const connection = (this as OwnedSocket)[CONNECTION];
+  readTurn.flush(connection); // what was read before the close comes first
+  connection.closed(code);
 }
 const ignore = (): void => {};
 

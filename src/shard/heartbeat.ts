@@ -27,6 +27,8 @@ export class HeartbeatClock {
   private check: Subscription | null = null;
   /** A frame arrived since the last beat went out. */
   private received = false;
+  /** Frames wait unhandled on our side (the read turn holds them): the connection is delivering. */
+  private held = false;
 
   constructor(
     readonly intervalMs: number,
@@ -41,6 +43,15 @@ export class HeartbeatClock {
   /** A frame arrived from the gateway (any frame: the connection is delivering). Cheap: one field. */
   inbound(): void {
     this.received = true;
+  }
+
+  /**
+   * Frames are (true) or are no longer (false) waiting on our side, read but not yet handled
+   * (read-turn.ts): while they wait the socket is paused, so no frame "arrives", yet the
+   * connection is delivering. Counts as a frame arrived, for as long as it lasts.
+   */
+  hold(on: boolean): void {
+    this.held = on;
   }
 
   /** An ACK (op 11) arrived. */
@@ -70,7 +81,7 @@ export class HeartbeatClock {
   feed(input: BeatInput): void {
     if (this.ticks === null) return;
     if (input === 'check') this.check = null;
-    this.state = beatStep(this.state, input, this.scheduler.now(), this.received, this.lateAckMs);
+    this.state = beatStep(this.state, input, this.scheduler.now(), this.received || this.held, this.lateAckMs);
     const signal = this.state.signal;
     if (signal === null) return;
     if (signal.type === 'beat' && input !== 'request') this.received = false;
@@ -96,8 +107,8 @@ function confirm(this: SchedulerAction<HeartbeatClock>, clock?: HeartbeatClock):
 
 /**
  * `HeartbeatClock` as an Observable of its signals, fed by `ack$`, `request$` and, optionally,
- * `inbound$` (frames arriving) with its late ACK limit: completes after a zombie; unsubscribing
- * stops the clock.
+ * `inbound$` (frames arriving), `held$` (frames waiting on our side: true, then false) and the
+ * late ACK limit: completes after a zombie; unsubscribing stops the clock.
  *
  * ```text
  * interval 4, random 0.5:
@@ -112,7 +123,7 @@ export const heartbeat = (
   request$: Observable<unknown>,
   scheduler: SchedulerLike,
   random: () => number,
-  inbound?: { readonly inbound$: Observable<unknown>; readonly lateAckMs?: number },
+  inbound?: { readonly inbound$: Observable<unknown>; readonly held$?: Observable<boolean>; readonly lateAckMs?: number },
 ): Observable<HeartbeatSignal> =>
   new Observable<HeartbeatSignal>((subscriber) => {
     const listener: HeartbeatListener = {
@@ -123,6 +134,7 @@ export const heartbeat = (
     };
     const clock = new HeartbeatClock(intervalMs, scheduler, random, listener, inbound?.lateAckMs ?? lateAckLimitMs(intervalMs));
     if (inbound) subscriber.add(inbound.inbound$.subscribe(() => clock.inbound()));
+    if (inbound?.held$) subscriber.add(inbound.held$.subscribe((on) => clock.hold(on)));
     subscriber.add(request$.subscribe(() => clock.request()));
     subscriber.add(ack$.subscribe(() => clock.ack()));
     return () => clock.stop();

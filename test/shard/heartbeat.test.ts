@@ -113,3 +113,12 @@ test('a frame read in the same turn as the late tick counts, like an ACK does (b
     expectObservable(heartbeat(10, NEVER, NEVER, ts, () => 0.5, { inbound$ }), '^ 20ms !').toBe('-----b---------b', signals);
   });
 });
+
+test('frames held on our side (the read turn paused the socket) count as arriving while held; once released, silence is a zombie again', (t) => {
+  const ts = virtualTime(t);
+  ts.run(({ cold, expectObservable }) => {
+    // beat at 5 unanswered; held from 2 to 18: the tick at 15 forgives it; nothing after: zombie at 25
+    const held$ = cold('--t---------------f', { t: true, f: false });
+    expectObservable(heartbeat(10, NEVER, NEVER, ts, () => 0.5, { inbound$: NEVER, held$ })).toBe('-----b---------b---------(z|)', signals);
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * Fair reading: a bound on how long one turn of the event loop spends handling inbound frames.
+ *
+ * Node reads every readable socket in one pass of its event loop, and each read hands `ws` a
+ * chunk of up to 64 KiB, whose messages it emits at once. Under a storm (every shard streaming
+ * megabytes of GUILD_CREATEs at startup) one pass over 16 sockets ran 100+ frames through the
+ * decoder, 300+ ms in which no timer ran: heartbeats went out late, which at a short interval
+ * got connections closed by the gateway. So frame handling is counted per turn, across every
+ * shard of the process (or worker thread). Once a turn has spent `budgetMs`, a frame that comes
+ * is kept, in order, in its connection's backlog and the socket is paused; the backlogs are
+ * handled at the turn's boundary (`setImmediate`, after this pass of I/O), each boundary again
+ * within the budget, so timers (heartbeats, the bot's own) run between. A connection's socket
+ * resumes once its backlog is empty. Nothing is dropped or reordered; a socket that closes has
+ * its backlog handled before its close.
+ */
+
+/** A connection whose frames the turn schedules. */
+export interface TurnReader<D> {
+  /** Handles one frame (decode, emit). */
+  handleFrame(data: D, isBinary: boolean): void;
+  /** Stops reading the socket (frames already read may still come, into the backlog). */
+  pause(): void;
+  resume(): void;
+}
+
+/** Milliseconds of frame handling per event-loop turn before frames wait for the next. */
+export const READ_TURN_BUDGET_MS = 10;
+
+/** The clock and the turn boundary, injectable for tests. */
+export interface ReadTurnHost {
+  now(): number;
+  /** Runs `boundary` once this turn's pass of I/O is over (Node: `setImmediate`). */
+  atBoundary(boundary: () => void): void;
+}
+
+const nodeHost: ReadTurnHost = {
+  now: () => performance.now(),
+  atBoundary: (boundary) => void setImmediate(boundary),
+};
+
+/** Schedules frame handling within a per-turn budget (see the module's comment). */
+export class ReadTurn<D> {
+  /** When this turn's first frame began; undefined until one does. */
+  private startedAt: number | undefined;
+  private boundaryScheduled = false;
+  /** Frames that waited for a later turn, since the process started. */
+  private deferred = 0;
+  /**
+   * Frames waiting for a later turn, per connection, in arrival order (connections in the order
+   * they fell behind), as flat pairs `data, isBinary` (no object per frame on the hot path).
+   */
+  private readonly backlogs = new Map<TurnReader<D>, (D | boolean)[]>();
+  private readonly boundary = (): void => {
+    this.boundaryScheduled = false;
+    this.startedAt = undefined;
+    this.drain();
+  };
+
+  constructor(
+    private readonly budgetMs: number = READ_TURN_BUDGET_MS,
+    private readonly host: ReadTurnHost = nodeHost,
+  ) {}
+
+  /** A frame arrived for `reader`: handled now, or kept for a later turn when this one's budget is spent. */
+  receive(reader: TurnReader<D>, data: D, isBinary: boolean): void {
+    if (this.backlogs.size !== 0) {
+      const backlog = this.backlogs.get(reader);
+      if (backlog !== undefined) {
+        this.deferred++;
+        return void backlog.push(data, isBinary);
+      }
+    }
+    if (this.spent()) {
+      this.deferred++;
+      this.backlogs.set(reader, [data, isBinary]);
+      reader.pause();
+      return;
+    }
+    reader.handleFrame(data, isBinary);
+  }
+
+  /** `reader`'s socket closed: what it read before the close is handled now, in order. */
+  flush(reader: TurnReader<D>): void {
+    const backlog = this.backlogs.get(reader);
+    if (backlog === undefined) return;
+    this.backlogs.delete(reader);
+    for (let i = 0; i < backlog.length; i += 2) reader.handleFrame(backlog[i] as D, backlog[i + 1] as boolean);
+  }
+
+  /** `reader` is torn down: its backlog is dropped (nobody listens any more) and its socket reads again (its close must be read). */
+  forget(reader: TurnReader<D>): void {
+    if (this.backlogs.delete(reader)) reader.resume();
+  }
+
+  /** Frames that have waited for a later turn since the process started (each counted once). */
+  get deferredFrames(): number {
+    return this.deferred;
+  }
+
+  /** Frames kept for later turns now, over every connection. */
+  get backlogFrames(): number {
+    let n = 0;
+    for (const backlog of this.backlogs.values()) n += backlog.length / 2;
+    return n;
+  }
+
+  /** Opens the turn's count if needed; true when the turn has spent its budget. */
+  private spent(): boolean {
+    const now = this.host.now();
+    if (this.startedAt === undefined) {
+      this.startedAt = now;
+      this.scheduleBoundary();
+      return false;
+    }
+    if (now - this.startedAt < this.budgetMs) return false;
+    this.scheduleBoundary();
+    return true;
+  }
+
+  private scheduleBoundary(): void {
+    if (this.boundaryScheduled) return;
+    this.boundaryScheduled = true;
+    this.host.atBoundary(this.boundary);
+  }
+
+  /**
+   * At a boundary: backlogs in turn, a frame at a time, within a fresh budget; what is left waits
+   * for the next. A connection served goes to the back of the line, so every backlog moves at
+   * every boundary or two, whichever connection fell behind first.
+   */
+  private drain(): void {
+    while (this.backlogs.size !== 0 && !this.spent()) {
+      const [reader, backlog] = this.backlogs.entries().next().value as [TurnReader<D>, (D | boolean)[]];
+      this.backlogs.delete(reader);
+      const data = backlog.shift() as D;
+      const isBinary = backlog.shift() as boolean;
+      if (backlog.length > 0) this.backlogs.set(reader, backlog);
+      reader.handleFrame(data, isBinary);
+      if (backlog.length === 0) reader.resume();
+    }
+  }
+}
+
+/** The process's (or worker thread's) one turn, shared by every shard on its event loop. */
+export const readTurn = new ReadTurn<import('ws').RawData>();
