@@ -6,6 +6,7 @@
 import { preload, startClient, type ClientConfig, type ContenderName, type RunningClient } from './contenders.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { gcLog, notify, serve, wallNow } from './ipc.js';
 
 /** `BENCH_TRACE=<dir>`: write each latency window's samples (arrival, stamp, event name) and GC pauses there. */
@@ -32,9 +33,12 @@ interface Window {
   finished: boolean;
 }
 let window: Window | undefined;
+/** The event loop's delay over the open window (how late timers such as heartbeats could run). */
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
 const finish = (w: Window) => {
   w.finished = true;
+  loopDelay.disable();
   const elapsedMs = performance.now() - w.first;
   const cpu = process.cpuUsage(w.cpu0);
   const n = Math.min(w.delivered, w.latencies?.length ?? 0);
@@ -50,6 +54,7 @@ const finish = (w: Window) => {
     cpuUs: cpu.user + cpu.system,
     /** The process's peak resident memory so far, bytes. */
     maxRss: process.resourceUsage().maxRSS * 1024,
+    maxLoopDelayMs: loopDelay.max / 1e6,
     latencies: w.latencies ? Array.from(w.latencies.subarray(0, n)) : undefined,
   });
 };
@@ -106,6 +111,8 @@ serve({
   begin(args: { expectedFrames: number; latency: number; trace?: string; expectedEvents?: number }) {
     const traced = TRACE_DIR !== undefined && args.trace !== undefined && args.latency > 0;
     gcs?.clear();
+    loopDelay.reset();
+    loopDelay.enable();
     window = {
       expectedFrames: args.expectedFrames,
       expectedEvents: args.expectedEvents ?? Infinity,
@@ -119,6 +126,13 @@ serve({
       finished: false,
     };
     return null;
+  },
+  /** The open window's counts so far, in the shape of `done` (for a scenario that stopped waiting). */
+  progress() {
+    const w = window;
+    if (w === undefined) throw new Error('no window is open');
+    const cpu = process.cpuUsage(w.cpu0);
+    return { delivered: w.delivered, frames: w.frames, elapsedMs: performance.now() - w.first, cpuUs: cpu.user + cpu.system, maxRss: process.resourceUsage().maxRSS * 1024, maxLoopDelayMs: loopDelay.max / 1e6 };
   },
   memory,
   async load(args: { contender: ContenderName }) {

@@ -54,20 +54,28 @@ serve({
     return { sent, ms, cpuUs: cpu.user + cpu.system, bytes, markers, ...(args.options.rate !== undefined ? { pacing: { turns: pacing.turns, maxPerTurn: pacing.maxPerTurn, maxLagMs: pacing.maxLagMs, achievedRate } } : {}) };
   },
   /**
-   * A startup storm: `count` GUILD_CREATEs of ~`kib` KiB to every live shard, all at once (as
-   * Discord sends a large bot's guilds after READY), each a different guild. Returns when queued.
+   * A startup storm: `count` GUILD_CREATEs of ~`kib` KiB to every live shard, each a different
+   * guild, as Discord sends a large bot's guilds after READY. Rendered and compressed one round
+   * (a guild per shard) at a time, yielding to the event loop between rounds, as a gateway that
+   * keeps streaming does: rendering all of it in one go (~400 MB, seconds) would leave every
+   * socket silent meanwhile, which a client rightly takes for a zombie. A shard whose session
+   * ended mid-storm gets no more of it. Returns when all are queued, with the count sent.
    */
-  storm(args: { count: number; kib: number }) {
+  async storm(args: { count: number; kib: number }) {
     const emulator = current();
     const members = Math.round((args.kib * 1024) / 67); // ~67 bytes of JSON per member
+    const shards = liveShards(emulator);
     let sent = 0;
-    for (const shardId of liveShards(emulator)) {
-      for (let n = 0; n < args.count; n++) {
+    for (let n = 0; n < args.count; n++) {
+      // a shard whose session ended mid-storm (closed, not resumable) gets no more of it
+      const withSession = new Set(emulator.sessions.map((s) => s.shardId));
+      for (const shardId of shards.filter((id) => withSession.has(id))) {
         const id = String(1_000_000 + shardId * args.count + n);
         const d = { id, name: `storm guild ${id}`, large: true, member_count: members, members: Array.from({ length: members }, (_, i) => ({ user: { id: `${id}${i}`, username: `m${i}-${id}` }, roles: [] })) };
         emulator.dispatch(shardId, 'GUILD_CREATE', d);
         sent++;
       }
+      await new Promise((resolve) => setImmediate(resolve));
     }
     return { sent };
   },
@@ -87,6 +95,8 @@ serve({
       violations: emulator.violations.map((v) => `${v.rule}: ${v.detail}`),
       /** Connections the client closed with a code other than 1000 (a zombie verdict: 4000 ours, 4200 @discordjs/ws). */
       clientCloses: emulator.records.filter((r) => r.kind === 'close' && r.by === 'client' && r.code !== 1000).length,
+      /** Every close, with who closed, its code and reason (for a run that stalled). */
+      closes: emulator.records.flatMap((r) => (r.kind === 'close' ? [`${r.by} ${r.code} ${r.reason}`] : [])),
       /** When each accepted identify reached the emulator (ms, its clock). */
       identifies: emulator.records.flatMap((r) => (r.kind === 'frame' && r.op === 2 ? [r.at] : [])),
     };

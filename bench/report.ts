@@ -151,7 +151,8 @@ export const markdown = (r: Results): string => {
   }
   if (r.storm) {
     parts.push(`### Startup storm: ${r.storm[0]?.shards} shards READY, then ${r.storm[0]?.guildsPerShard} GUILD_CREATEs of ~100 KiB each, all at once (zlib-stream)`);
-    parts.push(table(['contender', 'heartbeat', 'storm → last GUILD_CREATE', 'client CPU', 'peak RSS', 'connections closed by the client', 'runs (ms)'], r.storm.map((s) => [s.contender, `${s.heartbeatMs} ms`, `${round(s.lastGuildMs, 0)} ms`, `${round(s.cpuMs, 0)} ms`, `${round(s.peakRssMiB, 1)} MiB`, s.reconnects, s.runs.map((v) => v.toFixed(0)).join(', ')])));
+    const lastGuild = (s: StormRow) => (Number.isNaN(s.lastGuildMs) ? `never: ${s.delivered} of ${s.shards * s.guildsPerShard} came` : `${round(s.lastGuildMs, 0)} ms`);
+    parts.push(table(['contender', 'heartbeat', 'storm → last GUILD_CREATE', 'client CPU', 'peak RSS', 'longest event-loop delay', 'connections closed by the client', 'runs (ms)'], r.storm.map((s) => [s.contender, `${s.heartbeatMs} ms`, lastGuild(s), `${round(s.cpuMs, 0)} ms`, `${round(s.peakRssMiB, 1)} MiB`, `${round(s.maxLoopDelayMs, 0)} ms`, s.reconnects, s.runs.map((v) => v.toFixed(0)).join(', ')])));
   }
   if (r.reshard) {
     const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
