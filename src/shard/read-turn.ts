@@ -38,6 +38,15 @@ const nodeHost: ReadTurnHost = {
   atBoundary: (boundary) => void setImmediate(boundary),
 };
 
+/** One connection's frames waiting for a later turn: flat pairs `data, isBinary` from `head` on (no object per frame). */
+interface Backlog<D> {
+  readonly items: (D | boolean)[];
+  head: number;
+}
+
+/** Frames one connection handles per visit of a boundary's round before the next connection's turn. */
+const FRAMES_PER_VISIT = 8;
+
 /** Schedules frame handling within a per-turn budget (see the module's comment). */
 export class ReadTurn<D> {
   /** When this turn's first frame began; undefined until one does. */
@@ -45,11 +54,10 @@ export class ReadTurn<D> {
   private boundaryScheduled = false;
   /** Frames that waited for a later turn, since the process started. */
   private deferred = 0;
-  /**
-   * Frames waiting for a later turn, per connection, in arrival order (connections in the order
-   * they fell behind), as flat pairs `data, isBinary` (no object per frame on the hot path).
-   */
-  private readonly backlogs = new Map<TurnReader<D>, (D | boolean)[]>();
+  /** Each connection's waiting frames, in arrival order. */
+  private readonly backlogs = new Map<TurnReader<D>, Backlog<D>>();
+  /** Connections with a backlog, in the order they are served (a served one goes to the back). */
+  private readonly line: TurnReader<D>[] = [];
   private readonly boundary = (): void => {
     this.boundaryScheduled = false;
     this.startedAt = undefined;
@@ -67,12 +75,13 @@ export class ReadTurn<D> {
       const backlog = this.backlogs.get(reader);
       if (backlog !== undefined) {
         this.deferred++;
-        return void backlog.push(data, isBinary);
+        return void backlog.items.push(data, isBinary);
       }
     }
     if (this.spent()) {
       this.deferred++;
-      this.backlogs.set(reader, [data, isBinary]);
+      this.backlogs.set(reader, { items: [data, isBinary], head: 0 });
+      this.line.push(reader);
       reader.pause();
       return;
     }
@@ -83,8 +92,9 @@ export class ReadTurn<D> {
   flush(reader: TurnReader<D>): void {
     const backlog = this.backlogs.get(reader);
     if (backlog === undefined) return;
-    this.backlogs.delete(reader);
-    for (let i = 0; i < backlog.length; i += 2) reader.handleFrame(backlog[i] as D, backlog[i + 1] as boolean);
+    this.backlogs.delete(reader); // its place in the line is skipped from now on
+    const { items } = backlog;
+    for (let i = backlog.head; i < items.length; i += 2) reader.handleFrame(items[i] as D, items[i + 1] as boolean);
   }
 
   /** `reader` is torn down: its backlog is dropped (nobody listens any more) and its socket reads again (its close must be read). */
@@ -100,7 +110,7 @@ export class ReadTurn<D> {
   /** Frames kept for later turns now, over every connection. */
   get backlogFrames(): number {
     let n = 0;
-    for (const backlog of this.backlogs.values()) n += backlog.length / 2;
+    for (const backlog of this.backlogs.values()) n += (backlog.items.length - backlog.head) / 2;
     return n;
   }
 
@@ -124,19 +134,34 @@ export class ReadTurn<D> {
   }
 
   /**
-   * At a boundary: backlogs in turn, a frame at a time, within a fresh budget; what is left waits
-   * for the next. A connection served goes to the back of the line, so every backlog moves at
-   * every boundary or two, whichever connection fell behind first.
+   * At a boundary: the connections in line, a few frames each per visit, within a fresh budget;
+   * what is left waits for the next boundary. A connection served goes to the back of the line,
+   * so every backlog moves at every boundary or two, whichever connection fell behind first.
    */
   private drain(): void {
-    while (this.backlogs.size !== 0 && !this.spent()) {
-      const [reader, backlog] = this.backlogs.entries().next().value as [TurnReader<D>, (D | boolean)[]];
-      this.backlogs.delete(reader);
-      const data = backlog.shift() as D;
-      const isBinary = backlog.shift() as boolean;
-      if (backlog.length > 0) this.backlogs.set(reader, backlog);
-      reader.handleFrame(data, isBinary);
-      if (backlog.length === 0) reader.resume();
+    const { line } = this;
+    while (line.length !== 0) {
+      const reader = line[0] as TurnReader<D>;
+      const backlog = this.backlogs.get(reader);
+      if (backlog === undefined) {
+        line.shift(); // flushed or forgotten meanwhile
+        continue;
+      }
+      const { items } = backlog;
+      for (let n = 0; n < FRAMES_PER_VISIT && backlog.head < items.length; n++) {
+        if (this.spent()) return;
+        const at = backlog.head;
+        backlog.head += 2;
+        reader.handleFrame(items[at] as D, items[at + 1] as boolean);
+        if (this.backlogs.get(reader) !== backlog) break; // flushed or forgotten by the frame's own handling
+      }
+      line.shift();
+      if (this.backlogs.get(reader) !== backlog) continue;
+      if (backlog.head < items.length) line.push(reader);
+      else {
+        this.backlogs.delete(reader);
+        reader.resume();
+      }
     }
   }
 }
