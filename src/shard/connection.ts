@@ -4,11 +4,12 @@ import { HelloCodec, InvalidSessionCodec, ReadyCodec } from '../gateway/codecs.j
 import { createDecoder, type MessageDecoder } from '../gateway/decoder.js';
 import type { InflateSink } from '../gateway/inflate.js';
 import { encodePayload, type OutgoingPayload } from '../gateway/encode.js';
-import { DisclusterError, isDisclusterError } from '../gateway/errors.js';
+import type { DisclusterError } from '../gateway/errors.js';
 import { readDispatchHead } from '../gateway/dispatch-head.js';
 import { parseFrame } from '../gateway/frame.js';
 import { HeartbeatClock, type HeartbeatListener, type HeartbeatSignal } from './heartbeat.js';
-import { type LeaseEvent, releasesLease } from './identify-lease.js';
+import type { LeaseEvent } from './identify-lease.js';
+import { IdentifyPlace } from './identify-place.js';
 import type { CommandLimiter } from './limiter.js';
 import type { ResolvedShardOptions } from './options.js';
 import { readTurn, type TurnReader } from './read-turn.js';
@@ -65,8 +66,8 @@ class Connection implements InflateSink, HeartbeatListener, TurnReader<WebSocket
   private heartbeat: HeartbeatClock | null = null;
   private helloTimer: Subscription | null;
   private readyTimer: Subscription | null = null;
-  /** The identify queue's lease, held until the gateway answered the identify (see identify-lease.ts). */
-  private lease: Subscription | null = null;
+  /** This connection's place in the identify queue, when it identifies through one. */
+  private place: IdentifyPlace | null = null;
   private ended = false;
   private completeOnClose = false;
   /** Frames of this connection wait in the read turn's backlog (its socket is paused). */
@@ -244,30 +245,11 @@ class Connection implements InflateSink, HeartbeatListener, TurnReader<WebSocket
     else this.identifyWhenReady();
   }
 
-  /** Registers with the identify queue now, in subscription order; the lease is held until the gateway answers the identify. */
+  /** Takes a place in the identify queue now, in subscription order (identify-place.ts). */
   private register(): void {
     const queue = this.options.identifyQueue;
-    if (queue === undefined) {
-      this.progress!.granted = true;
-      return;
-    }
-    let granted = false;
-    this.lease = queue.acquire(this.shardId).subscribe({
-      next: () => {
-        granted = true;
-        this.granted();
-      },
-      error: (error: unknown) => {
-        // Once the identify is out, the lease only spaced it: a queue that loses the lease now (its
-        // store went away) changes nothing for this connection, which waits for READY as before.
-        if (this.progress?.sentSession === true) {
-          this.lease = null;
-          return;
-        }
-        this.end(isDisclusterError(error, 'IDENTIFY_BUDGET_EXHAUSTED') ? { type: 'identify-refused', error } : { type: 'identify-error' });
-      },
-      complete: () => granted || this.end({ type: 'identify-error' }),
-    });
+    if (queue === undefined) this.progress!.granted = true;
+    else this.place = new IdentifyPlace(queue, this.shardId, this);
   }
 
   /** Identifies once Hello has come and the queue has granted this shard its turn. */
@@ -278,11 +260,9 @@ class Connection implements InflateSink, HeartbeatListener, TurnReader<WebSocket
     this.leaseEvent('identify-sent');
   }
 
-  /** Lets the identify lease go when `event` calls for it: the queue counts the bucket's window from here. */
+  /** Tells the identify place what happened: it lets its lease go when the event calls for it. */
   private leaseEvent(event: LeaseEvent): void {
-    if (this.lease === null || !releasesLease(event, this.progress?.sentSession === true && !this.progress.resuming)) return;
-    this.lease.unsubscribe();
-    this.lease = null;
+    this.place?.event(event);
   }
 
   private sendSession(payload: OutgoingPayload): void {
