@@ -3,7 +3,7 @@
  *
  * Ours against @discordjs/ws and bare `ws` clients (the floor), each contender in a fresh child
  * process, the gateway emulator in another. Prints markdown tables and writes bench/results.json.
- * Full run: under 10 minutes on 2 cores; `--quick`: under 2; `--tiny`: a smoke run (~30 s).
+ * Full run: about 15 minutes on 2 cores; `--quick`: a few; `--tiny`: a smoke run (~30 s).
  */
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
