@@ -70,8 +70,6 @@ class Connection implements InflateSink, HeartbeatListener, TurnReader<WebSocket
   private place: IdentifyPlace | null = null;
   private ended = false;
   private completeOnClose = false;
-  /** Frames of this connection wait in the read turn's backlog (its socket is paused). */
-  private backlogged = false;
 
   constructor(
     private readonly options: ResolvedShardOptions,
@@ -143,13 +141,11 @@ class Connection implements InflateSink, HeartbeatListener, TurnReader<WebSocket
 
   /** The turn's budget is spent: stop reading until this connection's backlog is handled (the heartbeat counts it as delivering). */
   pause(): void {
-    this.backlogged = true;
     this.heartbeat?.hold(true);
     this.ws.pause();
   }
 
   resume(): void {
-    this.backlogged = false;
     this.heartbeat?.hold(false);
     this.ws.resume();
   }
@@ -237,7 +233,7 @@ class Connection implements InflateSink, HeartbeatListener, TurnReader<WebSocket
     this.helloTimer = null;
     this.heartbeat?.stop();
     this.heartbeat = new HeartbeatClock(d.heartbeat_interval, this.options.scheduler, this.options.random, this);
-    if (this.backlogged) this.heartbeat.hold(true);
+    if (readTurn.holds(this)) this.heartbeat.hold(true);
     this.progress.helloSeen = true;
     const { session } = this.state;
     this.status(session !== null ? 'resuming' : 'identifying');

@@ -102,6 +102,11 @@ export class ReadTurn<D> {
     if (this.backlogs.delete(reader)) reader.resume();
   }
 
+  /** True while `reader` has frames waiting (its socket paused by this turn). */
+  holds(reader: TurnReader<D>): boolean {
+    return this.backlogs.has(reader);
+  }
+
   /** Frames that have waited for a later turn since the process started (each counted once). */
   get deferredFrames(): number {
     return this.deferred;
