@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import type { FrameEncoder } from '../wire/compression.js';
+import type { FrameEncoder } from '../wire/encoder.js';
 import { renderDispatch, type DispatchTemplate } from '../wire/frames.js';
 import { watchStep } from './heartbeat-watch.js';
 import { SlidingWindow } from './limits.js';

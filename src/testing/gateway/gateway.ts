@@ -6,7 +6,8 @@
 import type { Socket } from 'node:net';
 import { GatewayOpcodes } from 'discord-api-types/v10';
 import type { WebSocket } from 'ws';
-import { createEncoder, plainEncoder, type FrameEncoder } from '../wire/compression.js';
+import { createEncoder, plainEncoder } from '../wire/compression.js';
+import type { FrameEncoder } from '../wire/encoder.js';
 import { withKeyOrder } from '../wire/key-order.js';
 import { Connection, type ConnectionEvents } from './connection.js';
 import { HEARTBEAT_ACK, renderOp, template, type DispatchTemplate } from '../wire/frames.js';
