@@ -9,9 +9,9 @@
  *   npx tsx bench/micro-keys.ts [iterations, default 2000 for the big message]
  */
 import { readDispatchHead } from '../src/gateway/dispatch-head.js';
-import { guildCreatePayload } from '../src/testing/payloads.js';
-import { createTraffic } from '../src/testing/traffic.js';
-import { createWorld } from '../src/testing/world.js';
+import { guildCreatePayload } from '../src/testing/world/payloads.js';
+import { createTraffic } from '../src/testing/traffic/traffic.js';
+import { createWorld } from '../src/testing/world/world.js';
 
 const iterations = Number(process.argv[2] ?? 2000);
 const world = createWorld(100, 1);

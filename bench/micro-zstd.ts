@@ -7,10 +7,10 @@
 import zlib from 'node:zlib';
 import { createDecoder, hasZstd, type MessageDecoder } from '../src/gateway/decoder.js';
 import { peekDispatch } from '../src/gateway/frame.js';
-import { zlibStreamEncoder, zstdStreamEncoder } from '../src/testing/compression.js';
-import { renderDispatch } from '../src/testing/frames.js';
-import { createTraffic } from '../src/testing/traffic.js';
-import { createWorld } from '../src/testing/world.js';
+import { zlibStreamEncoder, zstdStreamEncoder } from '../src/testing/wire/compression.js';
+import { renderDispatch } from '../src/testing/wire/frames.js';
+import { createTraffic } from '../src/testing/traffic/traffic.js';
+import { createWorld } from '../src/testing/world/world.js';
 
 type Time = (label: string, fn: (i: number) => void) => number;
 

@@ -12,10 +12,10 @@ import { createRequire } from 'node:module';
 import { createDecoder } from '../src/gateway/decoder.js';
 import { parseFrame, peekDispatch } from '../src/gateway/frame.js';
 import { DispatchCounts } from '../src/metrics/dispatch-counts.js';
-import { renderDispatch } from '../src/testing/frames.js';
-import { precompressedZlibEncoder } from '../src/testing/precompressed.js';
-import { createTraffic } from '../src/testing/traffic.js';
-import { createWorld } from '../src/testing/world.js';
+import { renderDispatch } from '../src/testing/wire/frames.js';
+import { precompressedZlibEncoder } from '../src/testing/wire/precompressed.js';
+import { createTraffic } from '../src/testing/traffic/traffic.js';
+import { createWorld } from '../src/testing/world/world.js';
 import { zstdRows } from './micro-zstd.js';
 
 const events = Number(process.argv[2] ?? 200_000);

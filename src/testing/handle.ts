@@ -3,14 +3,14 @@
  * introspection snapshots it returns.
  */
 import type { Observable } from 'rxjs';
-import type { Target } from './faults.js';
-import type { Delivery } from './guild-routing.js';
-import type { MarkerTraffic, MarkerTrafficOptions } from './markers.js';
-import type { ResolvedOptions } from './options.js';
-import type { EmulatorRecord, RecordPredicate, SessionRecord, Violation } from './records.js';
-import type { EmulatorRest } from './rest.js';
-import type { StreamHandle, StreamOptions } from './stream.js';
-import type { SyntheticGuild } from './world.js';
+import type { Target } from './gateway/faults.js';
+import type { Delivery } from './gateway/guild-routing.js';
+import type { MarkerTraffic, MarkerTrafficOptions } from './traffic/markers.js';
+import type { ResolvedOptions } from './gateway/options.js';
+import type { EmulatorRecord, RecordPredicate, SessionRecord, Violation } from './log/records.js';
+import type { EmulatorRest } from './rest/rest.js';
+import type { StreamHandle, StreamOptions } from './traffic/stream.js';
+import type { SyntheticGuild } from './world/world.js';
 
 /** A snapshot of one session. */
 export interface SessionInfo {

@@ -4,8 +4,8 @@
  */
 export { createEmulator } from './emulator.js';
 export type { Emulator, SessionInfo, ConnectionInfo } from './handle.js';
-export type { EmulatorOptions, ResolvedOptions } from './options.js';
-export { PRIVILEGED_INTENTS } from './options.js';
+export type { EmulatorOptions, ResolvedOptions } from './gateway/options.js';
+export { PRIVILEGED_INTENTS } from './gateway/options.js';
 export type {
   EmulatorRecord,
   OpenRecord,
@@ -18,17 +18,17 @@ export type {
   ClosedBy,
   GatewayPath,
   RecordPredicate,
-} from './records.js';
-export type { Target } from './faults.js';
-export type { EmulatorRest, Inject429Options, RestMessageRecord } from './rest.js';
-export type { EmulatorMessage } from './rest-message.js';
-export type { StreamOptions, StreamHandle } from './stream.js';
-export type { MarkerTraffic, MarkerTrafficOptions } from './markers.js';
-export type { Delivery } from './guild-routing.js';
-export type { Mix, MixEntry, MixContext } from './traffic.js';
-export type { SyntheticGuild } from './world.js';
-export { shardOf, snowflake, snowflakeTime, DISCORD_EPOCH } from './snowflake.js';
-export { INVALIDATING_CLOSE_CODES } from './gateway.js';
-export { zstdAvailable } from './compression.js';
-export type { KeyOrder } from './key-order.js';
-export type { EmulatorCertificate } from './tls.js';
+} from './log/records.js';
+export type { Target } from './gateway/faults.js';
+export type { EmulatorRest, Inject429Options, RestMessageRecord } from './rest/rest.js';
+export type { EmulatorMessage } from './rest/rest-message.js';
+export type { StreamOptions, StreamHandle } from './traffic/stream.js';
+export type { MarkerTraffic, MarkerTrafficOptions } from './traffic/markers.js';
+export type { Delivery } from './gateway/guild-routing.js';
+export type { Mix, MixEntry, MixContext } from './traffic/traffic.js';
+export type { SyntheticGuild } from './world/world.js';
+export { shardOf, snowflake, snowflakeTime, DISCORD_EPOCH } from './world/snowflake.js';
+export { INVALIDATING_CLOSE_CODES } from './gateway/gateway.js';
+export { zstdAvailable } from './wire/compression.js';
+export type { KeyOrder } from './wire/key-order.js';
+export type { EmulatorCertificate } from './wire/tls.js';

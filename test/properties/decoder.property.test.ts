@@ -5,7 +5,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { createDecoder, type DisclusterError } from '../../src/gateway/index.js';
 import { FrameCodec } from '../../src/gateway/codecs.js';
 import { isPlainDispatch, parseFrame } from '../../src/gateway/frame.js';
-import { zstdStreamEncoder } from '../../src/testing/compression.js';
+import { zstdStreamEncoder } from '../../src/testing/wire/compression.js';
 import { zstdTest } from '../helpers/zstd.js';
 
 const RUNS = 300;

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { rateLimitHeaders, takeFromBucket, type BucketState } from '../../src/testing/rate-limit.js';
+import { rateLimitHeaders, takeFromBucket, type BucketState } from '../../src/testing/rest/rate-limit.js';
 
 const rules = fc.record({ limit: fc.integer({ min: 1, max: 10 }), windowMs: fc.integer({ min: 1, max: 10_000 }) });
 /** Request times as gaps from the previous one (0: at the same ms). */

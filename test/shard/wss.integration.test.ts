@@ -4,7 +4,7 @@ import { createCluster } from '../../src/cluster/cluster.js';
 import { shard } from '../../src/shard/shard.js';
 import type { ShardDispatchEvent, ShardEvent, ShardOptions, ShardStatusEvent } from '../../src/shard/types.js';
 import { createEmulator, type Emulator, type FrameRecord, type OpenRecord } from '../../src/testing/index.js';
-import { selfSignedCertificate } from '../../src/testing/tls.js';
+import { selfSignedCertificate } from '../../src/testing/wire/tls.js';
 import { shardEmulator, shardOptions, startShard } from './setup.js';
 
 const TOKEN = 'wss-test-token';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import test from 'ava';
-import { setScratchSize } from '../../src/testing/compression.js';
+import { setScratchSize } from '../../src/testing/wire/compression.js';
 import { connect, emulator, identify, TOKEN } from './helpers.js';
 
 const ZLIB = { v: '10', encoding: 'json', compress: 'zlib-stream' };

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { watchStep } from '../../src/testing/heartbeat-watch.js';
+import { watchStep } from '../../src/testing/gateway/heartbeat-watch.js';
 import { connect, emulator } from './helpers.js';
 
 /** Blocks this process's event loop for `ms`: the emulator stalled (it runs in this process). */

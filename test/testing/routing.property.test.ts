@@ -1,12 +1,12 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { template } from '../../src/testing/frames.js';
-import type { GatewayCore } from '../../src/testing/gateway.js';
-import { fanOut } from '../../src/testing/guild-routing.js';
-import { guildIdOf, guildKey, LayoutIndex, owns, type Routable } from '../../src/testing/routing.js';
-import type { Session } from '../../src/testing/session.js';
-import { recommendedShards, shardingRequired } from '../../src/testing/sharding.js';
-import { createWorld } from '../../src/testing/world.js';
+import { template } from '../../src/testing/wire/frames.js';
+import type { GatewayCore } from '../../src/testing/gateway/gateway.js';
+import { fanOut } from '../../src/testing/gateway/guild-routing.js';
+import { guildIdOf, guildKey, LayoutIndex, owns, type Routable } from '../../src/testing/world/routing.js';
+import type { Session } from '../../src/testing/gateway/session.js';
+import { recommendedShards, shardingRequired } from '../../src/testing/world/sharding.js';
+import { createWorld } from '../../src/testing/world/world.js';
 
 interface FakeSession extends Routable {
   readonly name: string;

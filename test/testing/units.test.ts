@@ -1,12 +1,12 @@
 import test from 'ava';
-import { renderDispatch, renderOp, template, templateFromJson } from '../../src/testing/frames.js';
-import { checkIdentify, checkResume, decodePayload, KNOWN_INTENTS, redact } from '../../src/testing/inbound.js';
-import { IdentifyBuckets, SessionStartLimit, SlidingWindow } from '../../src/testing/limits.js';
-import { resolveOptions } from '../../src/testing/options.js';
-import { createRng } from '../../src/testing/rng.js';
-import { Session } from '../../src/testing/session.js';
-import { shardOf, snowflake, snowflakeTime } from '../../src/testing/snowflake.js';
-import { createWorld } from '../../src/testing/world.js';
+import { renderDispatch, renderOp, template, templateFromJson } from '../../src/testing/wire/frames.js';
+import { checkIdentify, checkResume, decodePayload, KNOWN_INTENTS, redact } from '../../src/testing/gateway/inbound.js';
+import { IdentifyBuckets, SessionStartLimit, SlidingWindow } from '../../src/testing/gateway/limits.js';
+import { resolveOptions } from '../../src/testing/gateway/options.js';
+import { createRng } from '../../src/testing/world/rng.js';
+import { Session } from '../../src/testing/gateway/session.js';
+import { shardOf, snowflake, snowflakeTime } from '../../src/testing/world/snowflake.js';
+import { createWorld } from '../../src/testing/world/world.js';
 
 test('snowflakes round-trip their time; guild i of the world lands on shard i % n', (t) => {
   const id = snowflake(1_700_000_000_123, 5);

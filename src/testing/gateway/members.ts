@@ -10,8 +10,8 @@ import {
   type GatewayGuildMembersChunkDispatchData,
   type GatewayRateLimitedDispatchData,
 } from 'discord-api-types/v10';
-import { guildMember } from './payloads.js';
-import type { SyntheticGuild } from './world.js';
+import { guildMember } from '../world/payloads.js';
+import type { SyntheticGuild } from '../world/world.js';
 
 /** What answers a request: the event name and its payload, or nothing (unknown guild, bad shape). */
 export type MembersAnswer =

@@ -5,11 +5,11 @@
  * channel's guild. Every answer carries Discord's rate-limit headers; tests can inject 429s.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RecordLog } from './record-log.js';
+import type { RecordLog } from '../log/record-log.js';
 import { rateLimitHeaders, takeFromBucket, tooManyRequests, type BucketRule, type BucketState } from './rate-limit.js';
 import { checkMessageBody, createdMessage, isRestError, messageCreateDispatch, type EmulatorMessage, type RestError } from './rest-message.js';
-import { snowflake } from './snowflake.js';
-import type { World } from './world.js';
+import { snowflake } from '../world/snowflake.js';
+import type { World } from '../world/world.js';
 
 /** What the REST routes need from the emulator. */
 export interface RestContext {

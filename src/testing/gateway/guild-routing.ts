@@ -3,11 +3,11 @@
  * the guild under its own shard count, so sessions of two layouts (during a reshard) each get it,
  * with the same `d` text (one template) and each its own `s`. The pure rule is in `routing.ts`.
  */
-import type { DispatchTemplate } from './frames.js';
+import type { DispatchTemplate } from '../wire/frames.js';
 import type { GatewayCore } from './gateway.js';
-import { isGuildId, LayoutIndex, owns } from './routing.js';
+import { isGuildId, LayoutIndex, owns } from '../world/routing.js';
 import type { Session } from './session.js';
-import type { SyntheticGuild } from './world.js';
+import type { SyntheticGuild } from '../world/world.js';
 
 /** One session an event was given to. */
 export interface Delivery {

@@ -5,14 +5,14 @@
  * sees on `dispatch$` and compares them with `markers`: every one exactly once.
  */
 import type { APIUser } from 'discord-api-types/v10';
-import { stampNow, template, type DispatchTemplate } from './frames.js';
-import type { GatewayCore } from './gateway.js';
-import { dispatchRouted, layoutIndex, type Delivery } from './guild-routing.js';
-import { isGuildId, type LayoutIndex } from './routing.js';
-import type { Session } from './session.js';
-import { messageCreatePayload } from './payloads.js';
-import { createRng } from './rng.js';
-import { snowflake } from './snowflake.js';
+import { stampNow, template, type DispatchTemplate } from '../wire/frames.js';
+import type { GatewayCore } from '../gateway/gateway.js';
+import { dispatchRouted, layoutIndex, type Delivery } from '../gateway/guild-routing.js';
+import { isGuildId, type LayoutIndex } from '../world/routing.js';
+import type { Session } from '../gateway/session.js';
+import { messageCreatePayload } from '../world/payloads.js';
+import { createRng } from '../world/rng.js';
+import { snowflake } from '../world/snowflake.js';
 
 /** Options of `gw.markerTraffic`. */
 export interface MarkerTrafficOptions {

@@ -4,7 +4,7 @@
  */
 import { GatewayIntentBits, GatewayOpcodes } from 'discord-api-types/v10';
 import { PRIVILEGED_INTENTS } from './options.js';
-import type { ViolationRule } from './records.js';
+import type { ViolationRule } from '../log/records.js';
 
 /** A rule break and the close code that answers it. */
 export interface Refusal {

@@ -6,11 +6,11 @@
  * every `poolSize` events. Custom entries with a function `d` are serialized per event.
  */
 import type { APIUser } from 'discord-api-types/v10';
-import { template, type DispatchTemplate } from './frames.js';
-import { guildCreatePayload, messageCreatePayload, presenceUpdatePayload, typingStartPayload } from './payloads.js';
-import { createRng, type Rng } from './rng.js';
-import { snowflake } from './snowflake.js';
-import type { SyntheticGuild, World } from './world.js';
+import { template, type DispatchTemplate } from '../wire/frames.js';
+import { guildCreatePayload, messageCreatePayload, presenceUpdatePayload, typingStartPayload } from '../world/payloads.js';
+import { createRng, type Rng } from '../world/rng.js';
+import { snowflake } from '../world/snowflake.js';
+import type { SyntheticGuild, World } from '../world/world.js';
 
 /** What a custom mix entry's `d` function gets. */
 export interface MixContext {

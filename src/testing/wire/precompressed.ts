@@ -10,7 +10,7 @@
  * not be caught here. Use the default per-connection context for correctness tests.
  */
 import * as zlib from 'node:zlib';
-import type { FrameEncoder } from './compression.js';
+import type { FrameEncoder } from './encoder.js';
 import { STAMP_HEAD, type DispatchTemplate } from './frames.js';
 
 /** A zlib header (CMF 0x78: deflate, 32 KiB window; FLG 0x01: fastest, check bits). */

@@ -16,10 +16,10 @@
  * Layout-aware: while sessions of several shard counts coexist (a reshard), each event of a guild
  * is also given to the guild's owner in every other layout (see `fanOut`), with the same `d`.
  */
-import type { GatewayCore } from './gateway.js';
-import { stampNow } from './frames.js';
-import { fanOut, layoutIndex } from './guild-routing.js';
-import type { Session } from './session.js';
+import type { GatewayCore } from '../gateway/gateway.js';
+import { stampNow } from '../wire/frames.js';
+import { fanOut, layoutIndex } from '../gateway/guild-routing.js';
+import type { Session } from '../gateway/session.js';
 import { createTraffic, type EventSource, type Mix } from './traffic.js';
 
 /** Options of `gw.stream`. */

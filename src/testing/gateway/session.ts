@@ -3,7 +3,7 @@
  * can replay exactly what came after the client's last sequence.
  */
 import { randomBytes } from 'node:crypto';
-import type { DispatchTemplate } from './frames.js';
+import type { DispatchTemplate } from '../wire/frames.js';
 
 /** One buffered dispatch. */
 export interface BufferedDispatch {

@@ -5,11 +5,11 @@
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import type { FrameEncoder } from './compression.js';
-import { renderDispatch, type DispatchTemplate } from './frames.js';
+import type { FrameEncoder } from '../wire/encoder.js';
+import { renderDispatch, type DispatchTemplate } from '../wire/frames.js';
 import { watchStep } from './heartbeat-watch.js';
 import { SlidingWindow } from './limits.js';
-import type { ClosedBy, GatewayPath } from './records.js';
+import type { ClosedBy, GatewayPath } from '../log/records.js';
 import type { Session } from './session.js';
 
 /** The close code `ws` sends for each of its protocol errors (1002 for the others). */

@@ -1,7 +1,7 @@
 /**
  * The emulator's options, their documented defaults, and how they are resolved.
  */
-import type { KeyOrder } from './key-order.js';
+import type { KeyOrder } from '../wire/key-order.js';
 
 /** Options of {@link createEmulator}; every field is optional. */
 export interface EmulatorOptions {
@@ -105,7 +105,7 @@ export interface EmulatorOptions {
   readonly tls?: boolean | EmulatorCertificate;
 }
 
-import type { EmulatorCertificate } from './tls.js';
+import type { EmulatorCertificate } from '../wire/tls.js';
 
 /** Options with every default filled in. */
 export interface ResolvedOptions {

@@ -5,7 +5,7 @@
  * rendered by gluing the sequence number (and optionally a timestamp) in between precomputed
  * strings, so streaming never calls `JSON.stringify` on a payload twice.
  */
-import { guildIdOf } from './routing.js';
+import { guildIdOf } from '../world/routing.js';
 
 /** A dispatch whose payload is serialized once; render it with {@link renderDispatch}. */
 export interface DispatchTemplate {

@@ -14,22 +14,8 @@
  * which uses public APIs only.
  */
 import * as zlib from 'node:zlib';
-import type { DispatchTemplate } from './frames.js';
+import type { FrameEncoder } from './encoder.js';
 import { precompressedZlibEncoder } from './precompressed.js';
-
-/** Turns outgoing JSON text into what goes on the wire. */
-export interface FrameEncoder {
-  /** Whether frames are binary (compressed) or text. */
-  readonly binary: boolean;
-  /** Encodes one whole message. */
-  encode(text: string): string | Buffer;
-  /** Encodes a dispatch without rendering its text first, where the encoder can do better. */
-  encodeDispatch?(tpl: DispatchTemplate, s: number, stamp: number | undefined): string | Buffer;
-  /** Does ahead of time whatever `encodeDispatch` would do on a template's first use (a stamped one with `stamped`). */
-  prepareDispatch?(tpl: DispatchTemplate, stamped: boolean): void;
-  /** Frees the compression context. */
-  close(): void;
-}
 
 /** The native handle of a node:zlib stream, as its `*Sync` helpers use it. */
 interface NativeHandle {

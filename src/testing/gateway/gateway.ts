@@ -6,21 +6,22 @@
 import type { Socket } from 'node:net';
 import { GatewayOpcodes } from 'discord-api-types/v10';
 import type { WebSocket } from 'ws';
-import { createEncoder, plainEncoder, type FrameEncoder } from './compression.js';
-import { withKeyOrder } from './key-order.js';
+import { createEncoder, plainEncoder } from '../wire/compression.js';
+import type { FrameEncoder } from '../wire/encoder.js';
+import { withKeyOrder } from '../wire/key-order.js';
 import { Connection, type ConnectionEvents } from './connection.js';
-import { HEARTBEAT_ACK, renderOp, template, type DispatchTemplate } from './frames.js';
+import { HEARTBEAT_ACK, renderOp, template, type DispatchTemplate } from '../wire/frames.js';
 import { checkIdentify, checkResume, decodePayload, redact } from './inbound.js';
 import { IdentifyBuckets, SessionStartLimit } from './limits.js';
 import { MemberRequests } from './members.js';
 import type { ResolvedOptions } from './options.js';
-import { guildCreatePayload, readyPayload } from './payloads.js';
-import type { RecordLog } from './record-log.js';
-import type { ClosedBy, GatewayPath, ViolationRule } from './records.js';
+import { guildCreatePayload, readyPayload } from '../world/payloads.js';
+import type { RecordLog } from '../log/record-log.js';
+import type { ClosedBy, GatewayPath, ViolationRule } from '../log/records.js';
 import type { Session } from './session.js';
 import { SessionStore } from './session-store.js';
-import { shardingRequired } from './sharding.js';
-import type { SyntheticGuild, World } from './world.js';
+import { shardingRequired } from '../world/sharding.js';
+import type { SyntheticGuild, World } from '../world/world.js';
 
 /** Close codes after which the session is gone (the client must identify again). */
 export const INVALIDATING_CLOSE_CODES: ReadonlySet<number> = new Set([4003, 4004, 4005, 4007, 4008, 4009, 4010, 4011, 4012, 4013, 4014]);

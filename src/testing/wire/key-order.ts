@@ -4,7 +4,7 @@
  * `{"op":0,"t":"NAME","s":N,"d":…}`, so clients (and the benchmark) can be tried on an order
  * other than Discord's. Only dispatches are reordered; other frames keep Discord's order.
  */
-import type { FrameEncoder } from './compression.js';
+import type { FrameEncoder } from './encoder.js';
 import { opFirst, renderDispatch } from './frames.js';
 
 /** The dispatch key orders the emulator can write. */

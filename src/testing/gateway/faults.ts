@@ -3,9 +3,9 @@
  * demand. Each acts on every open connection of a target and returns how many it touched.
  */
 import { GatewayOpcodes } from 'discord-api-types/v10';
-import { brokenFrame } from './compression.js';
+import { brokenFrame } from '../wire/compression.js';
 import type { Connection } from './connection.js';
-import { renderOp } from './frames.js';
+import { renderOp } from '../wire/frames.js';
 import type { GatewayCore } from './gateway.js';
 
 /**

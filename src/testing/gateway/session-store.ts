@@ -2,8 +2,8 @@
  * Every session of the emulator: creation, attaching a connection, detaching (resumable for
  * `sessionTtlMs`) and invalidation, each recorded in the log.
  */
-import type { RecordLog } from './record-log.js';
-import type { SessionRecord } from './records.js';
+import type { RecordLog } from '../log/record-log.js';
+import type { SessionRecord } from '../log/records.js';
 import { Session } from './session.js';
 
 /** The emulator's sessions, by id. */

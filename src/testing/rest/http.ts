@@ -4,7 +4,7 @@
  * Every other path goes to the REST routes (rest.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RecordLog } from './record-log.js';
+import type { RecordLog } from '../log/record-log.js';
 import type { RestRoutes } from './rest.js';
 
 /** What the handler needs from the emulator. */
