@@ -1,4 +1,5 @@
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Edge, fileCircles, importEdges, roomListProblems, roomViolations } from './imports.js';
@@ -9,6 +10,22 @@ const edges = importEdges(SRC);
 
 test('the room list is a ladder: every room imports only rooms listed before it', (t) => {
   t.deepEqual(roomListProblems(ROOMS), []);
+});
+
+test("the README's room table mirrors test/layout/rooms.ts", (t) => {
+  const readme = readFileSync(resolve(SRC, '../README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### How the code is laid out'));
+  const rows = [...section.matchAll(/^\| `([^`]+)` \| ([^|]+) \|$/gm)].map(([, room, may]) => ({ room: room!, may: may!.trim() }));
+  t.deepEqual(
+    rows.map((row) => row.room),
+    ROOMS.map((r) => r.room),
+  );
+  for (const { room, mayImport } of ROOMS) {
+    const may = rows.find((row) => row.room === room)?.may ?? '';
+    if (room === 'cli') t.true(may.startsWith('every room'), room);
+    else if (mayImport.length === 0) t.true(may.startsWith('nothing'), room);
+    else t.is(may, mayImport.join(', '), room);
+  }
 });
 
 test('the walk reads the imports of src/ (type-only ones and re-exports included)', (t) => {
