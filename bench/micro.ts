@@ -11,7 +11,7 @@
 import { createRequire } from 'node:module';
 import { createDecoder } from '../src/gateway/decoder.js';
 import { parseFrame, peekDispatch } from '../src/gateway/frame.js';
-import { DispatchCounts } from '../src/metrics/dispatch-counts.js';
+import { DispatchCounts } from '../src/counting/dispatch-counts.js';
 import { renderDispatch } from '../src/testing/wire/frames.js';
 import { precompressedZlibEncoder } from '../src/testing/wire/precompressed.js';
 import { createTraffic } from '../src/testing/traffic/traffic.js';

@@ -1,17 +1,22 @@
 import { interval, type Observable, ReplaySubject, Subject, Subscription } from 'rxjs';
 import { DisclusterError } from '../gateway/errors.js';
 import { resolveShardOptions } from '../shard/options.js';
-import type { IdentifyQueue, SessionSnapshot, ShardCommand, ShardDispatchEvent, ShardEvent, ShardFatalEvent, ShardOptions, ShardStatusEvent } from '../shard/types.js';
+import type { IdentifyQueue, SessionSnapshot, ShardCommand, ShardDispatchEvent, ShardFatalEvent, ShardOptions, ShardStatusEvent } from '../shard/types.js';
 import { createMemoryIdentifyQueue, defaultIdentifyMargin } from '../shard/identify-queue.js';
 import { checkClusterOptions, type ClusterOptions } from './options.js';
 import { createMemorySessionStore } from './session-store.js';
 import type { ShardInfo } from './shard-record.js';
-import type { DispatchSink } from './shard-observer.js';
 import { ShardSet, type ShardSetListener } from './shard-set.js';
 import type { StopSignal } from './stop-signal.js';
-import { describeLayout, type ShardLayout } from './layout.js';
-import type { ClusterReshardEvent, ReshardReport, ReshardShardStatusEvent } from './reshard-events.js';
-import { checkReshard, ReshardRun, type ReshardHost } from './reshard.js';
+import { identifyWaves } from './waves.js';
+import type { ClusterLifecycleEvent } from './lifecycle-event.js';
+import type { DispatchSink, ReshardHost } from '../reshard/host.js';
+import { describeLayout, type ShardLayout } from '../reshard/layout.js';
+import type { ReshardReport } from '../reshard/reshard-events.js';
+import { checkReshard, ReshardRun } from '../reshard/reshard.js';
+
+export type { ShardLifecycleEvent } from '../shard/lifecycle-event.js';
+export type { ClusterLifecycleEvent } from './lifecycle-event.js';
 
 /** `ready$`'s value: the shards that reached READY (or RESUMED) and the ones that went fatal. */
 export interface ClusterReady {
@@ -19,12 +24,6 @@ export interface ClusterReady {
   readonly failed: readonly number[];
   readonly elapsedMs: number;
 }
-
-/** A shard's events other than dispatches: status, heartbeat, session, session-lost and fatal. */
-export type ShardLifecycleEvent = Exclude<ShardEvent, ShardDispatchEvent>;
-
-/** `lifecycle$`: the running shards' events other than dispatches, plus a reshard's phases and its new shards' statuses. */
-export type ClusterLifecycleEvent = ShardLifecycleEvent | ClusterReshardEvent | ReshardShardStatusEvent;
 
 /** A running group of shards: the object bot code and the CONTROL bridge use. */
 export interface Cluster {
@@ -110,7 +109,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
   let settle: { resolve(ready: ClusterReady): void; reject(error: Error): void } | null = null;
   let readyFired = false;
   let shutDown: Promise<SessionSnapshot[]> | null = null;
-  let resharding: ReshardRun | null = null;
+  let resharding: ReshardRun<ShardSet> | null = null;
   /** Shard ids a reshard took out of the cluster, for a clear refusal of `send`. */
   let leftInReshard: { readonly ids: ReadonlySet<number>; readonly to: ShardLayout } | null = null;
 
@@ -156,7 +155,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
   let current = createSet(initial, dispatch$, runningListener, identifyQueue, options.events);
   for (const id of initial.shardIds) resolveShardOptions(shardOptions(initial, options.events)(id, null, current.stop$, identifyQueue));
 
-  const host: ReshardHost = {
+  const host: ReshardHost<ShardSet> = {
     get current() {
       return current;
     },
@@ -177,7 +176,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
     identifyQueue,
     events: options.events,
     windowMs: windowMs + margin,
-    maxConcurrency: options.gateway.maxConcurrency,
+    waveCount: (shardIds) => identifyWaves(shardIds, options.gateway.maxConcurrency).length,
     shutdownMs,
     timing: options.timing ?? {},
   };

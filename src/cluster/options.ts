@@ -4,6 +4,7 @@ import type { Compression } from '../gateway/decoder.js';
 import { DisclusterError } from '../gateway/errors.js';
 import type { GatewayTls, IdentifyQueue, SessionSnapshot, ShardTiming } from '../shard/types.js';
 import type { SessionStartLimit } from '../shard/identify-queue.js';
+import { RESHARD_TIMING_DEFAULTS } from '../reshard/timing.js';
 import type { SessionStore } from './session-store.js';
 
 /** Options of `createCluster`. */
@@ -69,8 +70,8 @@ export const CLUSTER_TIMING_DEFAULTS = {
   identifyWindowMs: 5_000,
   sessionFlushMs: 1_000,
   shutdownTimeoutMs: 5_000,
-  reshardGuildsTimeoutMs: 15_000,
-  reshardMatchWindowMs: 5_000,
+  reshardGuildsTimeoutMs: RESHARD_TIMING_DEFAULTS.reshardGuildsTimeoutMs,
+  reshardMatchWindowMs: RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs,
 } as const;
 
 const invalid = (message: string) => new DisclusterError('INVALID_OPTIONS', message);

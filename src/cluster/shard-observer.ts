@@ -1,12 +1,8 @@
 import type { Observer } from 'rxjs';
-import type { ShardDispatchEvent, ShardEvent } from '../shard/types.js';
-import type { ShardLifecycleEvent } from './cluster.js';
+import type { DispatchSink } from '../reshard/host.js';
+import type { ShardLifecycleEvent } from '../shard/lifecycle-event.js';
+import type { ShardEvent } from '../shard/types.js';
 import type { ShardRecord } from './shard-record.js';
-
-/** Where a shard's dispatches go: `dispatch$` itself, or a handover in between. */
-export interface DispatchSink {
-  next(event: ShardDispatchEvent): void;
-}
 
 /** What the cluster does with a shard's events other than dispatches, and with its end. */
 export interface ShardEventHandler {

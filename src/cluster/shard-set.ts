@@ -2,10 +2,11 @@ import { type SchedulerLike, Subscription, timer } from 'rxjs';
 import { DisclusterError } from '../gateway/errors.js';
 import { shard } from '../shard/shard.js';
 import type { CommandRequest, IdentifyQueue, SessionSnapshot, ShardCommand, ShardDispatchEvent, ShardOptions } from '../shard/types.js';
-import type { ShardLifecycleEvent } from './cluster.js';
-import type { ShardLayout } from './layout.js';
+import type { DispatchSink, ReshardSet } from '../reshard/host.js';
+import type { ShardLayout } from '../reshard/layout.js';
+import type { ShardLifecycleEvent } from '../shard/lifecycle-event.js';
 import { currentSession, type ShardInfo, ShardRecord, toInfo } from './shard-record.js';
-import { type DispatchSink, ShardObserver, type ShardEventHandler } from './shard-observer.js';
+import { ShardObserver, type ShardEventHandler } from './shard-observer.js';
 import { StopSignal } from './stop-signal.js';
 import { identifyWaves, startInWaves, type WaveStarter } from './waves.js';
 
@@ -30,7 +31,7 @@ export interface ShardSetListener {
  * books their statuses, and stops them. A cluster runs one set; a reshard prepares a second one
  * beside it. Dispatches go to `output`, which the cluster can redirect (a handover) at any time.
  */
-export class ShardSet implements ShardEventHandler, DispatchSink {
+export class ShardSet implements ShardEventHandler, DispatchSink, ReshardSet {
   readonly records: ReadonlyMap<number, ShardRecord>;
   readonly stop$ = new StopSignal<{ readonly keepSession: boolean }>();
   /** Where dispatches go. */

@@ -10,7 +10,7 @@ import { PROTOCOL_VERSION } from './codec-fields.js';
 import { decodeMessage, type Rejection, TO_CLUSTER_LIMITS } from './decode.js';
 import { startLagMonitor } from './lag.js';
 import { createRemoteIdentifyQueue, type RemoteIdentifyQueue } from './remote-identify-queue.js';
-import { countCluster, type ClusterCounting } from '../metrics/counting.js';
+import { countCluster, type ClusterCounting } from '../counting/counting.js';
 import { statsOf } from './stats.js';
 import { type ReshardMessage, type StartMessage, TO_CLUSTER, type ToClusterMessage } from './to-cluster.js';
 import type { ToControlMessage } from './to-control.js';

@@ -1,7 +1,7 @@
 import { filter, map, merge, type Observable } from 'rxjs';
 import type { Cluster, ClusterLifecycleEvent } from '../cluster/cluster.js';
-import type { ShardLayout } from '../cluster/layout.js';
-import type { ReshardReport } from '../cluster/reshard-events.js';
+import type { ShardLayout } from '../reshard/layout.js';
+import type { ReshardReport } from '../reshard/reshard-events.js';
 import type { ToControlMessage } from './to-control.js';
 
 /** A layout as the protocol carries it (a fresh array: the cluster's may be frozen or shared). */

@@ -2,7 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { type Observable, Subject } from 'rxjs';
 import { DisclusterError, type ErrorCode } from '../gateway/errors.js';
 import type { IdentifyQueue, SessionSnapshot, ShardCommand } from '../shard/types.js';
-import { reshardBudgetMargin } from '../cluster/reshard.js';
+import { reshardBudgetMargin } from '../reshard/reshard.js';
 import { decodeMessage, TO_CONTROL_LIMITS } from './decode.js';
 import { createIdentifyBroker } from './identify-broker.js';
 import { createRequests } from './requests.js';

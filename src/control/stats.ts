@@ -1,6 +1,6 @@
 import type { Cluster } from '../cluster/cluster.js';
-import type { ClusterCounting } from '../metrics/counting.js';
-import type { ShardLifecycleCounts } from '../metrics/lifecycle-counts.js';
+import type { ClusterCounting } from '../counting/counting.js';
+import type { ShardLifecycleCounts } from '../counting/lifecycle-counts.js';
 import type { ToControlOf } from './to-control.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Metric, type Registry, type RegistryContentType } from 'prom-client';
 import { DisclusterError } from '../gateway/errors.js';
-import type { ShardLifecycleCounts } from './lifecycle-counts.js';
-import { tallyStatuses } from './status-tally.js';
+import type { ShardLifecycleCounts } from '../counting/lifecycle-counts.js';
+import { tallyStatuses } from '../counting/status-tally.js';
 
 /** Dispatches counted for one shard, by event label. */
 export interface ShardDispatchCounts {

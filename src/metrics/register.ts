@@ -2,8 +2,8 @@ import type { Registry, RegistryContentType } from 'prom-client';
 import type { Cluster } from '../cluster/cluster.js';
 import { DisclusterError } from '../gateway/errors.js';
 import type { IdentifyQueue } from '../shard/types.js';
-import { countCluster, type ClusterCounting } from './counting.js';
-import { DEFAULT_MAX_EVENT_NAMES } from './dispatch-counts.js';
+import { countCluster, type ClusterCounting } from '../counting/counting.js';
+import { DEFAULT_MAX_EVENT_NAMES } from '../counting/dispatch-counts.js';
 import { checkPrefix, DEFAULT_PREFIX, exportReadings, type MetricsReading } from './exporter.js';
 
 /** Options of `registerMetrics`. */

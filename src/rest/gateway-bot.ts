@@ -1,5 +1,5 @@
 import { DisclusterError } from '../gateway/errors.js';
-import { USER_AGENT } from '../shard/connection.js';
+import { USER_AGENT } from '../gateway/user-agent.js';
 import type { SessionStartLimit } from '../shard/identify-queue.js';
 import { type GatewayBotInfo, readGatewayBotAnswer } from './gateway-bot-answer.js';
 

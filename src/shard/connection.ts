@@ -12,19 +12,14 @@ import type { LeaseEvent } from './identify-lease.js';
 import { IdentifyPlace } from './identify-place.js';
 import type { CommandLimiter } from './limiter.js';
 import type { ResolvedShardOptions } from './options.js';
-import { readTurn, type TurnReader } from './read-turn.js';
+import { readTurn } from './read-turn.js';
+import { openSocket, type SocketOwner } from './connection-socket.js';
 import { heartbeatText, identifyPayload, resumePayload } from './payloads.js';
-import { describeEnd, invalidHello, invalidReady, snapshot } from './connection-report.js';
+import { invalidHello, invalidReady, snapshot } from './connection-report.js';
+import { HELLO_TIMEOUT, READY_TIMEOUT, reportEnd, timedOut } from './connection-end.js';
 import { type ConnectionEnd, gatewayUrl, isSafeResumeUrl, nextStep } from './session.js';
 import type { ShardState } from './shard-state.js';
 import type { ShardEvent, ShardStatus } from './types.js';
-
-
-/** The User-Agent sent on the WebSocket upgrade, as Discord asks bots to. */
-export const USER_AGENT = 'DiscordBot (@discluster/cluster, 0.1.0)';
-
-/** Milliseconds a closing socket may wait for the server's close frame before it is destroyed. */
-const CLOSE_TIMEOUT_MS = 2_000;
 
 const ALWAYS_PARSED = new Set(['READY', 'RESUMED']);
 
@@ -54,9 +49,9 @@ interface Progress {
  * One subscription of `connection`. A class with shared methods, not a nest of closures: a
  * shard holds one for as long as it is connected, and an idle shard should cost little more
  * than its socket and its inflate context. The socket's listeners are module functions that
- * find the connection on the socket.
+ * find the connection on the socket (connection-socket.ts).
  */
-class Connection implements InflateSink, HeartbeatListener, TurnReader<WebSocket.RawData>, Unsubscribable {
+class Connection implements InflateSink, HeartbeatListener, SocketOwner, Unsubscribable {
   private readonly shardId: number;
   private readonly wanted: ReadonlySet<string> | undefined;
   private readonly ws: WebSocket;
@@ -83,21 +78,9 @@ class Connection implements InflateSink, HeartbeatListener, TurnReader<WebSocket
     this.progress = { resuming: state.session !== null, helloSeen: false, granted: false, sentSession: false, seqBeforeReady: null };
     const url = state.session !== null && isSafeResumeUrl(state.session.resumeUrl) ? state.session.resumeUrl : options.url;
     this.status('connecting');
-    const ws = new WebSocket(gatewayUrl(url, options.compression), {
-      perMessageDeflate: false,
-      maxPayload: options.maxMessageBytes,
-      closeTimeout: CLOSE_TIMEOUT_MS,
-      headers: { 'User-Agent': USER_AGENT },
-      ...(options.tls?.ca !== undefined ? { ca: options.tls.ca as string | string[] } : {}),
-    } as WebSocket.ClientOptions) as OwnedSocket;
-    this.ws = ws;
-    ws[CONNECTION] = this;
+    this.ws = openSocket(gatewayUrl(url, options.compression), options, this);
     const skip = this.wanted === undefined ? undefined : (head: string, tail: string | (() => string)) => this.skip(head, tail);
     this.decoder = createDecoder({ compression: options.compression, maxMessageBytes: options.maxMessageBytes, ...(skip ? { skip } : {}) }, this);
-    ws.on('open', onSocketOpen);
-    ws.on('message', onSocketMessage);
-    ws.on('error', ignore); // every error is followed by 'close', which ends the connection.
-    ws.on('close', onSocketClose);
     this.helloTimer = options.scheduler.schedule(timedOut, options.helloTimeoutMs, { connection: this, why: HELLO_TIMEOUT });
     state.live = this;
     // last: the queue may refuse at once (budget spent), which ends this connection right here
@@ -302,63 +285,11 @@ class Connection implements InflateSink, HeartbeatListener, TurnReader<WebSocket
     if (resumeSent && why.type !== 'stopped') state.failedResumes++;
     const step = nextStep(why, state.session !== null, state.failedResumes);
     state.next = step;
-    const detail = describeEnd(why);
-    switch (step.type) {
-      case 'resume':
-        this.status('reconnecting', detail);
-        break;
-      case 'identify':
-        this.dropSession(step.lost);
-        this.status('reconnecting', detail);
-        break;
-      case 'fatal':
-        this.dropSession(null);
-        this.subscriber.next({ type: 'fatal', shardId: this.shardId, code: step.code, reason: step.reason, kind: step.kind });
-        this.status('closed', detail);
-        break;
-      case 'stop':
-        if (why.type === 'stopped' && !why.keepSession) this.dropSession(null);
-        this.status('closed', detail);
-        break;
-    }
+    reportEnd(why, step, state, this.shardId, this.subscriber);
     const code = why.type === 'stopped' && !why.keepSession ? 1000 : 4000;
     if (this.ws.readyState === WebSocket.CLOSED) return this.subscriber.complete();
     this.ws.close(code);
     if (step.type === 'stop') this.completeOnClose = true;
     else this.subscriber.complete();
   }
-
-  private dropSession(lost: string | null): void {
-    const { session } = this.state;
-    if (session === null) return;
-    this.state.session = null;
-    this.state.failedResumes = 0;
-    if (lost !== null) this.subscriber.next({ type: 'session-lost', shardId: this.shardId, sessionId: session.sessionId, lastSeq: session.seq, reason: lost });
-    this.subscriber.next({ type: 'session', shardId: this.shardId, session: null });
-  }
-}
-
-/** Where a socket keeps its connection, for the shared listeners below. */
-const CONNECTION = Symbol('connection');
-type OwnedSocket = WebSocket & { [CONNECTION]: Connection };
-
-function onSocketOpen(this: WebSocket): void {
-  (this as OwnedSocket)[CONNECTION].opened();
-}
-function onSocketMessage(this: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
-  (this as OwnedSocket)[CONNECTION].received(data, isBinary);
-}
-function onSocketClose(this: WebSocket, code: number): void {
-  const connection = (this as OwnedSocket)[CONNECTION];
-  readTurn.flush(connection); // what was read before the close comes first
-  connection.closed(code);
-}
-const ignore = (): void => {};
-
-const HELLO_TIMEOUT: ConnectionEnd = { type: 'hello-timeout' };
-const READY_TIMEOUT: ConnectionEnd = { type: 'ready-timeout' };
-
-/** Scheduled work of the hello and ready timeouts; a plain function, so a timeout costs no closure. */
-function timedOut(this: unknown, target?: { readonly connection: Connection; readonly why: ConnectionEnd }): void {
-  target?.connection.end(target.why);
 }

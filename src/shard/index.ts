@@ -1,7 +1,7 @@
 /** One gateway connection as a stream: the shard and the operators it is built from. */
 export * from './types.js';
 export { shard } from './shard.js';
-export { USER_AGENT } from './connection.js';
+export { USER_AGENT } from '../gateway/user-agent.js';
 export { SHARD_TIMING_DEFAULTS } from './options.js';
 export { heartbeat, type HeartbeatSignal } from './heartbeat.js';
 export { backoffDelay, repeatWithBackoff, type BackoffConfig } from './backoff.js';

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { eventShard } from '../../src/cluster/event-owner.js';
-import { guildShard } from '../../src/cluster/guild-shard.js';
-import { Handover } from '../../src/cluster/handover.js';
+import { eventShard } from '../../src/reshard/event-owner.js';
+import { guildShard } from '../../src/gateway/guild-shard.js';
+import { Handover } from '../../src/reshard/handover.js';
 import type { ShardDispatchEvent } from '../../src/shard/types.js';
 
 const guild = '81384788765712384';

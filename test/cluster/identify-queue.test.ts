@@ -83,7 +83,7 @@ test('absurd options are refused', (t) => {
 });
 
 test('guildShard: (guild_id >> 22) % totalShards, for strings and bigints', async (t) => {
-  const { guildShard } = await import('../../src/cluster/guild-shard.js');
+  const { guildShard } = await import('../../src/gateway/guild-shard.js');
   t.is(guildShard('81384788765712384', 1), 0);
   t.is(guildShard('81384788765712384', 4), Number((81384788765712384n >> 22n) % 4n));
   t.is(guildShard(41771983423143937n, 16), Number((41771983423143937n >> 22n) % 16n));

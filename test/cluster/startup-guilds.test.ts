@@ -1,5 +1,5 @@
 import test from 'ava';
-import { StartupGuilds } from '../../src/cluster/startup-guilds.js';
+import { StartupGuilds } from '../../src/reshard/startup-guilds.js';
 import type { ShardDispatchEvent } from '../../src/shard/types.js';
 
 const event = (shardId: number, t: string, d: unknown): ShardDispatchEvent => ({ type: 'dispatch', shardId, s: 1, t, d });

@@ -2,8 +2,8 @@ import test from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { NEVER, Subject } from 'rxjs';
 import type { Cluster, ClusterLifecycleEvent } from '../../src/cluster/cluster.js';
-import type { ShardLayout } from '../../src/cluster/layout.js';
-import type { ReshardReport } from '../../src/cluster/reshard-events.js';
+import type { ShardLayout } from '../../src/reshard/layout.js';
+import type { ReshardReport } from '../../src/reshard/reshard-events.js';
 import { startToOptions } from '../../src/control/bridge.js';
 import { createClusterHandle } from '../../src/control/handle.js';
 import {

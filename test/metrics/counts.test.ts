@@ -1,8 +1,8 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { DispatchCounts, OTHER_EVENT } from '../../src/metrics/dispatch-counts.js';
-import { LifecycleCounts } from '../../src/metrics/lifecycle-counts.js';
-import { SHARD_STATUSES, tallyStatuses } from '../../src/metrics/status-tally.js';
+import { DispatchCounts, OTHER_EVENT } from '../../src/counting/dispatch-counts.js';
+import { LifecycleCounts } from '../../src/counting/lifecycle-counts.js';
+import { SHARD_STATUSES, tallyStatuses } from '../../src/counting/status-tally.js';
 
 const table = (counts: DispatchCounts) => {
   const rows: string[] = [];

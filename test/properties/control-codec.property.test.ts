@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { NEVER, Subject } from 'rxjs';
 import type { Cluster } from '../../src/cluster/cluster.js';
-import { checkLayout, layoutProblem } from '../../src/cluster/layout.js';
+import { checkLayout, layoutProblem } from '../../src/reshard/layout.js';
 import { bridgeCluster, decodeMessage, TO_CLUSTER, TO_CLUSTER_LIMITS, TO_CONTROL, TO_CONTROL_LIMITS, type ToControlMessage, type Transport } from '../../src/control/index.js';
 
 const TOKEN = 'fuzz-token-77c1b0d5e2a4';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { dispatchKey, Handover } from '../../src/cluster/handover.js';
+import { dispatchKey, Handover } from '../../src/reshard/handover.js';
 import type { ShardDispatchEvent } from '../../src/shard/types.js';
 
 /** Few names and data values, so identical events (same t and d) are common. */

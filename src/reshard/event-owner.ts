@@ -1,5 +1,5 @@
 import type { ShardDispatchEvent } from '../shard/types.js';
-import { guildShard } from './guild-shard.js';
+import { guildShard } from '../gateway/guild-shard.js';
 
 const SNOWFLAKE = /^\d{1,20}$/;
 /** Dispatches whose `d.id` is the guild's own id. */

@@ -1,36 +1,14 @@
-import { interval, type SchedulerLike, Subscription, tap } from 'rxjs';
+import { interval, Subscription, tap } from 'rxjs';
 import { DisclusterError } from '../gateway/errors.js';
-import type { IdentifyQueue, ShardDispatchEvent, ShardTiming } from '../shard/types.js';
-import type { ClusterLifecycleEvent } from './cluster.js';
+import type { ShardLifecycleEvent } from '../shard/lifecycle-event.js';
+import type { IdentifyQueue, ShardDispatchEvent } from '../shard/types.js';
 import { eventShard } from './event-owner.js';
 import { Handover } from './handover.js';
+import type { DispatchSink, ReshardHost, ReshardSet, ReshardSetListener } from './host.js';
 import { checkLayout, describeLayout, type ShardLayout } from './layout.js';
-import { CLUSTER_TIMING_DEFAULTS, type ClusterOptions } from './options.js';
 import type { ReshardReport } from './reshard-events.js';
-import type { DispatchSink } from './shard-observer.js';
-import type { ShardSet, ShardSetListener } from './shard-set.js';
 import { StartupGuilds } from './startup-guilds.js';
-import { identifyWaves } from './waves.js';
-
-/** What a reshard needs from its cluster. */
-export interface ReshardHost {
-  /** The running set. */
-  readonly current: ShardSet;
-  createSet(layout: ShardLayout, output: DispatchSink, listener: ShardSetListener, queue: IdentifyQueue, events: readonly string[] | undefined): ShardSet;
-  /** Makes `next` the running set: its sessions saved, the ids it lacks dropped from the store, its events the cluster's. */
-  adopt(next: ShardSet): void;
-  readonly dispatch$: DispatchSink;
-  lifecycle(event: ClusterLifecycleEvent): void;
-  readonly scheduler: SchedulerLike;
-  readonly identifyQueue: IdentifyQueue;
-  /** The cluster's `events` option. */
-  readonly events: readonly string[] | undefined;
-  /** One identify window plus its margin. */
-  readonly windowMs: number;
-  readonly maxConcurrency: number;
-  readonly shutdownMs: number;
-  readonly timing: NonNullable<ClusterOptions['timing']> | ShardTiming;
-}
+import { RESHARD_TIMING_DEFAULTS } from './timing.js';
 
 /** Identifies kept in hand beyond one per new shard: 10 % of the new shards, at least 1 (a shard may have to identify again). */
 export const reshardBudgetMargin = (newShards: number): number => Math.max(1, Math.ceil(newShards / 10));
@@ -68,7 +46,7 @@ class WantedOnly implements DispatchSink {
 }
 
 const DISCARD: DispatchSink = { next: () => {} };
-const IGNORE: ShardSetListener = { lifecycle: () => {} };
+const IGNORE: ReshardSetListener = { lifecycle: () => {} };
 const STARTUP_EVENTS = ['READY', 'GUILD_CREATE', 'GUILD_DELETE'];
 
 type RunPhase = 'preparing' | 'handing-over' | 'done' | 'aborted';
@@ -78,14 +56,14 @@ type RunPhase = 'preparing' | 'handing-over' | 'done' | 'aborted';
  * beside the running one, hands `dispatch$` over once every new shard is ready, retires the old
  * set, or aborts leaving the old set as it was.
  */
-export class ReshardRun {
+export class ReshardRun<S extends ReshardSet = ReshardSet> {
   /** Resolves with the report once the old set is closed and the match window has passed; rejects on abort. */
   readonly report: Promise<ReshardReport>;
   private phase: RunPhase = 'preparing';
   private readonly from: ShardLayout;
-  private readonly old: ShardSet;
+  private readonly old: S;
   private readonly oldOutput: DispatchSink;
-  private readonly next: ShardSet;
+  private readonly next: S;
   private readonly handover: Handover;
   private readonly startup: StartupGuilds;
   private readonly timers = new Subscription();
@@ -101,27 +79,27 @@ export class ReshardRun {
   private endDrain: (() => void) | null = null;
 
   constructor(
-    private readonly host: ReshardHost,
+    private readonly host: ReshardHost<S>,
     private readonly to: ShardLayout,
   ) {
     this.report = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     const { scheduler } = host;
-    const timing = host.timing as NonNullable<ClusterOptions['timing']>;
+    const timing = host.timing;
     this.startedAt = scheduler.now();
     this.old = host.current;
     this.from = this.old.layout;
     this.oldOutput = this.old.output;
     this.wanted = host.events === undefined ? null : new Set(host.events);
-    this.handover = new Handover((event) => host.dispatch$.next(event), timing.reshardMatchWindowMs ?? CLUSTER_TIMING_DEFAULTS.reshardMatchWindowMs);
-    this.startup = new StartupGuilds(timing.reshardGuildsTimeoutMs ?? CLUSTER_TIMING_DEFAULTS.reshardGuildsTimeoutMs);
+    this.handover = new Handover((event) => host.dispatch$.next(event), timing.reshardMatchWindowMs ?? RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs);
+    this.startup = new StartupGuilds(timing.reshardGuildsTimeoutMs ?? RESHARD_TIMING_DEFAULTS.reshardGuildsTimeoutMs);
     const counted: IdentifyQueue = { acquire: (shardId) => host.identifyQueue.acquire(shardId).pipe(tap(() => this.identifies++)) };
     const events = host.events === undefined ? undefined : [...new Set([...host.events, ...STARTUP_EVENTS])];
     this.next = host.createSet(to, { next: (event) => this.fromNew(event) }, { lifecycle: (_set, record, event) => this.newShardEvent(record.shardId, event) }, counted, events);
 
-    const waves = identifyWaves(to.shardIds, host.maxConcurrency).length;
+    const waves = host.waveCount(to.shardIds);
     const timeoutMs = timing.reshardTimeoutMs ?? waves * 2 * host.windowMs + 60_000;
     this.timers.add(scheduler.schedule(() => this.abort(new DisclusterError('RESHARD_ABORTED', `${this.describe()} aborted: the new shards were not ready within ${timeoutMs} ms`)), timeoutMs));
-    const matchMs = timing.reshardMatchWindowMs ?? CLUSTER_TIMING_DEFAULTS.reshardMatchWindowMs;
+    const matchMs = timing.reshardMatchWindowMs ?? RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs;
     this.timers.add(interval(Math.max(10, Math.floor(matchMs / 4)), scheduler).subscribe(() => this.handover.expire(scheduler.now())));
 
     this.old.output = { next: (event) => this.handover.fromOld(event, scheduler.now(), this.twinPossible(event)) };
@@ -168,10 +146,10 @@ export class ReshardRun {
   }
 
   private startupTimeout(): number {
-    return (this.host.timing as NonNullable<ClusterOptions['timing']>).reshardGuildsTimeoutMs ?? CLUSTER_TIMING_DEFAULTS.reshardGuildsTimeoutMs;
+    return this.host.timing.reshardGuildsTimeoutMs ?? RESHARD_TIMING_DEFAULTS.reshardGuildsTimeoutMs;
   }
 
-  private newShardEvent(shardId: number, event: ClusterLifecycleEvent): void {
+  private newShardEvent(shardId: number, event: ShardLifecycleEvent): void {
     if (event.type === 'status') {
       if (event.status !== 'connecting' && event.status !== 'closed') this.identifying.add(shardId);
       this.host.lifecycle({
@@ -208,7 +186,7 @@ export class ReshardRun {
     this.old.listener = IGNORE;
     this.handover.switchOver(now);
     host.adopt(this.next);
-    const matchMs = (host.timing as NonNullable<ClusterOptions['timing']>).reshardMatchWindowMs ?? CLUSTER_TIMING_DEFAULTS.reshardMatchWindowMs;
+    const matchMs = host.timing.reshardMatchWindowMs ?? RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs;
     await new Promise<void>((resolve) => {
       this.endDrain = resolve;
       this.timers.add(host.scheduler.schedule(() => resolve(), matchMs));

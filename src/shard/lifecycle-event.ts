@@ -1,0 +1,4 @@
+import type { ShardDispatchEvent, ShardEvent } from './types.js';
+
+/** A shard's events other than dispatches: status, heartbeat, session, session-lost and fatal. */
+export type ShardLifecycleEvent = Exclude<ShardEvent, ShardDispatchEvent>;
