@@ -13,7 +13,8 @@ import { createRemoteIdentifyQueue, type RemoteIdentifyQueue } from './remote-id
 import { countCluster, type ClusterCounting } from '../metrics/counting.js';
 import { statsOf } from './stats.js';
 import { type ReshardMessage, type StartMessage, TO_CLUSTER, type ToClusterMessage } from './to-cluster.js';
-import type { ToControlMessage } from './to-control.js';
+import type { ToControlMessage, ToControlOf } from './to-control.js';
+import { STOP_DEADLINE_MS } from '../cluster/signal-stop.js';
 import type { Transport } from './transport.js';
 
 /** Options of `bridgeCluster`. */
@@ -30,7 +31,17 @@ export interface BridgeOptions {
 export interface Bridge {
   /** Resolves once the cluster is shut down and the channel closed (after `shutdown`, or when CONTROL went away). */
   readonly done: Promise<void>;
+  /**
+   * The stop of a process that got `signal`: `stopping`, every shard closed with 4000 keeping its
+   * session, `sessions-kept` with the snapshots, the channel closed. Resolves once that is done.
+   */
+  stopOnSignal(signal: StopSignal): Promise<void>;
+  /** How long that stop may take: `start.stopDeadlineMs`, else `STOP_DEADLINE_MS`. */
+  readonly stopDeadlineMs: number;
 }
+
+/** A signal that stops a cluster process gracefully. */
+export type StopSignal = ToControlOf<'sessions-kept'>['signal'];
 
 /** Cluster options from a validated `start`. */
 export const startToOptions = (m: StartMessage, identifyQueue: RemoteIdentifyQueue | null): ClusterOptions => ({
@@ -66,6 +77,7 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
   let counting: ClusterCounting | null = null;
   let queue: RemoteIdentifyQueue | null = null;
   let stopping: Promise<SessionSnapshot[]> | null = null;
+  let stopDeadlineMs = STOP_DEADLINE_MS;
   const wiring: Subscription[] = [];
   let finish = () => {};
   const done = new Promise<void>((resolve) => (finish = resolve));
@@ -88,6 +100,7 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
     }
     queue = remote;
     clusterId = m.clusterId;
+    if (m.stopDeadlineMs !== undefined) stopDeadlineMs = m.stopDeadlineMs;
     const running = cluster;
     const connectedAt = performance.now();
     wiring.push(clusterMessages(running, m.forward?.dispatches ?? []).subscribe(send));
@@ -180,5 +193,18 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
     },
   });
   void done.then(() => inbound.unsubscribe());
-  return { done };
+  const stopOnSignal = async (signal: StopSignal) => {
+    send({ type: 'stopping', signal, deadlineMs: stopDeadlineMs });
+    const sessions = await stop(true);
+    send({ type: 'sessions-kept', signal, sessions: [...sessions] });
+    await transport.close();
+    finish();
+  };
+  return {
+    done,
+    stopOnSignal,
+    get stopDeadlineMs() {
+      return stopDeadlineMs;
+    },
+  };
 };
