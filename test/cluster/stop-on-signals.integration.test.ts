@@ -70,3 +70,13 @@ test.serial('a real SIGTERM whose stop cannot finish (the gateway reads nothing)
   t.is(await stuck.exited, DEADLINE_EXIT_CODE);
   t.regex(stuck.stderr(), /did not finish within its deadline of 300 ms: exiting anyway/);
 });
+
+test.serial('the handlers do not keep a process alive: one with nothing else to do exits 0 by itself', async (t) => {
+  const script = "import { stopOnSignals } from './src/index.ts'; stopOnSignals({ shutdown: async () => [] }); console.log('installed');";
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  t.is(code, 0);
+  t.is(stdout.trim(), 'installed');
+});
