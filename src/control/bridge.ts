@@ -2,6 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { Subscription } from 'rxjs';
 import { createCluster as createRealCluster, type Cluster } from '../cluster/cluster.js';
 import type { ClusterOptions } from '../cluster/options.js';
+import { STOP_DEADLINE_MS } from '../cluster/signal-stop.js';
 import { isDisclusterError } from '../gateway/errors.js';
 import type { GatewayPresenceUpdateData } from 'discord-api-types/v10';
 import type { SessionSnapshot, ShardCommand } from '../shard/types.js';
@@ -14,7 +15,6 @@ import { countCluster, type ClusterCounting } from '../metrics/counting.js';
 import { statsOf } from './stats.js';
 import { type ReshardMessage, type StartMessage, TO_CLUSTER, type ToClusterMessage } from './to-cluster.js';
 import type { ToControlMessage, ToControlOf } from './to-control.js';
-import { STOP_DEADLINE_MS } from '../cluster/signal-stop.js';
 import type { Transport } from './transport.js';
 
 /** Options of `bridgeCluster`. */
@@ -35,13 +35,13 @@ export interface Bridge {
    * The stop of a process that got `signal`: `stopping`, every shard closed with 4000 keeping its
    * session, `sessions-kept` with the snapshots, the channel closed. Resolves once that is done.
    */
-  stopOnSignal(signal: StopSignal): Promise<void>;
+  stopOnSignal(signal: GracefulSignal): Promise<void>;
   /** How long that stop may take: `start.stopDeadlineMs`, else `STOP_DEADLINE_MS`. */
   readonly stopDeadlineMs: number;
 }
 
 /** A signal that stops a cluster process gracefully. */
-export type StopSignal = ToControlOf<'sessions-kept'>['signal'];
+export type GracefulSignal = ToControlOf<'sessions-kept'>['signal'];
 
 /** Cluster options from a validated `start`. */
 export const startToOptions = (m: StartMessage, identifyQueue: RemoteIdentifyQueue | null): ClusterOptions => ({
@@ -193,7 +193,7 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
     },
   });
   void done.then(() => inbound.unsubscribe());
-  const stopOnSignal = async (signal: StopSignal) => {
+  const stopOnSignal = async (signal: GracefulSignal) => {
     send({ type: 'stopping', signal, deadlineMs: stopDeadlineMs });
     const sessions = await stop(true);
     send({ type: 'sessions-kept', signal, sessions: [...sessions] });
