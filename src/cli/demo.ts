@@ -209,7 +209,8 @@ if (gw) {
 clearInterval(ticker);
 await refresh();
 const final = [...rows.values()].map((r) => ({ ...r, eventsPerSecond: Math.round((r.events * 1000) / elapsed()) }));
-const sessions = await main.shutdown({ keepSessions: true }).catch(() => []);
+// after Ctrl-C the cluster process stopped on its own SIGINT: its sessions came in `sessions-kept`
+const sessions = await main.shutdown({ keepSessions: true }).catch(() => main.sessions);
 await fatalDemo?.shutdown().catch(() => []);
 await Promise.all([main.exited, fatalDemo?.exited]);
 await metrics?.close();

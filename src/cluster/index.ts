@@ -10,3 +10,14 @@ export { createMemorySessionStore, type SessionStore } from './session-store.js'
 export { ofType, type DispatchData, type DispatchDataMap, type TypedDispatch } from './of-type.js';
 export { guildShard } from '../gateway/guild-shard.js';
 export type { ShardInfo } from './shard-record.js';
+export { stopOnSignals, type Stoppable, type StopOnSignalsOptions } from './stop-on-signals.js';
+export {
+  handleStopSignals,
+  signalExitCode,
+  STOP_SIGNALS,
+  STOP_DEADLINE_MS,
+  DEADLINE_EXIT_CODE,
+  FAILED_STOP_EXIT_CODE,
+  type SignalProcess,
+  type SignalStopOptions,
+} from './signal-stop.js';

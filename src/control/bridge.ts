@@ -2,6 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { Subscription } from 'rxjs';
 import { createCluster as createRealCluster, type Cluster } from '../cluster/cluster.js';
 import type { ClusterOptions } from '../cluster/options.js';
+import { STOP_DEADLINE_MS } from '../cluster/signal-stop.js';
 import { isDisclusterError } from '../gateway/errors.js';
 import type { GatewayPresenceUpdateData } from 'discord-api-types/v10';
 import type { SessionSnapshot, ShardCommand } from '../shard/types.js';
@@ -13,7 +14,7 @@ import { createRemoteIdentifyQueue, type RemoteIdentifyQueue } from './remote-id
 import { countCluster, type ClusterCounting } from '../counting/counting.js';
 import { statsOf } from './stats.js';
 import { type ReshardMessage, type StartMessage, TO_CLUSTER, type ToClusterMessage } from './to-cluster.js';
-import type { ToControlMessage } from './to-control.js';
+import type { ToControlMessage, ToControlOf } from './to-control.js';
 import type { Transport } from './transport.js';
 
 /** Options of `bridgeCluster`. */
@@ -30,7 +31,17 @@ export interface BridgeOptions {
 export interface Bridge {
   /** Resolves once the cluster is shut down and the channel closed (after `shutdown`, or when CONTROL went away). */
   readonly done: Promise<void>;
+  /**
+   * The stop of a process that got `signal`: `stopping`, every shard closed with 4000 keeping its
+   * session, `sessions-kept` with the snapshots, the channel closed. Resolves once that is done.
+   */
+  stopOnSignal(signal: GracefulSignal): Promise<void>;
+  /** How long that stop may take: `start.stopDeadlineMs`, else `STOP_DEADLINE_MS`. */
+  readonly stopDeadlineMs: number;
 }
+
+/** A signal that stops a cluster process gracefully. */
+export type GracefulSignal = ToControlOf<'sessions-kept'>['signal'];
 
 /** Cluster options from a validated `start`. */
 export const startToOptions = (m: StartMessage, identifyQueue: RemoteIdentifyQueue | null): ClusterOptions => ({
@@ -66,6 +77,7 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
   let counting: ClusterCounting | null = null;
   let queue: RemoteIdentifyQueue | null = null;
   let stopping: Promise<SessionSnapshot[]> | null = null;
+  let stopDeadlineMs = STOP_DEADLINE_MS;
   const wiring: Subscription[] = [];
   let finish = () => {};
   const done = new Promise<void>((resolve) => (finish = resolve));
@@ -88,6 +100,7 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
     }
     queue = remote;
     clusterId = m.clusterId;
+    if (m.stopDeadlineMs !== undefined) stopDeadlineMs = m.stopDeadlineMs;
     const running = cluster;
     const connectedAt = performance.now();
     wiring.push(clusterMessages(running, m.forward?.dispatches ?? []).subscribe(send));
@@ -180,5 +193,18 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
     },
   });
   void done.then(() => inbound.unsubscribe());
-  return { done };
+  const stopOnSignal = async (signal: GracefulSignal) => {
+    send({ type: 'stopping', signal, deadlineMs: stopDeadlineMs });
+    const sessions = await stop(true);
+    send({ type: 'sessions-kept', signal, sessions: [...sessions] });
+    await transport.close();
+    finish();
+  };
+  return {
+    done,
+    stopOnSignal,
+    get stopDeadlineMs() {
+      return stopDeadlineMs;
+    },
+  };
 };

@@ -42,6 +42,13 @@ export interface ClusterHandle {
   raw(message: unknown): void;
   /** Closes CONTROL's end of the channel, as if CONTROL died: the cluster shuts down and exits. */
   disconnect(): void;
+  /**
+   * Resolves, once the cluster's process or thread has ended, with the sessions it kept when it
+   * stopped: those of its `stopped` reply, or of `sessions-kept` when its process stopped on
+   * SIGTERM / SIGINT unasked; `[]` when it kept none (a crash, a kill, a shutdown without
+   * `keepSessions`). Never rejects: a CONTROL being stopped awaits it to persist the sessions.
+   */
+  readonly sessions: Promise<SessionSnapshot[]>;
   /** Resolves with the exit code once the cluster's process or thread has ended. */
   readonly exited: Promise<number>;
   /** Ends the cluster at once (SIGKILL, or `terminate()` for a worker). */
@@ -114,7 +121,10 @@ export const createClusterHandle = (options: HandleOptions): ClusterHandle => {
   const ready = new Promise<ToControlOf<'ready'>>((resolve, reject) => (readyState = { resolve, reject }));
   ready.catch(() => {}); // a caller that never awaits `ready` must not get an unhandled rejection
 
+  /** The sessions of the last `stopped` or `sessions-kept`, for `sessions`. */
+  let kept: SessionSnapshot[] = [];
   const onMessage = (message: ToControlMessage) => {
+    if (message.type === 'stopped' || message.type === 'sessions-kept') kept = message.sessions;
     messages$.next(message);
     if (requests.settle(message)) return;
     switch (message.type) {
@@ -137,6 +147,10 @@ export const createClusterHandle = (options: HandleOptions): ClusterHandle => {
     else protocolErrors$.next(new DisclusterError('PROTOCOL_INVALID', `invalid message from the cluster (${decoded.left.code}): ${decoded.left.message}`));
   });
 
+  const sessions = options.exited.then(
+    () => kept,
+    () => kept,
+  );
   void options.exited.then((code) => {
     inbound.unsubscribe();
     broker?.releaseAll();
@@ -171,6 +185,7 @@ export const createClusterHandle = (options: HandleOptions): ClusterHandle => {
     },
     raw: send,
     disconnect: options.disconnect,
+    sessions,
     exited: options.exited,
     kill: options.kill,
   };

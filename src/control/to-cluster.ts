@@ -56,6 +56,8 @@ export const StartCodec = t.intersection(
       timing: TimingCodec,
       events: boundedArray(DispatchName, 512),
       forward: t.type({ dispatches: boundedArray(DispatchName, 512) }, 'forward'),
+      // how long a stop by SIGTERM / SIGINT may take before the process exits anyway (ms)
+      stopDeadlineMs: intBetween(1, 600_000),
     }),
   ],
   'start',

@@ -127,6 +127,22 @@ export const StoppedCodec = t.type(
   'stopped',
 );
 
+/** The signals that stop a cluster process gracefully. */
+export const StopSignalCodec = t.keyof({ SIGTERM: null, SIGINT: null }, "signal ('SIGTERM' | 'SIGINT')");
+
+/**
+ * `stopping` (unsolicited): the cluster's process got `signal` and is closing every shard with
+ * 4000, keeping the sessions; `sessions-kept` follows, then the process exits 0 (or with 124
+ * should the stop outlast `deadlineMs`, or 128 + the signal's number on a second signal).
+ */
+export const StoppingCodec = t.type({ type: t.literal('stopping'), signal: StopSignalCodec, deadlineMs: Count }, 'stopping');
+
+/** `sessions-kept` (unsolicited): the stop `stopping` announced is done; `sessions` are the resumable snapshots. The process exits after it. */
+export const SessionsKeptCodec = t.type(
+  { type: t.literal('sessions-kept'), signal: StopSignalCodec, sessions: boundedArray(SessionSnapshotCodec, MAX_CLUSTER_SHARDS) },
+  'sessions-kept',
+);
+
 /** `dispatch`: a gateway dispatch whose name is in `start.forward.dispatches`. */
 export const DispatchCodec = t.type(
   { type: t.literal('dispatch'), shardId: ShardId, t: DispatchName, s: Count, d: t.unknown },
@@ -216,6 +232,8 @@ export const TO_CONTROL = {
   stats: StatsCodec,
   pong: PongCodec,
   stopped: StoppedCodec,
+  stopping: StoppingCodec,
+  'sessions-kept': SessionsKeptCodec,
   dispatch: DispatchCodec,
   resharded: ReshardedCodec,
   'reshard-progress': ReshardProgressCodec,
