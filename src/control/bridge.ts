@@ -8,6 +8,7 @@ import type { SessionSnapshot, ShardCommand } from '../shard/types.js';
 import { clusterMessages, reshardedMessage, scrub } from './cluster-events.js';
 import { PROTOCOL_VERSION } from './codec-fields.js';
 import { decodeMessage, type Rejection, TO_CLUSTER_LIMITS } from './decode.js';
+import { type Forwarder, forwardDispatches } from './forwarder.js';
 import { startLagMonitor } from './lag.js';
 import { createRemoteIdentifyQueue, type RemoteIdentifyQueue } from './remote-identify-queue.js';
 import { countCluster, type ClusterCounting } from '../metrics/counting.js';
@@ -65,6 +66,8 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
   /** The cluster's counters for `stats` (dispatches by event, reconnects, lost sessions, fatal stops). */
   let counting: ClusterCounting | null = null;
   let queue: RemoteIdentifyQueue | null = null;
+  /** Forwarding of `start.forward.dispatches`, bounded by CONTROL's `forward-read` acknowledgements. */
+  let forwarder: Forwarder | null = null;
   let stopping: Promise<SessionSnapshot[]> | null = null;
   const wiring: Subscription[] = [];
   let finish = () => {};
@@ -90,7 +93,12 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
     clusterId = m.clusterId;
     const running = cluster;
     const connectedAt = performance.now();
-    wiring.push(clusterMessages(running, m.forward?.dispatches ?? []).subscribe(send));
+    wiring.push(clusterMessages(running, []).subscribe(send));
+    if (m.forward !== undefined && m.forward.dispatches.length > 0) {
+      const forwarding = forwardDispatches(running.dispatch$, { names: m.forward.dispatches, maxUnreadBytes: m.forward.maxUnreadBytes, send });
+      forwarder = forwarding;
+      wiring.push(new Subscription(() => forwarding.stop()));
+    }
     const counted = countCluster(running);
     counting = counted;
     wiring.push(new Subscription(() => counted.stop()));
@@ -150,11 +158,13 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
       case 'command':
         return command(m);
       case 'stats':
-        return send(statsOf(m.nonce, clusterId, cluster, lag.read(), performance.now() - startedAt, counting));
+        return send(statsOf(m.nonce, clusterId, cluster, lag.read(), performance.now() - startedAt, counting, forwarder?.counts() ?? null));
       case 'ping':
         return send({ type: 'pong', nonce: m.nonce, eventLoopLagMs: lag.read() });
       case 'reshard':
         return reshard(m);
+      case 'forward-read':
+        return forwarder?.read(m.read);
       case 'shutdown':
         void stop(m.keepSessions).then(async (sessions) => {
           send({ type: 'stopped', nonce: m.nonce, sessions: [...sessions] });
