@@ -1,6 +1,7 @@
 import test from 'ava';
 import { Subject } from 'rxjs';
 import { bridgeCluster, type ToControlMessage, type ToControlOf, type Transport } from '../../src/control/index.js';
+import { createClusterHandle } from '../../src/control/handle.js';
 import { collect } from '../helpers/collect.js';
 import { emulator, TOKEN } from './helpers.js';
 
@@ -117,4 +118,31 @@ test('forward.maxUnreadBytes is validated with the rest of start', async (t) => 
   link.send({ type: 'shutdown', keepSessions: false, nonce: 1 });
   await link.out.when((m) => m.type === 'stopped');
   t.is(link.out.events.filter((m) => m.type === 'error').length, 2);
+});
+
+test("CONTROL's handle acknowledges the dispatches it took, once a turn, counted before validation, and not in sent$", async (t) => {
+  const toHandle = new Subject<unknown>();
+  const sent: unknown[] = [];
+  let exit = (_code: number) => {};
+  const exited = new Promise<number>((resolve) => (exit = resolve));
+  const transport: Transport = { send: (m) => sent.push(m), messages$: toHandle, close: async () => {} };
+  const start = { ...startOf('ws://127.0.0.1:1'), identify: 'local' } as Parameters<typeof createClusterHandle>[0]['start'];
+  const handle = createClusterHandle({ transport, start, identifyQueue: null, exited, kill: () => {}, disconnect: () => {}, requestTimeoutMs: 1000 });
+  const logged = collect(handle.sent$);
+  const dispatch = (s: number) => ({ type: 'dispatch', shardId: 0, t: 'MESSAGE_CREATE', s, d: {} });
+  for (let s = 1; s <= 3; s++) toHandle.next(dispatch(s));
+  toHandle.next({ type: 'dispatch', shardId: -1 }); // invalid, but taken from the channel all the same
+  toHandle.next({ type: 'pong', nonce: 1, eventLoopLagMs: 0 });
+  t.deepEqual(sent, [], 'nothing within the turn');
+  await new Promise(setImmediate);
+  t.deepEqual(sent, [{ type: 'forward-read', read: 4 }]);
+  toHandle.next(dispatch(4));
+  await new Promise(setImmediate);
+  t.deepEqual(sent.slice(1), [{ type: 'forward-read', read: 5 }]);
+  toHandle.next(dispatch(5));
+  exit(0); // the pending acknowledgement is cleared with the handle
+  await handle.exited;
+  await new Promise(setImmediate);
+  t.is(sent.length, 2);
+  t.deepEqual(logged.events, []);
 });
