@@ -9,6 +9,7 @@ import type { SessionSnapshot, ShardCommand } from '../shard/types.js';
 import { clusterMessages, reshardedMessage, scrub } from './cluster-events.js';
 import { PROTOCOL_VERSION } from './codec-fields.js';
 import { decodeMessage, type Rejection, TO_CLUSTER_LIMITS } from './decode.js';
+import { type Forwarder, forwardDispatches } from './forwarder.js';
 import { startLagMonitor } from './lag.js';
 import { createRemoteIdentifyQueue, type RemoteIdentifyQueue } from './remote-identify-queue.js';
 import { countCluster, type ClusterCounting } from '../counting/counting.js';
@@ -76,6 +77,8 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
   /** The cluster's counters for `stats` (dispatches by event, reconnects, lost sessions, fatal stops). */
   let counting: ClusterCounting | null = null;
   let queue: RemoteIdentifyQueue | null = null;
+  /** Forwarding of `start.forward.dispatches`, bounded by CONTROL's `forward-read` acknowledgements. */
+  let forwarder: Forwarder | null = null;
   let stopping: Promise<SessionSnapshot[]> | null = null;
   let stopDeadlineMs = STOP_DEADLINE_MS;
   const wiring: Subscription[] = [];
@@ -103,7 +106,12 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
     if (m.stopDeadlineMs !== undefined) stopDeadlineMs = m.stopDeadlineMs;
     const running = cluster;
     const connectedAt = performance.now();
-    wiring.push(clusterMessages(running, m.forward?.dispatches ?? []).subscribe(send));
+    wiring.push(clusterMessages(running, []).subscribe(send));
+    if (m.forward !== undefined && m.forward.dispatches.length > 0) {
+      const forwarding = forwardDispatches(running.dispatch$, { names: m.forward.dispatches, maxUnreadBytes: m.forward.maxUnreadBytes, send });
+      forwarder = forwarding;
+      wiring.push(new Subscription(() => forwarding.stop()));
+    }
     const counted = countCluster(running);
     counting = counted;
     wiring.push(new Subscription(() => counted.stop()));
@@ -163,11 +171,13 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
       case 'command':
         return command(m);
       case 'stats':
-        return send(statsOf(m.nonce, clusterId, cluster, lag.read(), performance.now() - startedAt, counting));
+        return send(statsOf(m.nonce, clusterId, cluster, lag.read(), performance.now() - startedAt, counting, forwarder?.counts() ?? null));
       case 'ping':
         return send({ type: 'pong', nonce: m.nonce, eventLoopLagMs: lag.read() });
       case 'reshard':
         return reshard(m);
+      case 'forward-read':
+        return forwarder?.read(m.read);
       case 'shutdown':
         void stop(m.keepSessions).then(async (sessions) => {
           send({ type: 'stopped', nonce: m.nonce, sessions: [...sessions] });

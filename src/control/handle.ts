@@ -4,6 +4,7 @@ import { DisclusterError, type ErrorCode } from '../gateway/errors.js';
 import type { IdentifyQueue, SessionSnapshot, ShardCommand } from '../shard/types.js';
 import { reshardBudgetMargin } from '../reshard/reshard.js';
 import { decodeMessage, TO_CONTROL_LIMITS } from './decode.js';
+import { acknowledgeForwards } from './forward-acks.js';
 import { createIdentifyBroker } from './identify-broker.js';
 import { createRequests } from './requests.js';
 import type { StartMessage, ToClusterMessage } from './to-cluster.js';
@@ -14,7 +15,7 @@ import type { Transport } from './transport.js';
 export interface ClusterHandle {
   /** Every validated message from the cluster, in order; completes when it exits. */
   readonly messages$: Observable<ToControlMessage>;
-  /** Every message sent to the cluster, for logs: the token of `start` is replaced by `'[redacted]'`. */
+  /** Every message sent to the cluster, for logs: the token of `start` is replaced by `'[redacted]'`; `forward-read` acknowledgements are left out. */
   readonly sent$: Observable<unknown>;
   /** Messages from the cluster that failed validation (`PROTOCOL_INVALID`); they are not in `messages$`. */
   readonly protocolErrors$: Observable<DisclusterError>;
@@ -141,7 +142,10 @@ export const createClusterHandle = (options: HandleOptions): ClusterHandle => {
     }
   };
 
+  // acknowledgements are housekeeping, several a second: kept out of `sent$`
+  const acks = acknowledgeForwards((message) => transport.send(message));
   const inbound = transport.messages$.subscribe((raw) => {
+    acks.taken(raw);
     const decoded = decodeMessage(TO_CONTROL, raw, TO_CONTROL_LIMITS);
     if (E.isRight(decoded)) onMessage(decoded.right as ToControlMessage);
     else protocolErrors$.next(new DisclusterError('PROTOCOL_INVALID', `invalid message from the cluster (${decoded.left.code}): ${decoded.left.message}`));
@@ -153,6 +157,7 @@ export const createClusterHandle = (options: HandleOptions): ClusterHandle => {
   );
   void options.exited.then((code) => {
     inbound.unsubscribe();
+    acks.stop();
     broker?.releaseAll();
     const gone = new DisclusterError('CONTROL_EXITED', `the cluster exited with code ${code}`);
     requests.failAll(gone);

@@ -1,12 +1,14 @@
 import type { Cluster } from '../cluster/cluster.js';
 import type { ClusterCounting } from '../counting/counting.js';
 import type { ShardLifecycleCounts } from '../counting/lifecycle-counts.js';
+import type { ForwardCounts } from './forward-window.js';
 import type { ToControlOf } from './to-control.js';
 
 /**
  * The `stats` reply: every shard's status, latency, sequence and event count, plus this process's
  * memory and event-loop lag; with `counting`, each shard's counters (dispatches by event name,
- * reconnects, lost sessions, fatal stops) and the identify queue's waiting shards.
+ * reconnects, lost sessions, fatal stops) and the identify queue's waiting shards; with
+ * `forward`, forwarding's window and the dispatches it dropped.
  */
 export const statsOf = (
   nonce: number,
@@ -15,8 +17,10 @@ export const statsOf = (
   eventLoopLagMs: number,
   uptimeMs: number,
   counting: ClusterCounting | null = null,
+  forward: ForwardCounts | null = null,
 ): ToControlOf<'stats'> => {
   const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+  const maxRss = process.resourceUsage().maxRSS * 1024;
   const dispatches = new Map(counting?.dispatches.snapshot().map((s) => [s.shardId, s.counts]));
   const lifecycle = new Map<number, ShardLifecycleCounts>(counting?.lifecycle.snapshot().map((s) => [s.shardId, s]));
   const waiting = cluster?.identifyQueue?.waiting;
@@ -44,9 +48,10 @@ export const statsOf = (
             }),
       };
     }),
-    memory: { rss, heapUsed, heapTotal, external },
+    memory: { rss, heapUsed, heapTotal, external, maxRss },
     eventLoopLagMs,
     uptimeMs: Math.round(uptimeMs),
     ...(typeof waiting === 'number' ? { identifyWaiting: waiting } : {}),
+    ...(forward === null ? {} : { forward: { ...forward, dropped: { ...forward.dropped } } }),
   };
 };

@@ -22,6 +22,11 @@ import {
 /** Most shards one cluster may run. */
 export const MAX_CLUSTER_SHARDS = 4096;
 
+/** Smallest `forward.maxUnreadBytes`: 64 KiB. */
+export const MIN_UNREAD_BYTES = 64 << 10;
+/** Largest `forward.maxUnreadBytes`: 1 GiB. */
+export const MAX_UNREAD_BYTES = 1 << 30;
+
 /** A shard layout: the bot's shard count and the ids one cluster runs (in `reshard` and `resharded`). */
 export const LayoutCodec = t.type(
   { totalShards: intBetween(1, 1_000_000), shardIds: boundedArray(ShardId, MAX_CLUSTER_SHARDS) },
@@ -55,7 +60,10 @@ export const StartCodec = t.intersection(
       sessions: boundedArray(SessionSnapshotCodec, MAX_CLUSTER_SHARDS),
       timing: TimingCodec,
       events: boundedArray(DispatchName, 512),
-      forward: t.type({ dispatches: boundedArray(DispatchName, 512) }, 'forward'),
+      forward: t.intersection(
+        [t.type({ dispatches: boundedArray(DispatchName, 512) }), t.partial({ maxUnreadBytes: intBetween(MIN_UNREAD_BYTES, MAX_UNREAD_BYTES) })],
+        'forward',
+      ),
       // how long a stop by SIGTERM / SIGINT may take before the process exits anyway (ms)
       stopDeadlineMs: intBetween(1, 600_000),
     }),
@@ -95,6 +103,13 @@ export const ShutdownCodec = t.type({ type: t.literal('shutdown'), keepSessions:
  */
 export const ReshardCodec = t.intersection([t.type({ type: t.literal('reshard'), nonce: Nonce }), LayoutCodec], 'reshard');
 
+/**
+ * `forward-read`: CONTROL has taken `read` forwarded `dispatch` messages from the channel since
+ * the start (cumulative). The cluster forwards at most `forward.maxUnreadBytes` that CONTROL has
+ * not acknowledged this way; past it, it drops dispatches and reports them (`forward-dropped`).
+ */
+export const ForwardReadCodec = t.type({ type: t.literal('forward-read'), read: Count }, 'forward-read');
+
 /** Every message CONTROL may send, by `type`. */
 export const TO_CLUSTER = {
   start: StartCodec,
@@ -105,6 +120,7 @@ export const TO_CLUSTER = {
   ping: PingCodec,
   shutdown: ShutdownCodec,
   reshard: ReshardCodec,
+  'forward-read': ForwardReadCodec,
 } as const;
 
 /** `start`. */

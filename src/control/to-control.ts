@@ -100,6 +100,22 @@ export const ShardStatsCodec = t.intersection(
   'shard stats',
 );
 
+/**
+ * Forwarding to CONTROL in a `stats` reply: the bound, what is forwarded and not yet read, and
+ * the dispatches dropped since the start by name (and in how many gaps).
+ */
+export const ForwardStatsCodec = t.type(
+  {
+    maxUnreadBytes: Count,
+    unreadBytes: Count,
+    unreadDispatches: Count,
+    forwarded: Count,
+    dropped: boundedRecord(DispatchName, Count, 512),
+    gaps: Count,
+  },
+  'forward stats',
+);
+
 /** `stats`: the reply to a `stats` request. */
 export const StatsCodec = t.intersection(
   [
@@ -108,12 +124,13 @@ export const StatsCodec = t.intersection(
       nonce: Nonce,
       clusterId: boundedString(128),
       shards: boundedArray(ShardStatsCodec, MAX_CLUSTER_SHARDS),
-      memory: t.type({ rss: Count, heapUsed: Count, heapTotal: Count, external: Count }, 'memory'),
+      // maxRss: the process's peak resident set size so far
+      memory: t.intersection([t.type({ rss: Count, heapUsed: Count, heapTotal: Count, external: Count }), t.partial({ maxRss: Count })], 'memory'),
       eventLoopLagMs: FiniteNumber,
       uptimeMs: FiniteNumber,
     }),
-    // shards waiting on the cluster's own identify queue, when it can tell
-    t.partial({ identifyWaiting: Count }),
+    // shards waiting on the cluster's own identify queue, when it can tell; forwarding's window and drops
+    t.partial({ identifyWaiting: Count, forward: ForwardStatsCodec }),
   ],
   'stats',
 );
@@ -147,6 +164,23 @@ export const SessionsKeptCodec = t.type(
 export const DispatchCodec = t.type(
   { type: t.literal('dispatch'), shardId: ShardId, t: DispatchName, s: Count, d: t.unknown },
   'dispatch',
+);
+
+/**
+ * `forward-dropped`: CONTROL fell behind and the cluster dropped forwarded dispatches: `dispatches`
+ * counts them by name, `total` in all, from `firstAt` to `lastAt` (the cluster's clock, ms since
+ * the epoch). Sent once CONTROL has read the window down to half, where the gap is: every
+ * `dispatch` before it was forwarded before the first drop, every one after it after the last.
+ */
+export const ForwardDroppedCodec = t.type(
+  {
+    type: t.literal('forward-dropped'),
+    dispatches: boundedRecord(DispatchName, Count, 512),
+    total: Count,
+    firstAt: FiniteNumber,
+    lastAt: FiniteNumber,
+  },
+  'forward-dropped',
 );
 
 /** `resharded`: the reply to `reshard`, the cluster's `ReshardReport`; the new layout is in place. */
@@ -235,6 +269,7 @@ export const TO_CONTROL = {
   stopping: StoppingCodec,
   'sessions-kept': SessionsKeptCodec,
   dispatch: DispatchCodec,
+  'forward-dropped': ForwardDroppedCodec,
   resharded: ReshardedCodec,
   'reshard-progress': ReshardProgressCodec,
   'reshard-status': ReshardStatusCodec,

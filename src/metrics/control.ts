@@ -26,6 +26,13 @@ const within = <T>(promise: Promise<T>, ms: number): Promise<T | undefined> => {
   return Promise.race([promise.catch(() => undefined), late]).finally(() => clearTimeout(timer));
 };
 
+/** Dispatches every cluster dropped instead of forwarding, summed by event name. */
+const sumDropped = (replies: readonly Stats[]): Record<string, number> => {
+  const sum: Record<string, number> = {};
+  for (const reply of replies) for (const [event, count] of Object.entries(reply.forward?.dropped ?? {})) sum[event] = (sum[event] ?? 0) + count;
+  return sum;
+};
+
 /** One reading from the `stats` replies of every cluster (one shard id per shard of the bot). */
 export const readingFromStats = (replies: readonly Stats[], controlWaiting: number | null): MetricsReading => {
   const shards = replies.flatMap((r) => r.shards);
@@ -40,6 +47,7 @@ export const readingFromStats = (replies: readonly Stats[], controlWaiting: numb
       fatal: s.fatalKinds ?? {},
     })),
     identifyWaiting: controlWaiting === null && reported.length === 0 ? null : (controlWaiting ?? 0) + reported.reduce((n, r) => n + (r.identifyWaiting ?? 0), 0),
+    forwardDropped: sumDropped(replies),
   };
 };
 
@@ -71,5 +79,5 @@ export const registerControlMetrics = (
     (inFlight ??= Promise.all([...list()].map((h) => within(h.stats(), timeoutMs)))
       .then((replies) => readingFromStats(replies.filter((r): r is Stats => r !== undefined), typeof options.identifyQueue?.waiting === 'number' ? options.identifyQueue.waiting : null))
       .finally(() => (inFlight = null)));
-  return exportReadings(options.registry, prefix, read, { identifyWaiting: true });
+  return exportReadings(options.registry, prefix, read, { identifyWaiting: true, forwardDropped: true });
 };

@@ -23,6 +23,8 @@ export interface MetricsReading {
   readonly shards: Iterable<ShardGaugeInput>;
   /** Shards waiting for an identify; null when unknown. */
   readonly identifyWaiting: number | null;
+  /** Dispatches not forwarded to CONTROL because it had fallen behind, by event name (CONTROL's metrics only). */
+  readonly forwardDropped?: Readonly<Record<string, number>>;
 }
 
 /** The metric names, without the prefix. */
@@ -34,6 +36,7 @@ export const METRIC_NAMES = {
   sessionsLost: 'sessions_lost_total',
   fatal: 'fatal_total',
   identifyWaiting: 'identify_queue_waiting',
+  forwardDropped: 'forward_dropped_total',
 } as const;
 
 /** The default prefix of every metric name. */
@@ -102,7 +105,7 @@ export const exportReadings = (
   registry: Registry<RegistryContentType>,
   prefix: string,
   read: Read,
-  options: { readonly identifyWaiting: boolean },
+  options: { readonly identifyWaiting: boolean; readonly forwardDropped?: boolean },
 ): (() => void) => {
   const name = (key: keyof typeof METRIC_NAMES) => `${prefix}${METRIC_NAMES[key]}`;
   const metrics: [string, Metric][] = [
@@ -130,6 +133,13 @@ export const exportReadings = (
   ];
   if (options.identifyWaiting) {
     metrics.push(gauge(name('identifyWaiting'), 'Shards waiting for their turn to identify.', [], read, (r, set) => set({}, r.identifyWaiting ?? 0)));
+  }
+  if (options.forwardDropped === true) {
+    metrics.push(
+      counter(name('forwardDropped'), 'Dispatches the clusters did not forward to CONTROL because it had not read the window (forward.maxUnreadBytes), by event name.', ['event'], read, (r, inc) => {
+        for (const event in r.forwardDropped ?? {}) inc({ event }, r.forwardDropped![event]!);
+      }),
+    );
   }
   // names kept as registered: an OpenMetrics registry renames counters (drops `_total`) when it scrapes
   const added = new Map<string, Metric>();

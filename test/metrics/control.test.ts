@@ -60,3 +60,13 @@ test('bad options are refused with INVALID_OPTIONS', (t) => {
   }
   t.deepEqual(registry.getMetricsAsArray(), []);
 });
+
+test('forward_dropped_total sums, by event name, the dispatches every cluster dropped instead of forwarding', async (t) => {
+  const forward = (dropped: Record<string, number>) => ({ maxUnreadBytes: 1 << 21, unreadBytes: 0, unreadDispatches: 0, forwarded: 10, dropped, gaps: 1 });
+  const replies = [stats(0, { forward: forward({ MESSAGE_CREATE: 7, TYPING_START: 1 }) }), stats(1, { forward: forward({ MESSAGE_CREATE: 5 }) }), stats(2)];
+  const registry = new Registry();
+  registerControlMetrics(replies.map((reply) => ({ stats: async () => reply })), { registry });
+  const { samples } = await scrape(registry);
+  t.is(sum(samples, 'discluster_forward_dropped_total', { event: 'MESSAGE_CREATE' }), 12);
+  t.is(sum(samples, 'discluster_forward_dropped_total', { event: 'TYPING_START' }), 1);
+});
