@@ -124,6 +124,6 @@ export const TimingCodec = t.partial(
 
 /** Why a shard stopped for good. */
 export const FatalKindCodec = t.keyof(
-  { auth: null, sharding: null, version: null, intents: null, 'identify-budget': null, internal: null },
+  { auth: null, sharding: null, version: null, intents: null, 'identify-budget': null, unreadable: null, internal: null },
   'fatal kind',
 );

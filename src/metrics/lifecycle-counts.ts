@@ -4,7 +4,7 @@ import type { ShardFatalKind } from '../shard/types.js';
 export type ReconnectKind = 'resume' | 'identify';
 
 /** Every fatal kind a shard reports; another value (from a newer peer) is counted as `other`. */
-export const FATAL_KINDS: readonly ShardFatalKind[] = ['auth', 'sharding', 'version', 'intents', 'identify-budget', 'internal'];
+export const FATAL_KINDS: readonly ShardFatalKind[] = ['auth', 'sharding', 'version', 'intents', 'identify-budget', 'unreadable', 'internal'];
 
 /** The counters of one shard. */
 export interface ShardLifecycleCounts {

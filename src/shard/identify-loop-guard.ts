@@ -1,0 +1,76 @@
+/**
+ * The identify loop guard, as pure functions over plain data: whatever makes a shard identify
+ * again and again without its sessions ever staying ready (a message it cannot read, a gateway
+ * that drops it after READY, a bug), the shard stops spending identifies at that pace.
+ *
+ * An identify is *unheld* when the shard decides to identify again less than `holdMs` after its
+ * READY (or without any READY). Before each identify but the first, the guard looks at the
+ * unheld identifies started within the last `windowMs`: with `maxUnheld` of them, the identify
+ * waits until the oldest of them leaves the window, and at least `pauseMs.initial`, doubling with
+ * every pause in a row up to `pauseMs.max`; an identify that holds ends the streak.
+ *
+ * What it guarantees, for any sequence of connection ends (test/properties/identify-loop-guard):
+ * every identify starts with fewer than `maxUnheld` unheld identifies in the window before it, so
+ * any `windowMs` holds at most `maxUnheld` unheld identifies and `floor(windowMs / holdMs) + 1`
+ * held ones. With the defaults that is at most 9 identifies in 5 minutes, and a shard that never
+ * holds spends at most 3 per 5 minutes, then fewer as its pauses grow to 15 minutes.
+ */
+import type { IdentifyLoopConfig } from './types.js';
+
+/** The defaults: 3 unheld identifies in 5 minutes, held means READY for a minute, pauses from 2 to 15 minutes. */
+export const IDENTIFY_LOOP_DEFAULTS: IdentifyLoopConfig = {
+  maxUnheld: 3,
+  windowMs: 300_000,
+  holdMs: 60_000,
+  pauseMs: { initial: 120_000, max: 900_000 },
+};
+
+/** What the guard remembers of one shard's identifies. */
+export interface IdentifyLoopState {
+  /** Start times, oldest first, of recent identifies that did not hold. */
+  readonly unheld: readonly number[];
+  /** The last identify: when it started, and when its READY came (null before it). */
+  readonly current: { readonly at: number; readonly readyAt: number | null } | null;
+  /** Pauses in a row since an identify last held. */
+  readonly pauses: number;
+}
+
+/** The guard's verdict before an identify: how long to wait, and the loop it saw, if any. */
+export interface IdentifyLoopVerdict {
+  readonly state: IdentifyLoopState;
+  readonly waitMs: number;
+  /** Set when the guard pauses: the unheld identifies it counted in the window. */
+  readonly loop: { readonly identifies: number; readonly windowMs: number } | null;
+}
+
+/** A shard that has not identified yet. */
+export const initialLoopState: IdentifyLoopState = { unheld: [], current: null, pauses: 0 };
+
+/** The shard sent (or is about to send) an identify at `now`. */
+export const identifyStarted = (state: IdentifyLoopState, now: number, config: IdentifyLoopConfig): IdentifyLoopState => ({
+  ...settle(state, now, config),
+  current: { at: now, readyAt: null },
+});
+
+/** The last identify's session became READY at `now`. */
+export const readyReached = (state: IdentifyLoopState, now: number): IdentifyLoopState =>
+  state.current === null || state.current.readyAt !== null ? state : { ...state, current: { at: state.current.at, readyAt: now } };
+
+/** The shard is going to identify again: the last identify is judged, and the next is told how long to wait. */
+export const beforeIdentify = (state: IdentifyLoopState, now: number, config: IdentifyLoopConfig): IdentifyLoopVerdict => {
+  const settled = settle(state, now, config);
+  const unheld = settled.unheld.filter((at) => at > now - config.windowMs);
+  if (unheld.length < config.maxUnheld) return { state: { ...settled, unheld }, waitMs: 0, loop: null };
+  const clearAt = unheld[unheld.length - config.maxUnheld]! + config.windowMs;
+  const pause = Math.min(config.pauseMs.max, config.pauseMs.initial * 2 ** Math.min(settled.pauses, 30));
+  const waitMs = Math.max(pause, clearAt - now);
+  return { state: { ...settled, unheld, pauses: settled.pauses + 1 }, waitMs, loop: { identifies: unheld.length, windowMs: config.windowMs } };
+};
+
+/** Closes the last identify: held (READY for `holdMs` by `now`) ends the pause streak; unheld joins the list. */
+const settle = (state: IdentifyLoopState, now: number, config: IdentifyLoopConfig): IdentifyLoopState => {
+  const { current } = state;
+  if (current === null) return state;
+  const held = current.readyAt !== null && now - current.readyAt >= config.holdMs;
+  return held ? { unheld: state.unheld, current: null, pauses: 0 } : { unheld: [...state.unheld, current.at], current: null, pauses: state.pauses };
+};
