@@ -6,14 +6,15 @@
  * An identify is *unheld* when the shard decides to identify again less than `holdMs` after its
  * READY (or without any READY). Before each identify but the first, the guard looks at the
  * unheld identifies started within the last `windowMs`: with `maxUnheld` of them, the identify
- * waits until the oldest of them leaves the window, and at least `pauseMs.initial`, doubling with
- * every pause in a row up to `pauseMs.max`; an identify that holds ends the streak.
+ * waits until the oldest of them leaves the window, and at least `pauseMs.initial`. From then on
+ * (a streak) every identify that fails to hold is followed by a pause, doubling each time up to
+ * `pauseMs.max`; only an identify that holds ends the streak.
  *
  * What it guarantees, for any sequence of connection ends (test/properties/identify-loop-guard):
  * every identify starts with fewer than `maxUnheld` unheld identifies in the window before it, so
  * any `windowMs` holds at most `maxUnheld` unheld identifies and `floor(windowMs / holdMs) + 1`
  * held ones. With the defaults that is at most 9 identifies in 5 minutes, and a shard that never
- * holds spends at most 3 per 5 minutes, then fewer as its pauses grow to 15 minutes.
+ * holds spends 3 in its first minutes, then one per pause: 5, 4, 8, then every 15 minutes.
  */
 import type { IdentifyLoopConfig } from './types.js';
 
@@ -59,9 +60,12 @@ export const readyReached = (state: IdentifyLoopState, now: number): IdentifyLoo
 /** The shard is going to identify again: the last identify is judged, and the next is told how long to wait. */
 export const beforeIdentify = (state: IdentifyLoopState, now: number, config: IdentifyLoopConfig): IdentifyLoopVerdict => {
   const settled = settle(state, now, config);
+  const lastUnheld = settled.unheld.length > state.unheld.length;
   const unheld = settled.unheld.filter((at) => at > now - config.windowMs);
-  if (unheld.length < config.maxUnheld) return { state: { ...settled, unheld }, waitMs: 0, loop: null };
-  const clearAt = unheld[unheld.length - config.maxUnheld]! + config.windowMs;
+  const full = unheld.length >= config.maxUnheld;
+  // in a streak (paused since an identify last held), every identify that fails to hold pauses again
+  if (!full && !(settled.pauses > 0 && lastUnheld)) return { state: { ...settled, unheld }, waitMs: 0, loop: null };
+  const clearAt = full ? unheld[unheld.length - config.maxUnheld]! + config.windowMs : now;
   const pause = Math.min(config.pauseMs.max, config.pauseMs.initial * 2 ** Math.min(settled.pauses, 30));
   const waitMs = Math.max(pause, clearAt - now);
   return { state: { ...settled, unheld, pauses: settled.pauses + 1 }, waitMs, loop: { identifies: unheld.length, windowMs: config.windowMs } };
