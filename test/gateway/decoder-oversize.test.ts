@@ -2,6 +2,7 @@ import test from 'ava';
 import zlib from 'node:zlib';
 import { createDecoder, type DisclusterError, type OversizeMessage } from '../../src/gateway/index.js';
 import { readEnvelopeHead } from '../../src/gateway/dispatch-head.js';
+import { zstdCompressor, zstdTest } from '../helpers/zstd.js';
 
 /** A zlib-stream compressor like Discord's: one context, a sync flush after each message. */
 const compressor = () => {
@@ -65,6 +66,22 @@ for (const mode of ['sync', 'streaming'] as const) {
     decoder.push(await compress(big(1)), true);
     await settled(() => errors.length, 1);
     t.is(errors[0]?.code, 'DECODE_TOO_LARGE');
+  });
+}
+
+for (const mode of ['sync', 'streaming'] as const) {
+  zstdTest(`zstd-stream (${mode}): a message over the cap is counted and discarded, the stream goes on`, async (t) => {
+    const compress = zstdCompressor();
+    const { messages, errors, oversize, sink } = sinkFor();
+    const decoder = createDecoder({ compression: 'zstd-stream', zlib: mode, maxMessageBytes: CAP }, sink);
+    const bigText = big(2);
+    for (const text of [small(1), bigText, small(3)]) decoder.push(await compress(text), true);
+    await settled(() => messages.length, 2);
+    t.deepEqual(errors, []);
+    t.deepEqual(messages, [small(1), small(3)]);
+    t.is(oversize[0]?.bytes, Buffer.byteLength(bigText));
+    t.deepEqual(readEnvelopeHead(oversize[0]!.head, oversize[0]!.tail), { t: 'GUILD_CREATE', s: 2, op: 0 });
+    decoder.close();
   });
 }
 
