@@ -211,7 +211,11 @@ export interface ShardOptions {
   /** Close with 4000 instead of 1000 when unsubscribed, keeping the session resumable. */
   readonly keepSessionOnUnsubscribe?: boolean;
   readonly timing?: ShardTiming;
-  /** Cap on one inflated message (default 8 MiB) and on one WebSocket frame (`ws` maxPayload). */
+  /**
+   * Cap on one inflated message (default 8 MiB) and on one WebSocket frame (`ws` maxPayload). A
+   * message over it is discarded as it inflates and reported (`message-dropped`); the connection
+   * goes on. With `compression: 'none'`, `ws` refuses such a frame and the connection closes.
+   */
   readonly maxMessageBytes?: number;
   /** TLS of `wss://` connections: extra trust (default none: Node's usual verification against its CA store). */
   readonly tls?: GatewayTls;
