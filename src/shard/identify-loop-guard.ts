@@ -18,13 +18,21 @@
  */
 import type { IdentifyLoopConfig } from './types.js';
 
-/** The defaults: 3 unheld identifies in 5 minutes, held means READY for a minute, pauses from 2 to 15 minutes. */
-export const IDENTIFY_LOOP_DEFAULTS: IdentifyLoopConfig = {
+/**
+ * The defaults for a shard whose reconnect backoff tops out at `backoffMaxMs`: 3 unheld
+ * identifies within 5 of those, held meaning READY for one, pauses from 2 to 15 of them. With
+ * the default backoff (60 s) that is 3 in 5 minutes, a minute, 2 to 15 minutes; a shard given a
+ * faster backoff (tests, emulators) gets a guard as much faster.
+ */
+export const identifyLoopDefaults = (backoffMaxMs: number): IdentifyLoopConfig => ({
   maxUnheld: 3,
-  windowMs: 300_000,
-  holdMs: 60_000,
-  pauseMs: { initial: 120_000, max: 900_000 },
-};
+  windowMs: 5 * backoffMaxMs,
+  holdMs: backoffMaxMs,
+  pauseMs: { initial: 2 * backoffMaxMs, max: 15 * backoffMaxMs },
+});
+
+/** The defaults with the default backoff: 3 unheld identifies in 5 minutes, held meaning READY for a minute, pauses from 2 to 15 minutes. */
+export const IDENTIFY_LOOP_DEFAULTS: IdentifyLoopConfig = identifyLoopDefaults(60_000);
 
 /** What the guard remembers of one shard's identifies. */
 export interface IdentifyLoopState {
