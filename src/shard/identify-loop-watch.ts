@@ -1,12 +1,13 @@
 import type { Subscriber } from 'rxjs';
-import { beforeIdentify, identifyStarted, initialLoopState, type IdentifyLoopState, readyReached } from './identify-loop-guard.js';
+import { beforeIdentify, connectionEnded, identifyStarted, initialLoopState, type IdentifyLoopState, readyReached } from './identify-loop-guard.js';
 import type { ResolvedShardOptions } from './options.js';
 import type { ShardState } from './shard-state.js';
 import type { ShardEvent, ShardStatus } from './types.js';
 
 /**
  * The identify loop guard (identify-loop-guard.ts) kept for one shard: it hears the shard's
- * statuses (`identifying` starts an identify, `ready` is its READY) and, when the shard is about
+ * statuses (`identifying` starts an identify, `ready` and `resumed` begin a ready stretch,
+ * `reconnecting` and `closed` end it) and, when the shard is about
  * to identify again, says how long to wait, reporting a pause as an `identify-loop` event.
  */
 export class IdentifyLoopWatch {
@@ -21,7 +22,8 @@ export class IdentifyLoopWatch {
   /** A status of the shard, as it emits it. */
   status(status: ShardStatus): void {
     if (status === 'identifying') this.state = identifyStarted(this.state, this.options.scheduler.now(), this.options.identifyLoop);
-    else if (status === 'ready') this.state = readyReached(this.state, this.options.scheduler.now());
+    else if (status === 'ready' || status === 'resumed') this.state = readyReached(this.state, this.options.scheduler.now());
+    else if (status === 'reconnecting' || status === 'closed') this.state = connectionEnded(this.state, this.options.scheduler.now(), this.options.identifyLoop);
   }
 
   /** A connection ended: the least wait before the next one (0 unless it identifies in a loop). */

@@ -167,8 +167,8 @@ export interface ShardTiming {
   /**
    * The identify loop guard: once `maxUnheld` identifies within `windowMs` have each ended before
    * holding READY for `holdMs`, the next identify waits `pauseMs` (doubling from `initial` to
-   * `max` while it goes on). Defaults, in multiples of `backoff.maxMs` (B): 3 in 5·B, B, 2·B to
-   * 15·B; with the default backoff, 3 in 300000, 60000, 120000 to 900000.
+   * `max` while it goes on). Defaults, in multiples of `backoff.maxMs` (B): 3 in 5·B (60000 at
+   * least), B, 2·B to 15·B; with the default backoff, 3 in 300000, 60000, 120000 to 900000.
    */
   readonly identifyLoop?: Partial<IdentifyLoopConfig>;
 }

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { beforeIdentify, IDENTIFY_LOOP_DEFAULTS, identifyStarted, initialLoopState, readyReached } from '../../src/shard/identify-loop-guard.js';
+import { beforeIdentify, connectionEnded, IDENTIFY_LOOP_DEFAULTS, identifyStarted, initialLoopState, readyReached } from '../../src/shard/identify-loop-guard.js';
 import type { IdentifyLoopConfig } from '../../src/shard/types.js';
 
 const HOUR = 3_600_000;
@@ -14,8 +14,8 @@ const connectionArb = fc.record({
   readyAfter: fc.option(fc.nat({ max: 180_000 }), { nil: undefined }),
   endsAfter: fc.nat({ max: 240_000 }),
   backoff: fc.nat({ max: 60_000 }),
-  /** the connection ended with a resume first (more time, same identify) */
-  resumedFor: fc.option(fc.nat({ max: 120_000 }), { nil: undefined }),
+  /** then resumes of the same session: each ready for a while (or never), then ended */
+  resumes: fc.array(fc.record({ after: fc.nat({ max: 30_000 }), readyFor: fc.option(fc.nat({ max: 120_000 }), { nil: undefined }) }), { maxLength: 4 }),
 });
 
 const configArb: fc.Arbitrary<IdentifyLoopConfig> = fc.oneof(
@@ -45,7 +45,16 @@ const simulate = (plan: readonly (typeof connectionArb extends fc.Arbitrary<infe
     starts.push(now);
     state = identifyStarted(state, now, config);
     if (c.readyAfter !== undefined && c.readyAfter <= c.endsAfter) state = readyReached(state, now + c.readyAfter);
-    now += c.endsAfter + (c.resumedFor ?? 0);
+    now += c.endsAfter;
+    state = connectionEnded(state, now, config);
+    for (const r of c.resumes) {
+      now += r.after;
+      if (r.readyFor !== undefined) {
+        state = readyReached(state, now);
+        now += r.readyFor;
+      }
+      state = connectionEnded(state, now, config);
+    }
   });
   return { starts, pauses };
 };
@@ -60,8 +69,10 @@ const mostWithin = (starts: readonly number[], span: number): number => {
   return most;
 };
 
-/** What the guard promises per window: `maxUnheld` unheld identifies, and held ones at most one per `holdMs` plus one. */
-const perWindow = (c: IdentifyLoopConfig): number => c.maxUnheld + Math.floor(c.windowMs / c.holdMs) + 1;
+/** What the guard promises per window: unheld identifies `maxUnheld` plus one per pause, held ones at most one per `holdMs`, plus one each. */
+const perWindow = (c: IdentifyLoopConfig): number => c.maxUnheld + Math.floor(c.windowMs / c.pauseMs.initial) + 1 + Math.floor(c.windowMs / c.holdMs) + 1;
+/** Unheld identifies alone. */
+const unheldPerWindow = (c: IdentifyLoopConfig): number => c.maxUnheld + Math.floor(c.windowMs / c.pauseMs.initial) + 1;
 
 test('identifies spent per hour stay bounded, whatever the sequence of connection ends', (t) => {
   fc.assert(
@@ -74,16 +85,17 @@ test('identifies spent per hour stay bounded, whatever the sequence of connectio
   );
 });
 
-test('a shard that never holds READY spends at most maxUnheld identifies per window', (t) => {
+test('a shard that never holds READY spends at most maxUnheld identifies per window, plus one per pause', (t) => {
   fc.assert(
     fc.property(
       configArb,
       fc.array(fc.record({ readyAfter: fc.option(fc.nat({ max: 1_000 }), { nil: undefined }), endsAfter: fc.nat({ max: 1_000 }), backoff: fc.nat({ max: 5_000 }) }), { minLength: 1, maxLength: 200 }),
       (config, plan) => {
         // every READY lasts less than holdMs: the connection ends first
-        const unheld = plan.map((c) => ({ ...c, endsAfter: Math.min(c.endsAfter, config.holdMs - 1), readyAfter: c.readyAfter === undefined ? undefined : Math.min(c.readyAfter, config.holdMs - 1), resumedFor: undefined }));
+        // every connection ends in less than holdMs: resumes that fail take as long as they like
+        const unheld = plan.map((c) => ({ ...c, endsAfter: Math.min(c.endsAfter, config.holdMs - 1), resumes: [{ after: c.endsAfter * 10, readyFor: undefined }] }));
         const { starts } = simulate(unheld, config);
-        return mostWithin(starts, config.windowMs) <= config.maxUnheld;
+        return mostWithin(starts, config.windowMs) <= unheldPerWindow(config);
       },
     ),
     { numRuns: 500 },
@@ -92,11 +104,12 @@ test('a shard that never holds READY spends at most maxUnheld identifies per win
 });
 
 test('with the defaults, a loop of identifies that never hold: 3 in the first minutes, then pauses growing to 15 minutes', (t) => {
-  const plan = Array.from({ length: 40 }, () => ({ readyAfter: 100, endsAfter: 500, backoff: 300, resumedFor: undefined }));
+  // READY, then the connection dies at once and three resumes fail within seconds: unheld every time
+  const plan = Array.from({ length: 40 }, () => ({ readyAfter: 100, endsAfter: 500, backoff: 300, resumes: [{ after: 2_000, readyFor: undefined }, { after: 2_000, readyFor: undefined }, { after: 2_000, readyFor: undefined }] }));
   const { starts, pauses } = simulate(plan, IDENTIFY_LOOP_DEFAULTS);
-  t.is(pauses, plan.length - 3, 'every identify after the first three was a reported pause');
+  t.true(pauses >= plan.length - 5, `pauses reported: ${pauses} of ${plan.length - 1} later identifies`);
   const firstHour = starts.filter((s) => s < HOUR).length;
-  t.true(firstHour <= 3 + 5, `identifies in the first hour: ${firstHour}`);
+  t.true(firstHour <= 3 + 6, `identifies in the first hour: ${firstHour}`);
   const gaps = starts.slice(1).map((s, i) => s - starts[i]!);
   t.true(gaps.slice(-5).every((g) => g >= 900_000), 'the pause reaches its 15-minute cap');
   t.true(mostWithin(starts, 24 * HOUR) <= 3 + 24 * 4 + 4, `a day: ${mostWithin(starts, 24 * HOUR)}`);
@@ -108,10 +121,11 @@ test('an identify that holds READY for holdMs ends the streak: the next loop sta
   for (let i = 0; i < 3; i++) state = identifyStarted(state, i * 1_000, c);
   let verdict = beforeIdentify(state, 3_000, c);
   t.deepEqual(verdict.loop, { identifies: 3, windowMs: c.windowMs });
-  t.is(verdict.waitMs, 300_000 - 3_000); // until the oldest of the three leaves the window
+  t.is(verdict.waitMs, c.pauseMs.initial);
   state = identifyStarted(verdict.state, 3_000 + verdict.waitMs, c);
   state = readyReached(state, 3_000 + verdict.waitMs + 100);
   verdict = beforeIdentify(state, 3_000 + verdict.waitMs + 100 + c.holdMs, c);
-  t.is(verdict.waitMs, 0);
-  t.is(verdict.state.pauses, 0);
+  // the three unheld ones are still in the window: a pause, but the initial one again, not doubled
+  t.is(verdict.waitMs, c.pauseMs.initial);
+  t.is(verdict.state.pauses, 1);
 });
