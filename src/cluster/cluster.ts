@@ -20,7 +20,7 @@ export interface ClusterReady {
   readonly elapsedMs: number;
 }
 
-/** A shard's events other than dispatches: status, heartbeat, session, session-lost and fatal. */
+/** A shard's events other than dispatches: status, heartbeat, session, session-lost, fatal, message-dropped and identify-loop. */
 export type ShardLifecycleEvent = Exclude<ShardEvent, ShardDispatchEvent>;
 
 /** `lifecycle$`: the running shards' events other than dispatches, plus a reshard's phases and its new shards' statuses. */
