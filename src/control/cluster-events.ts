@@ -2,6 +2,7 @@ import { filter, map, merge, type Observable } from 'rxjs';
 import type { Cluster, ClusterLifecycleEvent } from '../cluster/cluster.js';
 import type { ShardLayout } from '../reshard/layout.js';
 import type { ReshardReport } from '../reshard/reshard-events.js';
+import { shardTroubleMessage } from './shard-trouble.js';
 import type { ToControlMessage } from './to-control.js';
 
 /** A layout as the protocol carries it (a fresh array: the cluster's may be frozen or shared). */
@@ -36,7 +37,7 @@ export const reshardedMessage = (nonce: number, report: ReshardReport): ToContro
 
 /**
  * The cluster's streams as protocol messages: `shard-status`, `fatal`, a reshard's
- * `reshard-progress` and `reshard-status`, and `dispatch` for the names in `forward` (none when
+ * `reshard-progress` and `reshard-status`, a shard's `message-dropped` and `identify-loop`, and `dispatch` for the names in `forward` (none when
  * empty). `ready` is not here: it comes from `connect()`.
  */
 export const clusterMessages = (cluster: Cluster, forward: readonly string[]): Observable<ToControlMessage> => {
@@ -48,7 +49,7 @@ export const clusterMessages = (cluster: Cluster, forward: readonly string[]): O
     map((e): ToControlMessage => ({ type: 'fatal', shardId: e.shardId, code: e.code, reason: e.reason.slice(0, 4096), kind: e.kind })),
   );
   const reshard$ = cluster.lifecycle$.pipe(
-    map(reshardMessage),
+    map((event) => reshardMessage(event) ?? shardTroubleMessage(event)),
     filter((m): m is ToControlMessage => m !== null),
   );
   const dispatch$ = cluster.dispatch$.pipe(

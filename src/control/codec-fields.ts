@@ -111,6 +111,10 @@ export const TimingCodec = t.partial(
     readyTimeoutMs: Millis,
     backoff: t.partial({ initialMs: Millis, maxMs: Millis }, 'backoff'),
     invalidSessionWaitMs: t.type({ min: Millis, max: Millis }, 'invalidSessionWaitMs'),
+    identifyLoop: t.partial(
+      { maxUnheld: intBetween(1, 1000), windowMs: Millis, holdMs: Millis, pauseMs: t.type({ initial: Millis, max: Millis }, 'pauseMs') },
+      'identifyLoop',
+    ),
     identifyWindowMs: Millis,
     identifyMarginMs: Millis,
     sessionFlushMs: Millis,
@@ -124,6 +128,6 @@ export const TimingCodec = t.partial(
 
 /** Why a shard stopped for good. */
 export const FatalKindCodec = t.keyof(
-  { auth: null, sharding: null, version: null, intents: null, 'identify-budget': null, internal: null },
+  { auth: null, sharding: null, version: null, intents: null, 'identify-budget': null, unreadable: null, internal: null },
   'fatal kind',
 );

@@ -45,6 +45,8 @@ export const statsOf = (
               reconnects: counted?.reconnects ?? { resume: 0, identify: 0 },
               sessionsLost: counted?.sessionsLost ?? 0,
               fatalKinds: counted?.fatal ?? {},
+              messagesDropped: counted?.messagesDropped ?? {},
+              identifyLoopPauses: counted?.identifyLoopPauses ?? 0,
             }),
       };
     }),

@@ -53,6 +53,30 @@ export const FatalCodec = t.type(
   'fatal',
 );
 
+/**
+ * `message-dropped`: a shard could not read a message (over its `maxMessageBytes`, not JSON, not
+ * a gateway frame) and skipped it; its connection and session go on. `t` and `s` when the
+ * message's ends showed them; `bytes` is its size.
+ */
+export const MessageDroppedCodec = t.intersection(
+  [
+    t.type({
+      type: t.literal('message-dropped'),
+      shardId: ShardId,
+      reason: t.keyof({ 'too-large': null, 'invalid-json': null, 'invalid-frame': null }, 'drop reason'),
+      bytes: Count,
+    }),
+    t.partial({ t: DispatchName, s: Count }),
+  ],
+  'message-dropped',
+);
+
+/** `identify-loop`: a shard identified `identifies` times within `windowMs` without staying ready; it waits `waitMs` before its next identify. */
+export const IdentifyLoopCodec = t.type(
+  { type: t.literal('identify-loop'), shardId: ShardId, identifies: Count, windowMs: Count, waitMs: Count },
+  'identify-loop',
+);
+
 /** `identify-request`: a shard waits for `identify-grant` with the same nonce. `bucket` is `shardId % maxConcurrency`. */
 export const IdentifyRequestCodec = t.type(
   { type: t.literal('identify-request'), shardId: ShardId, bucket: Count, nonce: Nonce },
@@ -95,6 +119,8 @@ export const ShardStatsCodec = t.intersection(
       reconnects: t.type({ resume: Count, identify: Count }),
       sessionsLost: Count,
       fatalKinds: boundedRecord(nonEmptyString(32), Count, 16),
+      messagesDropped: boundedRecord(nonEmptyString(32), Count, 16),
+      identifyLoopPauses: Count,
     }),
   ],
   'shard stats',
@@ -273,6 +299,8 @@ export const TO_CONTROL = {
   resharded: ReshardedCodec,
   'reshard-progress': ReshardProgressCodec,
   'reshard-status': ReshardStatusCodec,
+  'message-dropped': MessageDroppedCodec,
+  'identify-loop': IdentifyLoopCodec,
   error: ErrorCodec,
 } as const;
 

@@ -4,7 +4,7 @@ import type { ShardFatalKind } from '../shard/types.js';
 export type ReconnectKind = 'resume' | 'identify';
 
 /** Every fatal kind a shard reports; another value (from a newer peer) is counted as `other`. */
-export const FATAL_KINDS: readonly ShardFatalKind[] = ['auth', 'sharding', 'version', 'intents', 'identify-budget', 'internal'];
+export const FATAL_KINDS: readonly ShardFatalKind[] = ['auth', 'sharding', 'version', 'intents', 'identify-budget', 'unreadable', 'internal'];
 
 /** The counters of one shard. */
 export interface ShardLifecycleCounts {
@@ -13,6 +13,10 @@ export interface ShardLifecycleCounts {
   readonly sessionsLost: number;
   /** Fatal events by kind (kinds never seen are absent). */
   readonly fatal: Readonly<Record<string, number>>;
+  /** Messages the shard could not read and skipped (`message-dropped`), by reason (reasons never seen are absent). */
+  readonly messagesDropped: Readonly<Record<string, number>>;
+  /** Pauses of the identify loop guard (`identify-loop`). */
+  readonly identifyLoopPauses: number;
 }
 
 /** A lifecycle event as far as counting goes: anything with a `type` (unknown types are ignored). */
@@ -22,6 +26,7 @@ export interface CountedEvent {
   readonly status?: string;
   readonly session?: unknown;
   readonly kind?: string;
+  readonly reason?: string;
 }
 
 class ShardCounts {
@@ -29,6 +34,8 @@ class ShardCounts {
   identify = 0;
   sessionsLost = 0;
   readonly fatal = new Map<string, number>();
+  readonly dropped = new Map<string, number>();
+  identifyLoopPauses = 0;
   /** The shard holds a session (so its next reconnect resumes). */
   hasSession = false;
 
@@ -36,9 +43,12 @@ class ShardCounts {
 }
 
 const KNOWN_FATAL: ReadonlySet<string> = new Set(FATAL_KINDS);
+/** Why a message is dropped (`UnreadableReason`); another value is counted as `other`. */
+const DROP_REASONS: ReadonlySet<string> = new Set(['too-large', 'invalid-json', 'invalid-frame']);
 
 /**
- * Reconnects, lost sessions and fatal stops counted per shard from a cluster's lifecycle events.
+ * Reconnects, lost sessions, fatal stops, dropped messages and identify loop pauses counted per
+ * shard from a cluster's lifecycle events.
  *
  * A reconnect is counted when a shard reports `reconnecting`; its kind is what the shard does
  * next: `resume` when it still holds a session (its last `session` event carried one, or it was
@@ -69,6 +79,15 @@ export class LifecycleCounts {
       case 'session-lost':
         this.of(shardId).sessionsLost++;
         break;
+      case 'message-dropped': {
+        const counts = this.of(shardId);
+        const reason = typeof event.reason === 'string' && DROP_REASONS.has(event.reason) ? event.reason : 'other';
+        counts.dropped.set(reason, (counts.dropped.get(reason) ?? 0) + 1);
+        break;
+      }
+      case 'identify-loop':
+        this.of(shardId).identifyLoopPauses++;
+        break;
       case 'fatal': {
         const counts = this.of(shardId);
         const kind = typeof event.kind === 'string' && KNOWN_FATAL.has(event.kind) ? event.kind : 'other';
@@ -91,6 +110,8 @@ export class LifecycleCounts {
       reconnects: { resume: c.resume, identify: c.identify },
       sessionsLost: c.sessionsLost,
       fatal: Object.fromEntries(c.fatal),
+      messagesDropped: Object.fromEntries(c.dropped),
+      identifyLoopPauses: c.identifyLoopPauses,
     }));
   }
 }

@@ -1,7 +1,7 @@
 import zlib from 'node:zlib';
 import { DisclusterError } from './errors.js';
-import { endsWithZlibSuffix, type Inflater, type InflateSink, type MessageSkip } from './inflate.js';
-export type { MessageSkip } from './inflate.js';
+import { endsWithZlibSuffix, SKIP_HEAD_BYTES, type Inflater, type InflateSink, type MessageSkip, type OversizeMessage } from './inflate.js';
+export type { InflateSink, MessageSkip, OversizeMessage } from './inflate.js';
 export { SKIP_HEAD_BYTES } from './inflate.js';
 import { createStreamingInflater } from './inflate-streaming.js';
 import { createSyncZlibInflater, hasSyncZlib } from './inflate-zlib-sync.js';
@@ -17,7 +17,11 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 /** Options of `createDecoder`. */
 export interface DecoderOptions {
   compression: Compression;
-  /** Cap on one message's decoded size, in bytes (default 8 MiB). Larger is a decode error. */
+  /**
+   * Cap on one message's decoded size, in bytes (default 8 MiB). A larger message goes to the
+   * sink's `oversize` (its size and ends; its output is discarded as it inflates, never held
+   * whole) and the stream goes on; a sink without `oversize` gets a `DECODE_TOO_LARGE` error.
+   */
   maxMessageBytes?: number;
   /**
    * How `node:zlib` is driven, for zlib-stream and zstd-stream alike: `sync` through the
@@ -83,19 +87,29 @@ class Decoder implements MessageDecoder, InflateSink {
   private readonly cap: number;
   private dead = false;
   private inflater: Inflater | DisclusterError | undefined;
+  /** Present when the sink takes oversize messages (the inflaters look for it). */
+  readonly oversize?: (message: OversizeMessage) => void;
 
   constructor(
     private readonly options: DecoderOptions,
     private readonly sink: InflateSink,
   ) {
     this.cap = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    if (sink.oversize !== undefined) {
+      this.oversize = (message) => {
+        if (!this.dead) sink.oversize!(message);
+      };
+    }
   }
 
   push(data: Buffer | ArrayBuffer | Buffer[] | string, isBinary: boolean): void {
     if (this.dead) return;
     if (!isBinary) {
       const text = typeof data === 'string' ? data : toBuffer(data).toString('utf8');
-      if (text.length > this.cap) this.error(new DisclusterError('DECODE_TOO_LARGE', `a gateway message exceeded the cap of ${this.cap} bytes`));
+      if (text.length > this.cap) {
+        if (this.oversize !== undefined) this.oversize({ bytes: text.length, head: text.slice(0, SKIP_HEAD_BYTES), tail: text.slice(-SKIP_HEAD_BYTES) });
+        else this.error(new DisclusterError('DECODE_TOO_LARGE', `a gateway message exceeded the cap of ${this.cap} bytes`));
+      }
       else if (this.options.skip === undefined || !this.options.skip(text, text)) this.sink.message(text);
       return;
     }

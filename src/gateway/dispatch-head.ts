@@ -29,6 +29,8 @@ interface Found {
   op: number | undefined;
   /** A member of the envelope had a value that rules out a verdict (null `t`, a fraction, two values). */
   spoiled: boolean;
+  /** Read for `readEnvelopeHead`: a null `t` or `s` is passed over rather than spoiling the verdict. */
+  lenient?: boolean;
 }
 
 const QUOTE = 0x22;
@@ -60,6 +62,26 @@ export const readDispatchHead = (head: string, tail: string | (() => string)): D
     if (found.spoiled) return undefined;
   }
   return found.op === 0 && found.t !== undefined && found.s !== undefined ? { t: found.t, s: found.s } : undefined;
+};
+
+/** What the ends of a message say of its envelope: each member that was read plainly, else absent. */
+export interface EnvelopeHead {
+  readonly op?: number;
+  readonly t?: string;
+  readonly s?: number;
+}
+
+/**
+ * Reads `op`, `t` and `s` from the ends of a message, as `readDispatchHead` does, but gives
+ * whatever it found, for any opcode: what lets a shard say which message it could not read.
+ * A member with two values, or a null `t`/`s`, leaves the verdict empty.
+ */
+export const readEnvelopeHead = (head: string, tail: string): EnvelopeHead => {
+  const found: Found = { t: undefined, s: undefined, op: undefined, spoiled: false, lenient: true };
+  readForward(head, found);
+  if (!found.spoiled && !complete(found) && (found.op === undefined || found.op === 0)) readBackward(tail, found);
+  if (found.spoiled) return {};
+  return { ...(found.op !== undefined ? { op: found.op } : {}), ...(found.t !== undefined ? { t: found.t } : {}), ...(found.s !== undefined ? { s: found.s } : {}) };
 };
 
 /** Records one member; a second, different value for the same key spoils the verdict. */
@@ -114,6 +136,7 @@ const readForward = (x: string, found: Found): void => {
     const next = x.charCodeAt(i);
     if (next !== COMMA && next !== CLOSE) return; // a fraction, an exponent, or the head ends
     if (value === null) {
+      if (found.lenient === true && next === COMMA) continue; // Hello and the like: "t":null, "s":null
       found.spoiled = true; // "t":null / "s":null: not a dispatch
       return;
     }

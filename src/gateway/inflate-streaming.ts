@@ -1,5 +1,6 @@
 import type { Transform } from 'node:stream';
-import { inflateFailed, tooLarge, type Inflater, type InflateSink } from './inflate.js';
+import { SKIP_HEAD_BYTES, inflateFailed, tooLarge, type Inflater, type InflateSink } from './inflate.js';
+import { OversizeTrack } from './oversize-track.js';
 
 /**
  * An inflater over a `node:zlib` streaming context (zlib or zstd). Each message is flushed
@@ -17,6 +18,8 @@ export const createStreamingInflater = (
   let pieces: Buffer[] = [];
   let total = 0;
   let dead = false;
+  /** Set while the current message is past the cap: its output is counted and discarded. */
+  let oversize: OversizeTrack | null = null;
 
   const fail = (error: ReturnType<typeof tooLarge>) => {
     if (dead) return;
@@ -27,13 +30,29 @@ export const createStreamingInflater = (
 
   context.on('data', (piece: Buffer) => {
     total += piece.length;
-    if (total > maxBytes) fail(tooLarge(maxBytes));
-    else pieces.push(piece);
+    if (oversize !== null) oversize.passed(piece, piece.length);
+    else if (total <= maxBytes) pieces.push(piece);
+    else if (sink.oversize === undefined) fail(tooLarge(maxBytes));
+    else {
+      const first = pieces[0] ?? piece;
+      oversize = new OversizeTrack(first.toString('latin1', 0, Math.min(first.length, SKIP_HEAD_BYTES)));
+      for (const held of pieces) oversize.passed(held, held.length);
+      oversize.passed(piece, piece.length);
+      pieces = [];
+    }
   });
   context.on('error', (cause) => fail(inflateFailed(cause)));
 
   const emit = () => {
     if (dead) return;
+    if (oversize !== null) {
+      const { head, tail } = oversize;
+      const bytes = total;
+      oversize = null;
+      total = 0;
+      sink.oversize?.({ bytes, head, tail });
+      return;
+    }
     const text = Buffer.concat(pieces, total).toString('utf8');
     pieces = [];
     total = 0;

@@ -1,4 +1,5 @@
 import { SKIP_HEAD_BYTES, inflateFailed, tooLarge, type Inflater, type InflateSink, type MessageSkip } from './inflate.js';
+import { OversizeTrack } from './oversize-track.js';
 
 const OUT_CHUNK = 64 * 1024;
 
@@ -61,6 +62,8 @@ class HandleInflater implements Inflater {
   private pieces: Buffer[] = [];
   private total = 0;
   private dead = false;
+  /** Set while the current message is past the cap and its output is being discarded. */
+  private oversize: OversizeTrack | null = null;
 
   constructor(
     private readonly kind: HandleInflaterKind,
@@ -107,7 +110,10 @@ class HandleInflater implements Inflater {
       const availInAfter = z._writeState[1]!;
       this.outOff += room - availOut;
       this.total += room - availOut;
-      if (this.total > this.maxBytes) return this.fail(tooLarge(this.maxBytes));
+      if (this.total > this.maxBytes && this.oversize === null) {
+        if (this.sink.oversize === undefined) return this.fail(tooLarge(this.maxBytes));
+        this.startDiscarding();
+      }
       const consumed = availIn - availInAfter;
       inOff += consumed;
       availIn = availInAfter;
@@ -117,15 +123,37 @@ class HandleInflater implements Inflater {
         if (consumed === 0 && availOut === room) return this.fail(inflateFailed(new Error('trailing data after the end of the stream')));
         continue;
       }
-      this.pieces.push(scratch);
-      scratch = Buffer.allocUnsafeSlow(OUT_CHUNK);
+      if (this.oversize !== null) this.oversize.passed(scratch, this.outOff);
+      else {
+        this.pieces.push(scratch);
+        scratch = Buffer.allocUnsafeSlow(OUT_CHUNK);
+      }
       this.outOff = 0;
     }
+  }
+
+  /** The message passed the cap: keep its head, let go of what is held, and count the rest as it comes. */
+  private startDiscarding(): void {
+    const first = this.pieces.length === 0 ? scratch : this.pieces[0]!;
+    const firstLength = this.pieces.length === 0 ? this.outOff : first.length;
+    const track = new OversizeTrack(headOf(first, firstLength));
+    for (const piece of this.pieces) track.passed(piece, piece.length);
+    this.pieces = [];
+    this.oversize = track;
   }
 
   private flushMessage(): void {
     const { outOff, pieces } = this;
     this.outOff = 0;
+    if (this.oversize !== null) {
+      const track = this.oversize;
+      this.oversize = null;
+      track.passed(scratch, outOff);
+      const bytes = this.total;
+      this.total = 0;
+      this.sink.oversize!({ bytes, head: track.head, tail: track.tail });
+      return;
+    }
     this.total = 0;
     if (this.skip !== undefined) {
       ending = { pieces, end: outOff };
@@ -148,7 +176,8 @@ class HandleInflater implements Inflater {
 
   /** The message goes on in a later frame: move this frame's output out of the shared buffer. */
   private keepPartial(): void {
-    if (this.outOff > 0) this.pieces.push(Buffer.from(scratch.subarray(0, this.outOff)));
+    if (this.oversize !== null) this.oversize.passed(scratch, this.outOff);
+    else if (this.outOff > 0) this.pieces.push(Buffer.from(scratch.subarray(0, this.outOff)));
     this.outOff = 0;
   }
 }

@@ -1,9 +1,25 @@
 import { DisclusterError } from './errors.js';
 
-/** Receives what an inflater produces: whole messages as text, or the error that ended it. */
+/**
+ * A message over the cap that was discarded as its frames arrived, never held whole: its
+ * inflated size and its ends (the first and last `SKIP_HEAD_BYTES` bytes, as Latin-1), from
+ * which a caller may still read `op`, `t` and `s`.
+ */
+export interface OversizeMessage {
+  readonly bytes: number;
+  readonly head: string;
+  readonly tail: string;
+}
+
+/**
+ * Receives what an inflater produces: whole messages as text, or the error that ended it. A sink
+ * with `oversize` is told of a message over the cap and the stream goes on; without it, such a
+ * message ends the stream with a `DECODE_TOO_LARGE` error.
+ */
 export interface InflateSink {
   message(text: string): void;
   error(error: DisclusterError): void;
+  oversize?(message: OversizeMessage): void;
 }
 
 /**

@@ -45,6 +45,8 @@ export const readingFromStats = (replies: readonly Stats[], controlWaiting: numb
       reconnects: s.reconnects ?? { resume: 0, identify: 0 },
       sessionsLost: s.sessionsLost ?? 0,
       fatal: s.fatalKinds ?? {},
+      messagesDropped: s.messagesDropped ?? {},
+      identifyLoopPauses: s.identifyLoopPauses ?? 0,
     })),
     identifyWaiting: controlWaiting === null && reported.length === 0 ? null : (controlWaiting ?? 0) + reported.reduce((n, r) => n + (r.identifyWaiting ?? 0), 0),
     forwardDropped: sumDropped(replies),

@@ -35,6 +35,8 @@ export const METRIC_NAMES = {
   reconnects: 'reconnects_total',
   sessionsLost: 'sessions_lost_total',
   fatal: 'fatal_total',
+  messagesDropped: 'messages_dropped_total',
+  identifyLoopPauses: 'identify_loop_pauses_total',
   identifyWaiting: 'identify_queue_waiting',
   forwardDropped: 'forward_dropped_total',
 } as const;
@@ -127,8 +129,14 @@ export const exportReadings = (
     counter(name('sessionsLost'), 'Sessions that ended without being resumed (their later dispatches were never received), by shard.', ['shard'], read, (r, inc) => {
       for (const { shardId, sessionsLost } of r.lifecycle) inc({ shard: String(shardId) }, sessionsLost);
     }),
-    counter(name('fatal'), 'Shards stopped for good, by shard and kind (auth, sharding, version, intents, identify-budget, internal).', ['shard', 'kind'], read, (r, inc) => {
+    counter(name('fatal'), 'Shards stopped for good, by shard and kind (auth, sharding, version, intents, identify-budget, unreadable, internal).', ['shard', 'kind'], read, (r, inc) => {
       for (const { shardId, fatal } of r.lifecycle) for (const kind in fatal) inc({ shard: String(shardId), kind }, fatal[kind]!);
+    }),
+    counter(name('messagesDropped'), 'Messages a shard could not read and skipped, its connection going on, by shard and reason (too-large, invalid-json, invalid-frame).', ['shard', 'reason'], read, (r, inc) => {
+      for (const { shardId, messagesDropped } of r.lifecycle) for (const reason in messagesDropped) inc({ shard: String(shardId), reason }, messagesDropped[reason]!);
+    }),
+    counter(name('identifyLoopPauses'), 'Times the identify loop guard paused a shard that kept identifying without staying ready, by shard.', ['shard'], read, (r, inc) => {
+      for (const { shardId, identifyLoopPauses } of r.lifecycle) inc({ shard: String(shardId) }, identifyLoopPauses);
     }),
   ];
   if (options.identifyWaiting) {

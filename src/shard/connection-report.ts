@@ -19,6 +19,8 @@ export const describeEnd = (why: ConnectionEnd): { code?: number; reason: string
     case 'decode-error':
     case 'identify-refused':
       return { reason: why.error.message };
+    case 'unreadable':
+      return { reason: `unreadable ${why.what}: ${why.detail}` };
     case 'invalid-session':
       return { reason: `invalid session (resumable: ${why.resumable})` };
     default:

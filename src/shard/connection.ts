@@ -2,10 +2,10 @@ import { Observable, type Subscriber, type Subscription, type Unsubscribable } f
 import WebSocket from 'ws';
 import { HelloCodec, InvalidSessionCodec, ReadyCodec } from '../gateway/codecs.js';
 import { createDecoder, type MessageDecoder } from '../gateway/decoder.js';
-import type { InflateSink } from '../gateway/inflate.js';
+import type { InflateSink, OversizeMessage } from '../gateway/inflate.js';
 import { encodePayload, type OutgoingPayload } from '../gateway/encode.js';
 import type { DisclusterError } from '../gateway/errors.js';
-import { readDispatchHead } from '../gateway/dispatch-head.js';
+import { readDispatchHead, readEnvelopeHead } from '../gateway/dispatch-head.js';
 import { parseFrame } from '../gateway/frame.js';
 import { HeartbeatClock, type HeartbeatListener, type HeartbeatSignal } from './heartbeat.js';
 import type { LeaseEvent } from './identify-lease.js';
@@ -18,8 +18,9 @@ import { heartbeatText, identifyPayload, resumePayload } from './payloads.js';
 import { invalidHello, invalidReady, snapshot } from './connection-report.js';
 import { HELLO_TIMEOUT, READY_TIMEOUT, reportEnd, timedOut } from './connection-end.js';
 import { type ConnectionEnd, gatewayUrl, isSafeResumeUrl, nextStep } from './session.js';
+import { type EssentialMessage, essentialEnd, judgeUnreadable, unreadableReason } from './unreadable.js';
 import type { ShardState } from './shard-state.js';
-import type { ShardEvent, ShardStatus } from './types.js';
+import type { ShardEvent, ShardStatus, UnreadableReason } from './types.js';
 
 const ALWAYS_PARSED = new Set(['READY', 'RESUMED']);
 
@@ -143,7 +144,7 @@ class Connection implements InflateSink, HeartbeatListener, SocketOwner, Unsubsc
   /** A whole message from the decoder (with `events` set, the decoder has already dropped the unwanted). */
   message(text: string): void {
     const parsed = parseFrame(text);
-    if (parsed._tag === 'Left') return this.end({ type: 'decode-error', error: parsed.left });
+    if (parsed._tag === 'Left') return this.unreadable(unreadableReason(parsed.left.code), text.length, text.slice(0, 96), text.slice(-96));
     const frame = parsed.right;
     switch (frame.op) {
       case 0:
@@ -160,6 +161,27 @@ class Connection implements InflateSink, HeartbeatListener, SocketOwner, Unsubsc
       case 11:
         return this.heartbeat?.ack();
     }
+  }
+
+  /** From the decoder: a message over `maxMessageBytes`, already discarded. */
+  oversize(message: OversizeMessage): void {
+    this.unreadable('too-large', message.bytes, message.head, message.tail);
+  }
+
+  /** A message that cannot be read is skipped and reported, unless the handshake needs it (unreadable.ts). */
+  private unreadable(reason: UnreadableReason, bytes: number, head: string, tail: string): void {
+    const { progress } = this;
+    const phase = { helloSeen: progress?.helloSeen ?? true, awaitingReady: progress !== null && progress.sentSession && !progress.resuming };
+    const verdict = judgeUnreadable(readEnvelopeHead(head, tail), phase);
+    if (verdict.type === 'essential') return this.endUnreadable(verdict.what, `${reason}, ${bytes} bytes`);
+    if (verdict.known.s !== undefined) this.moveSeq(verdict.known.s);
+    this.subscriber.next({ type: 'message-dropped', shardId: this.shardId, reason, bytes, ...verdict.known });
+  }
+
+  private endUnreadable(what: EssentialMessage, detail: string): void {
+    const { end, signature } = essentialEnd(what, detail, this.state.lastUnreadable);
+    this.state.lastUnreadable = signature;
+    this.end(end);
   }
 
   /** The decoder failed: the stream cannot be read any further. */
@@ -196,7 +218,7 @@ class Connection implements InflateSink, HeartbeatListener, SocketOwner, Unsubsc
   private dispatch(t: string, s: number, d: unknown): void {
     this.moveSeq(s);
     if (t === 'READY') {
-      if (!ReadyCodec.is(d)) return this.end({ type: 'decode-error', error: invalidReady() });
+      if (!ReadyCodec.is(d)) return this.endUnreadable('READY', invalidReady().message);
       this.state.session = { sessionId: d.session_id, resumeUrl: d.resume_gateway_url, seq: s };
       this.subscriber.next({ type: 'session', shardId: this.shardId, session: snapshot(this.state.session, this.options) });
       this.status('ready');
@@ -210,7 +232,7 @@ class Connection implements InflateSink, HeartbeatListener, SocketOwner, Unsubsc
   }
 
   private hello(d: unknown): void {
-    if (!HelloCodec.is(d)) return this.end({ type: 'decode-error', error: invalidHello() });
+    if (!HelloCodec.is(d)) return this.endUnreadable('Hello', invalidHello().message);
     if (this.progress === null || this.progress.helloSeen) return; // Hello comes once; a repeat changes nothing
     this.helloTimer?.unsubscribe();
     this.helloTimer = null;
@@ -258,6 +280,7 @@ class Connection implements InflateSink, HeartbeatListener, SocketOwner, Unsubsc
     this.leaseEvent('ready');
     this.progress = null;
     this.state.failedResumes = 0;
+    this.state.lastUnreadable = null;
     this.limiter.openGate();
   }
 

@@ -2,8 +2,9 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { DEFAULT_MAX_MESSAGE_BYTES, type Compression } from '../gateway/decoder.js';
 import { DisclusterError } from '../gateway/errors.js';
 import { hasZstd, ZSTD_MIN_NODE } from '../gateway/inflate-zstd.js';
+import { IDENTIFY_LOOP_DEFAULTS, identifyLoopDefaults } from './identify-loop-guard.js';
 import { isSafeResumeUrl } from './session.js';
-import type { GatewayTls, ShardOptions } from './types.js';
+import type { GatewayTls, IdentifyLoopConfig, ShardOptions } from './types.js';
 
 /** Shard options with every default filled in. */
 export interface ResolvedShardOptions extends ShardOptions {
@@ -14,6 +15,7 @@ export interface ResolvedShardOptions extends ShardOptions {
   readonly backoffInitialMs: number;
   readonly backoffMaxMs: number;
   readonly invalidSessionWaitMs: { readonly min: number; readonly max: number };
+  readonly identifyLoop: IdentifyLoopConfig;
   readonly maxMessageBytes: number;
   readonly maxQueuedCommands: number;
   readonly scheduler: SchedulerLike;
@@ -81,6 +83,8 @@ export const resolveShardOptions = (options: ShardOptions): ResolvedShardOptions
       ? SHARD_TIMING_DEFAULTS.invalidSessionWaitMs
       : { min: ms(wait.min, 'timing.invalidSessionWaitMs.min', 0, 0), max: ms(wait.max, 'timing.invalidSessionWaitMs.max', 0, 0) };
   if (invalidSessionWaitMs.max < invalidSessionWaitMs.min) throw invalid('timing.invalidSessionWaitMs.max must not be less than its min');
+  const loopDefaults = backoffMaxMs === IDENTIFY_LOOP_DEFAULTS.holdMs ? IDENTIFY_LOOP_DEFAULTS : identifyLoopDefaults(backoffMaxMs);
+  const identifyLoop = timing.identifyLoop === undefined ? loopDefaults : resolveIdentifyLoop(timing.identifyLoop, loopDefaults);
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   if (!isInt(maxMessageBytes, 4096, 1 << 30)) throw invalid(`maxMessageBytes must be an integer from 4096 to 1073741824, got ${String(maxMessageBytes)}`);
   const maxQueuedCommands = options.maxQueuedCommands ?? 1000;
@@ -121,5 +125,21 @@ export const resolveShardOptions = (options: ShardOptions): ResolvedShardOptions
     backoffInitialMs,
     backoffMaxMs,
     invalidSessionWaitMs,
+    identifyLoop,
+  };
+};
+
+/** `timing.identifyLoop` checked, its gaps filled from the defaults (`identifyLoopDefaults`). */
+const resolveIdentifyLoop = (given: Partial<IdentifyLoopConfig>, d: IdentifyLoopConfig): IdentifyLoopConfig => {
+  const maxUnheld = given.maxUnheld ?? d.maxUnheld;
+  if (!isInt(maxUnheld, 1, 1000)) throw invalid(`timing.identifyLoop.maxUnheld must be an integer from 1 to 1000, got ${String(maxUnheld)}`);
+  const initial = ms(given.pauseMs?.initial, 'timing.identifyLoop.pauseMs.initial', d.pauseMs.initial);
+  const max = ms(given.pauseMs?.max, 'timing.identifyLoop.pauseMs.max', Math.max(d.pauseMs.max, initial));
+  if (max < initial) throw invalid('timing.identifyLoop.pauseMs.max must not be less than its initial');
+  return {
+    maxUnheld,
+    windowMs: ms(given.windowMs, 'timing.identifyLoop.windowMs', d.windowMs),
+    holdMs: ms(given.holdMs, 'timing.identifyLoop.holdMs', d.holdMs),
+    pauseMs: { initial, max },
   };
 };

@@ -20,6 +20,8 @@ export type ConnectionEnd =
   | { readonly type: 'hello-timeout' }
   | { readonly type: 'ready-timeout' }
   | { readonly type: 'decode-error'; readonly error: DisclusterError }
+  /** A message the protocol cannot do without could not be read; `repeated`: the same as last time (unreadable.ts). */
+  | { readonly type: 'unreadable'; readonly what: 'Hello' | 'READY' | 'RESUMED'; readonly detail: string; readonly repeated: boolean }
   | { readonly type: 'identify-refused'; readonly error: DisclusterError }
   | { readonly type: 'identify-error' }
   | { readonly type: 'stopped'; readonly keepSession: boolean };
@@ -46,6 +48,9 @@ export const nextStep = (end: ConnectionEnd, hasSession: boolean, failedResumes:
       return { type: 'stop' };
     case 'identify-refused':
       return { type: 'fatal', code: null, reason: end.error.message, kind: 'identify-budget' };
+    case 'unreadable':
+      if (end.repeated) return { type: 'fatal', code: null, reason: `the gateway's ${end.what} could not be read twice in a row: ${end.detail}`, kind: 'unreadable' };
+      return resumeOrIdentify('resume failed repeatedly');
     case 'invalid-session':
       // Discord: after an invalid session, wait a random 1–5 s before identifying again.
       return end.resumable

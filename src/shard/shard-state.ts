@@ -4,6 +4,8 @@ import type { LiveSession, NextStep } from './session.js';
 export interface ShardState {
   session: LiveSession | null;
   failedResumes: number;
+  /** The last essential message this shard could not read since it was last READY (unreadable.ts), else null. */
+  lastUnreadable: string | null;
   /** Decided when the last connection ended. */
   next: NextStep | null;
   stopRequest: { readonly keepSession: boolean } | null;

@@ -4,6 +4,7 @@ import { DisclusterError } from '../gateway/errors.js';
 import { repeatWithBackoff } from './backoff.js';
 import { submitCommand } from './commands.js';
 import { connection } from './connection.js';
+import { IdentifyLoopWatch } from './identify-loop-watch.js';
 import { createMemoryIdentifyQueue } from './identify-queue.js';
 import { type CommandLimiter, createCommandLimiter } from './limiter.js';
 import { type ResolvedShardOptions, resolveShardOptions } from './options.js';
@@ -34,6 +35,7 @@ class ShardRun implements Observer<ShardEvent>, Unsubscribable {
   private readonly stopping: Unsubscribable | undefined;
   private loop: Subscription | null = null;
   private finished = false;
+  private readonly identifyLoop: IdentifyLoopWatch;
 
   constructor(
     input: ShardOptions,
@@ -48,11 +50,13 @@ class ShardRun implements Observer<ShardEvent>, Unsubscribable {
     const state: ShardState = {
       session: initial ? { sessionId: initial.sessionId, resumeUrl: initial.resumeUrl, seq: initial.seq } : null,
       failedResumes: 0,
+      lastUnreadable: null,
       next: null,
       stopRequest: null,
       live: null,
     };
     this.state = state;
+    this.identifyLoop = new IdentifyLoopWatch(options, state, subscriber);
     this.limiter = createCommandLimiter({
       scheduler: options.scheduler,
       maxQueued: options.maxQueuedCommands,
@@ -75,7 +79,7 @@ class ShardRun implements Observer<ShardEvent>, Unsubscribable {
           isConnected,
           () => state.stopRequest === null && (state.next?.type === 'resume' || state.next?.type === 'identify'),
           stop$,
-          () => waitAfterInvalidSession(options, state),
+          () => Math.max(waitAfterInvalidSession(options, state), this.identifyLoop.waitBeforeNext()),
         ),
       )
       .subscribe(this);
@@ -84,6 +88,7 @@ class ShardRun implements Observer<ShardEvent>, Unsubscribable {
   }
 
   next(event: ShardEvent): void {
+    if (event.type === 'status') this.identifyLoop.status(event.status);
     this.subscriber.next(event);
   }
 

@@ -19,8 +19,12 @@ export interface SessionSnapshot {
   readonly totalShards: number;
 }
 
-/** Why a shard is stopping for good: a close code no retry can fix, or the identify budget. */
-export type ShardFatalKind = FatalKind | 'identify-budget' | 'internal';
+/**
+ * Why a shard is stopping for good: a close code no retry can fix, the identify budget, a
+ * message the protocol cannot do without (Hello, READY, RESUMED) unreadable twice in a row
+ * (`unreadable`), or a bug (`internal`).
+ */
+export type ShardFatalKind = FatalKind | 'identify-budget' | 'unreadable' | 'internal';
 
 /** A status change; `code` is the close code where the change follows a close. */
 export interface ShardStatusEvent {
@@ -75,6 +79,35 @@ export interface ShardFatalEvent {
   readonly kind: ShardFatalKind;
 }
 
+/** Why a message could not be read: over `maxMessageBytes`, not JSON, or JSON that is no gateway frame. */
+export type UnreadableReason = 'too-large' | 'invalid-json' | 'invalid-frame';
+
+/**
+ * A message the shard could not read was skipped; the connection, its session and its sequence
+ * go on (the sequence moves to `s` when the message's ends showed it). `t` and `s` are there when
+ * its ends showed them; `bytes` is its size (inflated, as counted before it was discarded).
+ */
+export interface ShardMessageDroppedEvent {
+  readonly type: 'message-dropped';
+  readonly shardId: number;
+  readonly reason: UnreadableReason;
+  readonly bytes: number;
+  readonly t?: string;
+  readonly s?: number;
+}
+
+/**
+ * The shard identified `identifies` times within `windowMs` without any of those sessions staying
+ * ready (see `identifyLoop` in `ShardTiming`): it waits `waitMs` before its next identify.
+ */
+export interface ShardIdentifyLoopEvent {
+  readonly type: 'identify-loop';
+  readonly shardId: number;
+  readonly identifies: number;
+  readonly windowMs: number;
+  readonly waitMs: number;
+}
+
 /** Everything a shard stream emits. */
 export type ShardEvent =
   | ShardStatusEvent
@@ -82,7 +115,9 @@ export type ShardEvent =
   | ShardHeartbeatEvent
   | ShardSessionEvent
   | ShardSessionLostEvent
-  | ShardFatalEvent;
+  | ShardFatalEvent
+  | ShardMessageDroppedEvent
+  | ShardIdentifyLoopEvent;
 
 /** Opcodes a user may send: presence, voice state, request guild members, soundboard sounds. */
 export type UserOpcode = 3 | 4 | 8 | 31;
@@ -129,6 +164,21 @@ export interface ShardTiming {
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
   /** After op 9 `false`, wait a random time in this range before identifying (default 1000–5000, as Discord asks). */
   readonly invalidSessionWaitMs?: { readonly min: number; readonly max: number };
+  /**
+   * The identify loop guard: once `maxUnheld` identifies within `windowMs` have each ended before
+   * holding READY for `holdMs`, the next identify waits `pauseMs` (doubling from `initial` to
+   * `max` while it goes on). Defaults, in multiples of `backoff.maxMs` (B): 3 in 5·B (60000 at
+   * least), B, 2·B to 15·B; with the default backoff, 3 in 300000, 60000, 120000 to 900000.
+   */
+  readonly identifyLoop?: Partial<IdentifyLoopConfig>;
+}
+
+/** Settings of the identify loop guard (see `ShardTiming.identifyLoop`). */
+export interface IdentifyLoopConfig {
+  readonly maxUnheld: number;
+  readonly windowMs: number;
+  readonly holdMs: number;
+  readonly pauseMs: { readonly initial: number; readonly max: number };
 }
 
 /** Options of `shard()`. */
@@ -162,7 +212,11 @@ export interface ShardOptions {
   /** Close with 4000 instead of 1000 when unsubscribed, keeping the session resumable. */
   readonly keepSessionOnUnsubscribe?: boolean;
   readonly timing?: ShardTiming;
-  /** Cap on one inflated message (default 8 MiB) and on one WebSocket frame (`ws` maxPayload). */
+  /**
+   * Cap on one inflated message (default 8 MiB) and on one WebSocket frame (`ws` maxPayload). A
+   * message over it is discarded as it inflates and reported (`message-dropped`); the connection
+   * goes on. With `compression: 'none'`, `ws` refuses such a frame and the connection closes.
+   */
   readonly maxMessageBytes?: number;
   /** TLS of `wss://` connections: extra trust (default none: Node's usual verification against its CA store). */
   readonly tls?: GatewayTls;

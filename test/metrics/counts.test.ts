@@ -54,7 +54,7 @@ test('property: every dispatch is counted exactly once, and the labels never pas
   t.pass();
 });
 
-test('reconnects are counted with what the shard does next: resume while it holds a session, else identify', (t) => {
+test('reconnects are counted with what the shard does next: resume while it holds a session, else identify; dropped messages by reason; loop pauses', (t) => {
   const counts = new LifecycleCounts();
   const status = (shardId: number, s: string) => counts.observe({ type: 'status', shardId, status: s });
   status(0, 'connecting');
@@ -69,12 +69,16 @@ test('reconnects are counted with what the shard does next: resume while it hold
   status(0, 'reconnecting'); // session gone: identifies
   counts.observe({ type: 'fatal', shardId: 1, kind: 'auth' });
   counts.observe({ type: 'fatal', shardId: 1, kind: 'something-new' });
+  counts.observe({ type: 'message-dropped', shardId: 1, reason: 'too-large' });
+  counts.observe({ type: 'message-dropped', shardId: 1, reason: 'too-large' });
+  counts.observe({ type: 'message-dropped', shardId: 1, reason: 'from-the-future' });
+  counts.observe({ type: 'identify-loop', shardId: 0 });
   counts.observe({ type: 'reshard', shardId: 1 } as never); // unknown types are ignored
   counts.observe({ type: 'status', shardId: -1, status: 'reconnecting' });
   counts.observe({ type: 'status', status: 'reconnecting' });
   t.deepEqual(counts.snapshot(), [
-    { shardId: 0, reconnects: { resume: 1, identify: 1 }, sessionsLost: 1, fatal: {} },
-    { shardId: 1, reconnects: { resume: 0, identify: 0 }, sessionsLost: 0, fatal: { auth: 1, other: 1 } },
+    { shardId: 0, reconnects: { resume: 1, identify: 1 }, sessionsLost: 1, fatal: {}, messagesDropped: {}, identifyLoopPauses: 1 },
+    { shardId: 1, reconnects: { resume: 0, identify: 0 }, sessionsLost: 0, fatal: { auth: 1, other: 1 }, messagesDropped: { 'too-large': 2, other: 1 }, identifyLoopPauses: 0 },
   ]);
 });
 

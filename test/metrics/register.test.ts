@@ -25,7 +25,7 @@ test('the prefix option renames every metric; the default is discluster_', async
   const registry = new Registry();
   const stop = registerMetrics(fake.cluster, { registry, prefix: 'bot_' });
   const names = registry.getMetricsAsArray().map((m) => (m as unknown as { name: string }).name).sort();
-  t.deepEqual(names, ['bot_dispatches_total', 'bot_fatal_total', 'bot_heartbeat_latency_seconds', 'bot_identify_queue_waiting', 'bot_reconnects_total', 'bot_sessions_lost_total', 'bot_shards']);
+  t.deepEqual(names, ['bot_dispatches_total', 'bot_fatal_total', 'bot_heartbeat_latency_seconds', 'bot_identify_loop_pauses_total', 'bot_identify_queue_waiting', 'bot_messages_dropped_total', 'bot_reconnects_total', 'bot_sessions_lost_total', 'bot_shards']);
   stop();
   registerMetrics(fake.cluster, { registry })();
   t.deepEqual(registry.getMetricsAsArray(), []);

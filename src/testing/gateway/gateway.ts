@@ -198,11 +198,11 @@ export class GatewayCore {
     if (answer !== undefined) this.dispatch(session, template(answer.t, answer.d));
   }
 
-  /** The small GUILD_CREATE of a guild (one template per guild, so every session gets the same `d`). */
+  /** The GUILD_CREATE of a guild, small unless `largeGuilds` names it (one template per guild, so every session gets the same `d`). */
   guildCreate(guild: SyntheticGuild): DispatchTemplate {
     let tpl = this.smallGuilds.get(guild.id);
     if (tpl === undefined) {
-      tpl = template('GUILD_CREATE', guildCreatePayload(this.world, guild, false));
+      tpl = template('GUILD_CREATE', guildCreatePayload(this.world, guild, this.opts.largeGuilds.has(guild.index)));
       this.smallGuilds.set(guild.id, tpl);
     }
     return tpl;

@@ -38,6 +38,11 @@ export interface EmulatorOptions {
   readonly heartbeatTimeoutCode?: number;
   /** How many synthetic guilds the bot is in. Default 0. */
   readonly guilds?: number;
+  /**
+   * Indexes of guilds whose GUILD_CREATE after READY is the large form (300 members with
+   * presences, 100 KiB+): a guild too big for a client's `maxMessageBytes`. Default none.
+   */
+  readonly largeGuilds?: readonly number[];
   /** `session_start_limit` of `GET /gateway/bot`; `remaining` counts down per accepted Identify. */
   readonly sessionStartLimit?: {
     /** Default 1000. */
@@ -121,6 +126,7 @@ export interface ResolvedOptions {
   readonly heartbeatTimeoutMs: number;
   readonly heartbeatTimeoutCode: number;
   readonly guilds: number;
+  readonly largeGuilds: ReadonlySet<number>;
   readonly sessionStartTotal: number;
   readonly sessionStartRemaining: number;
   readonly sessionStartResetAfter: number;
@@ -186,6 +192,7 @@ export const resolveOptions = (o: EmulatorOptions = {}): ResolvedOptions => {
     heartbeatTimeoutMs: count('heartbeatTimeoutMs', o.heartbeatTimeoutMs, Math.ceil(heartbeatInterval * 1.5 + 1000), 1),
     heartbeatTimeoutCode: count('heartbeatTimeoutCode', o.heartbeatTimeoutCode, 4009, 1000),
     guilds: count('guilds', o.guilds, 0),
+    largeGuilds: new Set((o.largeGuilds ?? []).map((i) => count('largeGuilds[]', i, 0))),
     sessionStartTotal: total,
     sessionStartRemaining: count('sessionStartLimit.remaining', o.sessionStartLimit?.remaining, total),
     sessionStartResetAfter: count('sessionStartLimit.resetAfter', o.sessionStartLimit?.resetAfter, 86_400_000),
