@@ -106,6 +106,16 @@ export class Handover {
     this.newEmitted.drain();
   }
 
+  /**
+   * Closed, and no event the old set gave awaits its twin any more (each was matched or forgotten
+   * after the match window): only now may the new set's events bypass the handover. Before that,
+   * a lagging new set's late copy of an event the old set emitted just before the close would go
+   * out twice.
+   */
+  get finished(): boolean {
+    return this.phase === 'closed' && this.oldEmitted.size === 0;
+  }
+
   /** Forgets remembered events and emits held new ones that came before `now - windowMs`. */
   expire(now: number): void {
     const cutoff = now - this.windowMs;

@@ -217,6 +217,9 @@ export class ReshardRun {
     this.old.output = DISCARD;
     this.closed = this.old.stop(false, host.shutdownMs);
     await this.closed;
+    // a lagging new set may still bring copies of what the old set emitted just before the close:
+    // its events keep going through the handover until each old one was matched or forgotten
+    await this.handoverFinished();
     this.timers.unsubscribe();
     this.next.output = this.wanted === null ? host.dispatch$ : new WantedOnly(this.wanted, host.dispatch$);
     this.phase = 'done';
@@ -231,6 +234,16 @@ export class ReshardRun {
     };
     host.lifecycle({ type: 'reshard', phase: 'done', from: this.from, to: this.to, report, peakHeld: this.handover.counts.peakHeld });
     this.settle.resolve(report);
+  }
+
+  /** Resolves once the handover has finished (checked at each expire tick; at once on shutdown). */
+  private handoverFinished(): Promise<void> {
+    if (this.handover.finished) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.endDrain = resolve;
+      const matchMs = (this.host.timing as NonNullable<ClusterOptions['timing']>).reshardMatchWindowMs ?? CLUSTER_TIMING_DEFAULTS.reshardMatchWindowMs;
+      this.timers.add(interval(Math.max(10, Math.floor(matchMs / 4)), this.host.scheduler).subscribe(() => this.handover.finished && resolve()));
+    });
   }
 
   /** Step 5: close every new shard, give the old set its output back, reject. Only while preparing. */
