@@ -169,6 +169,7 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
       return handle;
     },
     addGuilds: (count) => addGuilds(core, count),
+    delayLayout: (numShards, ms) => core.lag.set(numShards, ms),
     stream: (target, streamOptions = {}) => {
       if (closed !== undefined) throw new Error('emulator stream: the emulator is closed');
       const handle = startStream(core, target, streamOptions, { seed: opts.seed, highWaterMark: opts.highWaterMark }, (h) => streams.delete(h));
@@ -190,6 +191,7 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
     close: () => {
       closed ??= (async () => {
         for (const s of [...streams]) s.stop();
+        core.lag.clear();
         for (const conn of core.connections.values()) conn.close(1001, 'emulator closed');
         await awaitClosed(CLOSE_GRACE_MS);
         core.sessions.clear();

@@ -11,6 +11,7 @@ import { withKeyOrder } from './key-order.js';
 import { Connection, type ConnectionEvents } from './connection.js';
 import { HEARTBEAT_ACK, renderOp, template, type DispatchTemplate } from './frames.js';
 import { checkIdentify, checkResume, decodePayload, redact } from './inbound.js';
+import { LayoutLag } from './layout-lag.js';
 import { IdentifyBuckets, SessionStartLimit } from './limits.js';
 import { MemberRequests } from './members.js';
 import type { ResolvedOptions } from './options.js';
@@ -34,6 +35,8 @@ export class GatewayCore {
   readonly connections = new Map<number, Connection>();
   readonly sessions: SessionStore;
   readonly startLimit: SessionStartLimit;
+  /** How late each shard count's sessions get their dispatches (`Emulator.delayLayout`). */
+  readonly lag = new LayoutLag();
   private readonly buckets: IdentifyBuckets;
   private readonly smallGuilds = new Map<string, DispatchTemplate>();
   private readonly members = new MemberRequests();
@@ -94,7 +97,7 @@ export class GatewayCore {
   dispatch(session: Session, tpl: DispatchTemplate, stamp?: number): number {
     const entry = session.push(tpl, stamp);
     const conn = this.liveConnection(session);
-    if (conn !== undefined && !conn.zombie) conn.sendDispatch(tpl, entry.s, stamp);
+    if (conn !== undefined && !conn.zombie) this.lag.send(conn, session.numShards, tpl, entry.s, stamp);
     return entry.s;
   }
 

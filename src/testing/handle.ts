@@ -112,6 +112,12 @@ export interface Emulator {
    * new guild count. Returns the new guilds.
    */
   addGuilds(count: number): readonly SyntheticGuild[];
+  /**
+   * Sends every dispatch to the sessions of `numShards` shards `ms` later than it is routed (0: at
+   * once again), as when a reshard's new sessions sit on other gateway nodes. The session numbers
+   * and buffers it at once; only the send waits, in order.
+   */
+  delayLayout(numShards: number, ms: number): void;
   /** The `shards` `GET /gateway/bot` answers now: `max(options.shards, ceil(guilds / options.recommendedGuildsPerShard))`. */
   readonly recommendedShards: number;
   /** Every accepted Identify (`session` records with `event: 'created'`, carrying `shardId` and `numShards`), never dropped. */
