@@ -61,6 +61,7 @@ export class GatewayCore {
     this.events = {
       message: (conn, data) => this.onMessage(conn, data),
       closed: (conn, code, reason, by) => this.onClosed(conn, code, reason, by),
+      closing: (conn, code) => this.endSession(conn, code),
       heartbeatTimeout: (conn) =>
         this.refuse(conn, 'heartbeat-timeout', opts.heartbeatTimeoutCode, `no heartbeat for ${opts.heartbeatTimeoutMs} ms`),
     };
@@ -236,6 +237,20 @@ export class GatewayCore {
     conn.session = session;
     for (const e of replay) conn.sendDispatch(e.tpl, e.s, e.stamp);
     conn.sendDispatch(RESUMED, session.nextSeq(), undefined);
+  }
+
+  /**
+   * The emulator closes `conn` with `code`: its session's fate is decided now, not once the client
+   * has answered the close frame. Until then the session would look live and take dispatches that
+   * the closing connection can no longer send, and after a session-ending code lose them (a
+   * resumable session keeps them for its resume either way).
+   */
+  private endSession(conn: Connection, code: number): void {
+    const session = conn.session;
+    conn.session = undefined;
+    if (session === undefined || session.connectionId !== conn.id) return;
+    if (INVALIDATING_CLOSE_CODES.has(code)) this.sessions.invalidate(session);
+    else this.sessions.detach(session);
   }
 
   private onClosed(conn: Connection, code: number, reason: string, by: ClosedBy): void {
