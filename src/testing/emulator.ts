@@ -10,6 +10,7 @@ import { WebSocketServer } from 'ws';
 import * as faults from './faults.js';
 import { stampNow, template } from './frames.js';
 import { GatewayCore } from './gateway.js';
+import { closeOverfullShards } from './overfull.js';
 import { addGuilds, dispatchRouted, fanOut, layoutIndex } from './guild-routing.js';
 import type { Emulator } from './handle.js';
 import { httpHandler } from './http.js';
@@ -168,7 +169,11 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
       streams.add(handle);
       return handle;
     },
-    addGuilds: (count) => addGuilds(core, count),
+    addGuilds: (count) => {
+      const added = addGuilds(core, count);
+      closeOverfullShards(core, opts.maxGuildsPerShard);
+      return added;
+    },
     delayLayout: (numShards, ms) => core.lag.set(numShards, ms),
     stream: (target, streamOptions = {}) => {
       if (closed !== undefined) throw new Error('emulator stream: the emulator is closed');

@@ -109,7 +109,8 @@ export interface Emulator {
   /**
    * Adds `count` guilds (deterministic from the seed) and sends each one's GUILD_CREATE to the
    * sessions owning it in every shard count; `GET /gateway/bot` then recommends shards for the
-   * new guild count. Returns the new guilds.
+   * new guild count. A live shard that now holds more than `maxGuildsPerShard` guilds is closed
+   * with 4011, as Discord does (its session ends). Returns the new guilds.
    */
   addGuilds(count: number): readonly SyntheticGuild[];
   /**
