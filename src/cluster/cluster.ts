@@ -42,7 +42,10 @@ export interface Cluster {
   readonly identifyQueue: IdentifyQueue;
   /** The layout the cluster runs now (it changes when a `reshard` hands over): pass its `totalShards` to `guildShard`. */
   layout(): ShardLayout;
-  /** A snapshot of every shard: status, latency, last sequence, events counted. */
+  /**
+   * A snapshot of every shard: status, latency, last sequence, events counted. While a reshard
+   * prepares, the new layout's shards follow the running ones, marked `preparing`.
+   */
   statuses(): ShardInfo[];
   /** The live sessions, as snapshots. */
   sessions(): SessionSnapshot[];
@@ -190,7 +193,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
     lifecycle$: lifecycle$.asObservable(),
     identifyQueue,
     layout: () => current.layout,
-    statuses: () => current.statuses(),
+    statuses: () => [...current.statuses(), ...(resharding?.preparingStatuses() ?? [])],
     sessions: () => current.sessions(),
     connect() {
       if (shutDown !== null) return Promise.reject(new DisclusterError('CLUSTER_SHUT_DOWN', 'the cluster was shut down'));

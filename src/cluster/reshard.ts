@@ -7,6 +7,7 @@ import { Handover } from './handover.js';
 import { checkLayout, describeLayout, type ShardLayout } from './layout.js';
 import { CLUSTER_TIMING_DEFAULTS, type ClusterOptions } from './options.js';
 import type { ReshardReport } from './reshard-events.js';
+import type { ShardInfo } from './shard-record.js';
 import type { DispatchSink } from './shard-observer.js';
 import type { ShardSet, ShardSetListener } from './shard-set.js';
 import { StartupGuilds } from './startup-guilds.js';
@@ -142,6 +143,13 @@ export class ReshardRun {
       () => undefined,
       () => undefined,
     );
+  }
+
+  /** The new shards' statuses, marked `preparing`, while they are prepared; none from the switch on (they are the running set then). */
+  preparingStatuses(): ShardInfo[] {
+    if (this.phase !== 'preparing') return [];
+    const preparing = { totalShards: this.to.totalShards };
+    return this.next.statuses().map((info) => ({ ...info, preparing }));
   }
 
   /** Whether the new shard owning this event has begun to identify (only then can it receive a twin). */

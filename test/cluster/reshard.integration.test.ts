@@ -183,6 +183,11 @@ const reshardUnderTraffic = async (t: ExecutionContext, maxConcurrency: number, 
   for (const total of layouts) {
     const identifiesBefore = gw.acceptedIdentifies.length;
     const pending = c.reshard({ totalShards: total, shardIds: range(total) });
+    // preparing: the running shards, then the new ones marked as such
+    t.deepEqual(
+      c.statuses().map((s) => [s.shardId, s.preparing?.totalShards ?? null]),
+      [...range(from).map((id) => [id, null]), ...range(total).map((id) => [id, total])],
+    );
     if (lagOldSet) {
       // once the first new shard is up, one old shard's connection goes silent (the emulator holds
       // its events back) until the switch: the new set has some of its guilds' events first, while
@@ -212,7 +217,7 @@ const reshardUnderTraffic = async (t: ExecutionContext, maxConcurrency: number, 
       t.like(last, { by: 'client', code: 1000 }, `old shard ${id} of ${from}: ${JSON.stringify(oldCloses)}`);
     }
     t.deepEqual(c.layout(), { totalShards: total, shardIds: range(total) });
-    t.deepEqual(c.statuses().map((s) => s.shardId), range(total));
+    t.deepEqual(c.statuses().map((s) => [s.shardId, s.preparing]), range(total).map((id) => [id, undefined]));
     t.deepEqual([...store.snapshots.values()].map((s) => [s.shardId, s.totalShards]).sort((a, b) => a[0]! - b[0]!), range(total).map((id) => [id, total]), 'the store holds the new layout only');
     from = total;
   }
