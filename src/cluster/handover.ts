@@ -1,4 +1,5 @@
 import type { ShardDispatchEvent } from '../shard/types.js';
+import { rawDispatchKey } from './raw-key.js';
 import { PendingMultiset } from './pending-multiset.js';
 
 /**
@@ -9,6 +10,9 @@ import { PendingMultiset } from './pending-multiset.js';
  * only means they are counted as the same event, as they would be by any consumer of `d`.
  */
 export const dispatchKey = (event: Pick<ShardDispatchEvent, 't' | 'd'>): string => `${event.t}\n${JSON.stringify(event.d) ?? ''}`;
+
+/** The handover's key: `rawDispatchKey` (the `d` bytes, raw-key.ts) when the shard gave the frame text, else `dispatchKey`. */
+export const handoverKey = (event: ShardDispatchEvent): string => rawDispatchKey(event) ?? dispatchKey(event);
 
 /** Where a handover is: both sets delivering, new events held (`overlap`); both delivering, first copy wins (`switched`); only the new set (`closed`). */
 export type HandoverPhase = 'overlap' | 'switched' | 'closed';
@@ -52,7 +56,7 @@ export class Handover {
   constructor(
     private readonly emit: (event: ShardDispatchEvent) => void,
     private readonly windowMs: number,
-    private readonly key: (event: ShardDispatchEvent) => string = dispatchKey,
+    private readonly key: (event: ShardDispatchEvent) => string = handoverKey,
   ) {}
 
   /** Occurrences held now. */

@@ -17,7 +17,8 @@ import { heartbeatText, identifyPayload, resumePayload } from './payloads.js';
 import { describeEnd, invalidHello, invalidReady, snapshot } from './connection-report.js';
 import { type ConnectionEnd, gatewayUrl, isSafeResumeUrl, nextStep } from './session.js';
 import type { ShardState } from './shard-state.js';
-import type { ShardEvent, ShardStatus } from './types.js';
+import { FRAME_TEXT } from './frame-text.js';
+import type { ShardDispatchEvent, ShardEvent, ShardStatus } from './types.js';
 
 
 /** The User-Agent sent on the WebSocket upgrade, as Discord asks bots to. */
@@ -164,7 +165,7 @@ class Connection implements InflateSink, HeartbeatListener, TurnReader<WebSocket
     const frame = parsed.right;
     switch (frame.op) {
       case 0:
-        return this.dispatch(frame.t as string, frame.s as number, frame.d);
+        return this.dispatch(frame.t as string, frame.s as number, frame.d, text);
       case 1:
         return this.heartbeat?.request();
       case 7:
@@ -210,7 +211,7 @@ class Connection implements InflateSink, HeartbeatListener, TurnReader<WebSocket
     else if (this.progress !== null) this.progress.seqBeforeReady = s;
   }
 
-  private dispatch(t: string, s: number, d: unknown): void {
+  private dispatch(t: string, s: number, d: unknown, text: string): void {
     this.moveSeq(s);
     if (t === 'READY') {
       if (!ReadyCodec.is(d)) return this.end({ type: 'decode-error', error: invalidReady() });
@@ -223,7 +224,7 @@ class Connection implements InflateSink, HeartbeatListener, TurnReader<WebSocket
       this.status('resumed');
       this.gateOpened();
     }
-    if (this.wanted === undefined || this.wanted.has(t)) this.subscriber.next({ type: 'dispatch', shardId: this.shardId, t, s, d });
+    if (this.wanted === undefined || this.wanted.has(t)) this.subscriber.next({ type: 'dispatch', shardId: this.shardId, t, s, d, [FRAME_TEXT]: text } as ShardDispatchEvent);
   }
 
   private hello(d: unknown): void {
