@@ -100,6 +100,8 @@ export class ReshardRun {
   /** Resolves once the sets this run closes are closed. */
   private closed: Promise<void> | null = null;
   private endDrain: (() => void) | null = null;
+  /** `shutdown()` was called while handing over: no more waiting for the match window. */
+  private stopping = false;
 
   constructor(
     private readonly host: ReshardHost,
@@ -138,6 +140,7 @@ export class ReshardRun {
   stopForShutdown(): Promise<void> {
     if (this.phase === 'preparing') return this.abort(new DisclusterError('CLUSTER_SHUT_DOWN', `the cluster was shut down during its ${this.describe()}`));
     if (this.phase !== 'handing-over') return this.closed ?? Promise.resolve();
+    this.stopping = true;
     this.endDrain?.();
     return this.report.then(
       () => undefined,
@@ -246,7 +249,7 @@ export class ReshardRun {
 
   /** Resolves once the handover has finished (checked at each expire tick; at once on shutdown). */
   private handoverFinished(): Promise<void> {
-    if (this.handover.finished) return Promise.resolve();
+    if (this.stopping || this.handover.finished) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.endDrain = resolve;
       const matchMs = (this.host.timing as NonNullable<ClusterOptions['timing']>).reshardMatchWindowMs ?? CLUSTER_TIMING_DEFAULTS.reshardMatchWindowMs;
