@@ -7,8 +7,11 @@ import { existsSync } from 'node:fs';
 import type { Cluster } from '../src/index.js';
 import { serve } from './ipc.js';
 
-/** The package as users get it (the tsup build, as the other scenarios use; `npm run bench` builds it first). */
-const built = new URL('../dist/index.js', import.meta.url);
+/**
+ * The package as users get it (the tsup build, as the other scenarios use; `npm run bench` builds
+ * it first). `BENCH_DIST`: another build's directory, to compare two versions of the library.
+ */
+const built = process.env.BENCH_DIST === undefined ? new URL('../dist/index.js', import.meta.url) : new URL(`file://${process.env.BENCH_DIST}/index.js`);
 if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
 const { createCluster } = (await import(built.href)) as typeof import('../src/index.js');
 
@@ -35,6 +38,8 @@ let counts = new Uint8Array(0);
 const fences = new Set<string>();
 /** Most events the last reshard's handover held at once. */
 let peakHeld = 0;
+/** Dispatches that reached `dispatch$` (every name), to count the events of a reshard's overlap. */
+let emitted = 0;
 let fenceWaiter: { readonly want: number; readonly resolve: () => void } | undefined;
 
 const PREFIX = 'm-';
@@ -65,6 +70,7 @@ serve({
     });
     cluster = c;
     c.dispatch$.subscribe((event) => {
+      emitted++;
       if (event.t !== 'MESSAGE_CREATE') return;
       const content = (event.d as { content?: string }).content ?? '';
       if (content.startsWith(PREFIX)) {
@@ -92,9 +98,14 @@ serve({
       const now = sample();
       peak = { rss: Math.max(peak.rss, now.rss), heapUsed: Math.max(peak.heapUsed, now.heapUsed) };
     }, 10);
+    const emittedBefore = emitted;
+    const cpuBefore = process.cpuUsage();
     try {
       const report = await c.reshard(layout);
-      return { report, baseline, peak, peakHeld };
+      const cpu = process.cpuUsage(cpuBefore);
+      // every event the handover took in: each emitted one, and each twin it suppressed
+      const arrivals = emitted - emittedBefore + report.duplicatesSuppressed;
+      return { report, baseline, peak, peakHeld, cpuMicros: cpu.user + cpu.system, arrivals };
     } finally {
       clearInterval(timer);
     }

@@ -25,6 +25,8 @@ export interface ReshardSizes {
   readonly beforeMs: number;
   readonly afterMs: number;
   readonly repeats: number;
+  /** The new layout's sessions get every event this much later than the old layout's (`--reshard-lag=MS`; 0: none). */
+  readonly newLagMs?: number;
 }
 
 /** The sizes of each bench mode: full ≈ 16 → 24 at 20k/s, three runs; quick and tiny smaller. */
@@ -52,6 +54,9 @@ export interface ReshardRow {
   readonly heapHeldBytes: number;
   /** Most events the handover held at once (old ones awaiting a twin, new ones held back). */
   readonly peakHeld: number;
+  /** The client's CPU (user + system) during `reshard()` per event the handover took in (both sets' copies), µs. */
+  readonly cpuPerEventMicros: number;
+  readonly newLagMs: number;
   readonly sent: number;
   readonly duplicatesSuppressed: number;
   readonly recoveredFromNewSet: number;
@@ -66,6 +71,8 @@ interface Run {
   baseline: MemorySample;
   peak: MemorySample;
   peakHeld: number;
+  cpuMicros: number;
+  arrivals: number;
   sent: number;
   achievedRate: number;
   twice: number;
@@ -85,6 +92,7 @@ const once = async (s: ReshardSizes): Promise<Run> => {
     heartbeatInterval: 60_000,
     sessionBufferSize: 100_000,
   });
+  if ((s.newLagMs ?? 0) > 0) gw.delayLayout(s.to, s.newLagMs!);
   const client = forkPeer('./reshard-client.ts', ['--expose-gc']);
   try {
     const capacity = Math.ceil(s.rate * ((s.beforeMs + s.afterMs) / 1000 + 120));
@@ -94,7 +102,7 @@ const once = async (s: ReshardSizes): Promise<Run> => {
     const traffic = gw.markerTraffic({ rate: s.rate, prefix: 'm-', count: capacity });
     await wait(s.beforeMs); // traffic on the old layout alone: the client is warm when the reshard starts
     const shardIds = Array.from({ length: s.to }, (_, i) => i);
-    const resharded = await client.call<{ report: ReshardReport; baseline: MemorySample; peak: MemorySample; peakHeld: number }>('reshard', { totalShards: s.to, shardIds }, 300_000);
+    const resharded = await client.call<{ report: ReshardReport; baseline: MemorySample; peak: MemorySample; peakHeld: number; cpuMicros: number; arrivals: number }>('reshard', { totalShards: s.to, shardIds }, 300_000);
     await wait(s.afterMs);
     traffic.stop();
     const { sent } = await traffic.done;
@@ -118,7 +126,7 @@ export const reshard = async (s: ReshardSizes, log: (line: string) => void): Pro
     const run = await once(s);
     runs.push(run);
     const { report } = run;
-    log(`  reshard ${s.from} → ${s.to} #${r + 1}: ${JSON.stringify({ identifies: report.identifies, elapsedMs: Math.round(report.elapsedMs), handoffMs: report.handoffMs, sent: run.sent, twice: run.twice, lost: run.lost, rssHeld: run.peak.rss - run.baseline.rss })}`);
+    log(`  reshard ${s.from} → ${s.to} #${r + 1}: ${JSON.stringify({ identifies: report.identifies, elapsedMs: Math.round(report.elapsedMs), handoffMs: report.handoffMs, sent: run.sent, twice: run.twice, lost: run.lost, rssHeld: run.peak.rss - run.baseline.rss, heapHeld: run.peak.heapUsed - run.baseline.heapUsed, peakHeld: run.peakHeld, cpuPerEventMicros: +(run.cpuMicros / Math.max(1, run.arrivals)).toFixed(2), newLagMs: s.newLagMs ?? 0 })}`);
   }
   const med = (f: (r: Run) => number) => median(runs.map(f));
   return [
@@ -135,6 +143,8 @@ export const reshard = async (s: ReshardSizes, log: (line: string) => void): Pro
       rssHeldBytes: med((r) => r.peak.rss - r.baseline.rss),
       heapHeldBytes: med((r) => r.peak.heapUsed - r.baseline.heapUsed),
       peakHeld: med((r) => r.peakHeld),
+      cpuPerEventMicros: med((r) => r.cpuMicros / Math.max(1, r.arrivals)),
+      newLagMs: s.newLagMs ?? 0,
       sent: med((r) => r.sent),
       duplicatesSuppressed: med((r) => r.report.duplicatesSuppressed),
       recoveredFromNewSet: med((r) => r.report.recoveredFromNewSet),

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick | --tiny] [--only=throughput,latency,memory,startup,recovery,storm,reshard] [--case=TEXT] [--contenders=a,b]`
+ * `npm run bench [-- --quick | --tiny] [--only=throughput,latency,memory,startup,recovery,storm,reshard] [--case=TEXT] [--contenders=a,b] [--reshard-lag=MS]`
  *
  * Ours against @discordjs/ws and bare `ws` clients (the floor), each contender in a fresh child
  * process, the gateway emulator in another. Prints markdown tables and writes bench/results.json.
@@ -143,7 +143,8 @@ try {
     results.recovery = await recovery(emu, sizes, log);
   }
   if (runs('reshard')) {
-    const r = reshardSizes(tiny ? 'tiny' : quick ? 'quick' : 'full');
+    const lagArg = argv.find((a) => a.startsWith('--reshard-lag='))?.slice('--reshard-lag='.length);
+    const r = { ...reshardSizes(tiny ? 'tiny' : quick ? 'quick' : 'full'), ...(lagArg === undefined ? {} : { newLagMs: Number(lagArg) }) };
     log(`[${elapsed()}] reshard: ${r.from} → ${r.to} shards at ${r.rate} events/s`);
     results.reshard = await reshard(r, log);
   }

@@ -9,6 +9,7 @@
 import { spawnCluster, type ClusterHandle, type ReshardReply } from '../control/index.js';
 import { fetchGatewayBot } from '../rest/gateway-bot.js';
 import { createMemoryIdentifyQueue } from '../shard/identify-queue.js';
+import { newShardLabel, retiredShardLabel } from './shard-labels.js';
 import { DEMO_RESHARD_TO, DEMO_SHARDS, resolveTarget } from './target.js';
 import { createView, type ShardRow, summaryTable } from './view.js';
 import { metricsPort, serveMetrics } from './metrics-server.js';
@@ -79,15 +80,17 @@ const startedAt = performance.now();
 const main = spawnCluster({ ...common, clusterId: 'main', shardIds: mainShards, intents: target.intents, forward: { dispatches: gw ? ['MESSAGE_CREATE'] : [] } });
 const markerCounts = new Map<string, number>();
 const fatalDemo = gw ? spawnCluster({ ...common, clusterId: 'fatal-demo', shardIds: [8], intents: target.intents | (1 << 8) }) : null;
-if (fatalDemo) row(8, 'shard 8 (fatal demo)');
+if (fatalDemo) row(8, 'shard 8 of 9 (fatal demo)');
 // METRICS_PORT: Prometheus metrics of both clusters, read from their stats replies (see the README's Metrics)
 const metrics = metricsAt === undefined ? null : await serveMetrics(metricsAt, () => (fatalDemo ? [main, fatalDemo] : [main]), identifyQueue).catch(exitWith);
 if (metrics) view.note(`metrics: ${metrics.url}`);
 
-const follow = (cluster: ClusterHandle, name: string) =>
+// `total`: a cluster that never reshards keeps its rows under its own shard count (the fatal demo's
+// shard 8 of 9 is not the main cluster's shard 8 of 12 after the reshard)
+const follow = (cluster: ClusterHandle, name: string, total?: number) =>
   cluster.messages$.subscribe((message) => {
     if (message.type === 'shard-status') {
-      const r = row(message.shardId);
+      const r = row(message.shardId, undefined, total);
       if (r.status !== 'fatal') r.status = message.status;
       if (message.status === 'identifying') r.identifies++;
       if (message.status === 'resumed') {
@@ -101,7 +104,7 @@ const follow = (cluster: ClusterHandle, name: string) =>
       const content = (message.d as { content?: unknown } | null)?.content;
       if (typeof content === 'string' && (content.startsWith('marker-') || content.startsWith('fence-'))) markerCounts.set(content, (markerCounts.get(content) ?? 0) + 1);
     } else if (message.type === 'reshard-status') {
-      const r = row(message.shardId, `shard ${message.shardId} of ${message.totalShards} (new)`, message.totalShards);
+      const r = row(message.shardId, newShardLabel(message.shardId, message.totalShards), message.totalShards);
       r.status = message.status;
       if (message.status === 'identifying') r.identifies++;
     } else if (message.type === 'reshard-progress') {
@@ -109,7 +112,7 @@ const follow = (cluster: ClusterHandle, name: string) =>
       handingOver = message.phase === 'handing-over';
       if (message.phase === 'done') retire(message.from.totalShards, message.from.shardIds, message.to.totalShards);
     } else if (message.type === 'fatal') {
-      row(message.shardId).status = 'fatal';
+      row(message.shardId, undefined, total).status = 'fatal';
       view.note(`FATAL reached CONTROL from cluster ${name}: shard ${message.shardId}, code ${message.code} (${message.kind}): ${message.reason}`);
     }
   });
@@ -117,13 +120,13 @@ const follow = (cluster: ClusterHandle, name: string) =>
 const retire = (fromTotal: number, fromIds: readonly number[], toTotal: number) => {
   for (const id of fromIds) {
     const old = rows.get(`${fromTotal}:${id}`);
-    if (old) rows.set(`${fromTotal}:${id}`, { ...old, label: `shard ${id} of ${fromTotal} (retired)`, status: 'closed', eventsPerSecond: 0, latencyMs: null });
+    if (old) rows.set(`${fromTotal}:${id}`, { ...old, label: retiredShardLabel(id, fromIds.length), status: 'closed', eventsPerSecond: 0, latencyMs: null });
   }
   for (const [key, r] of rows) if (key.startsWith(`${toTotal}:`)) rows.set(key, { ...r, label: `shard ${r.shardId}` });
   layoutTotal = toTotal;
 };
 follow(main, 'main');
-if (fatalDemo) follow(fatalDemo, 'fatal-demo');
+if (fatalDemo) follow(fatalDemo, 'fatal-demo', totalShards);
 
 let stopping = false;
 process.once('SIGINT', () => {

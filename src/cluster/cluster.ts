@@ -41,7 +41,10 @@ export interface Cluster {
   readonly identifyQueue: IdentifyQueue;
   /** The layout the cluster runs now (it changes when a `reshard` hands over): pass its `totalShards` to `guildShard`. */
   layout(): ShardLayout;
-  /** A snapshot of every shard: status, latency, last sequence, events counted. */
+  /**
+   * A snapshot of every shard: status, latency, last sequence, events counted. While a reshard
+   * prepares, the new layout's shards follow the running ones, marked `preparing`.
+   */
   statuses(): ShardInfo[];
   /** The live sessions, as snapshots. */
   sessions(): SessionSnapshot[];
@@ -189,7 +192,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
     lifecycle$: lifecycle$.asObservable(),
     identifyQueue,
     layout: () => current.layout,
-    statuses: () => current.statuses(),
+    statuses: () => [...current.statuses(), ...preparingStatuses(resharding?.preparingSet() ?? null)],
     sessions: () => current.sessions(),
     connect() {
       if (shutDown !== null) return Promise.reject(new DisclusterError('CLUSTER_SHUT_DOWN', 'the cluster was shut down'));
@@ -258,4 +261,11 @@ const pick = <T extends object, K extends keyof T>(source: T, keys: readonly K[]
   const out: Partial<Pick<T, K>> = {};
   for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
   return out;
+};
+
+/** A set being prepared by a reshard: its shards' statuses, marked `preparing` with their layout's shard count. */
+const preparingStatuses = (set: ShardSet | null): ShardInfo[] => {
+  if (set === null) return [];
+  const preparing = { totalShards: set.layout.totalShards };
+  return set.statuses().map((info) => ({ ...info, preparing }));
 };

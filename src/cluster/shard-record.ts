@@ -14,6 +14,8 @@ export interface ShardInfo {
   /** Dispatches delivered since the cluster started. */
   readonly events: number;
   readonly fatal: ShardFatalEvent | null;
+  /** Only on the new shards of a reshard being prepared (ids may repeat the running ones'): the shard count of their layout. */
+  readonly preparing?: { readonly totalShards: number };
 }
 
 /** The cluster's mutable bookkeeping of one shard: a class, so a thousand of them share their methods. */

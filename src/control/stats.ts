@@ -28,7 +28,8 @@ export const statsOf = (
     type: 'stats',
     nonce,
     clusterId,
-    shards: (cluster?.statuses() ?? []).map((s) => {
+    // the running shards only: a reshard's new ones are reported by `reshard-status`
+    shards: (cluster?.statuses() ?? []).filter((s) => s.preparing === undefined).map((s) => {
       const counted = lifecycle.get(s.shardId);
       return {
         shardId: s.shardId,

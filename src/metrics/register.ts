@@ -50,7 +50,8 @@ export const registerMetrics = (cluster: Cluster, options: MetricsOptions): (() 
       return counting?.lifecycle.snapshot() ?? [];
     },
     get shards() {
-      return cluster.statuses();
+      // one series per running shard: a reshard's new shards (same ids) are not counted until they run
+      return cluster.statuses().filter((s) => s.preparing === undefined);
     },
     get identifyWaiting() {
       return queue?.waiting ?? null;

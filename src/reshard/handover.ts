@@ -1,4 +1,5 @@
 import type { ShardDispatchEvent } from '../shard/types.js';
+import { rawDispatchKey } from './raw-key.js';
 import { PendingMultiset } from './pending-multiset.js';
 
 /**
@@ -9,6 +10,9 @@ import { PendingMultiset } from './pending-multiset.js';
  * only means they are counted as the same event, as they would be by any consumer of `d`.
  */
 export const dispatchKey = (event: Pick<ShardDispatchEvent, 't' | 'd'>): string => `${event.t}\n${JSON.stringify(event.d) ?? ''}`;
+
+/** The handover's key: `rawDispatchKey` (the `d` bytes, raw-key.ts) when the shard gave the frame text, else `dispatchKey`. */
+export const handoverKey = (event: ShardDispatchEvent): string => rawDispatchKey(event) ?? dispatchKey(event);
 
 /** Where a handover is: both sets delivering, new events held (`overlap`); both delivering, first copy wins (`switched`); only the new set (`closed`). */
 export type HandoverPhase = 'overlap' | 'switched' | 'closed';
@@ -52,7 +56,7 @@ export class Handover {
   constructor(
     private readonly emit: (event: ShardDispatchEvent) => void,
     private readonly windowMs: number,
-    private readonly key: (event: ShardDispatchEvent) => string = dispatchKey,
+    private readonly key: (event: ShardDispatchEvent) => string = handoverKey,
   ) {}
 
   /** Occurrences held now. */
@@ -104,6 +108,16 @@ export class Handover {
     this.switchOver(Infinity);
     this.phase = 'closed';
     this.newEmitted.drain();
+  }
+
+  /**
+   * Closed, and no event the old set gave awaits its twin any more (each was matched or forgotten
+   * after the match window): only now may the new set's events bypass the handover. Before that,
+   * a lagging new set's late copy of an event the old set emitted just before the close would go
+   * out twice.
+   */
+  get finished(): boolean {
+    return this.phase === 'closed' && this.oldEmitted.size === 0;
   }
 
   /** Forgets remembered events and emits held new ones that came before `now - windowMs`. */

@@ -77,6 +77,8 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
   /** Resolves once the sets this run closes are closed. */
   private closed: Promise<void> | null = null;
   private endDrain: (() => void) | null = null;
+  /** `shutdown()` was called while handing over: no more waiting for the match window. */
+  private stopping = false;
 
   constructor(
     private readonly host: ReshardHost<S>,
@@ -115,11 +117,17 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
   stopForShutdown(): Promise<void> {
     if (this.phase === 'preparing') return this.abort(new DisclusterError('CLUSTER_SHUT_DOWN', `the cluster was shut down during its ${this.describe()}`));
     if (this.phase !== 'handing-over') return this.closed ?? Promise.resolve();
+    this.stopping = true;
     this.endDrain?.();
     return this.report.then(
       () => undefined,
       () => undefined,
     );
+  }
+
+  /** The new layout's set while it is prepared; null from the switch on (it is the running set then). */
+  preparingSet(): S | null {
+    return this.phase === 'preparing' ? this.next : null;
   }
 
   /** Whether the new shard owning this event has begun to identify (only then can it receive a twin). */
@@ -195,6 +203,9 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
     this.old.output = DISCARD;
     this.closed = this.old.stop(false, host.shutdownMs);
     await this.closed;
+    // a lagging new set may still bring copies of what the old set emitted just before the close:
+    // its events keep going through the handover until each old one was matched or forgotten
+    await this.handoverFinished();
     this.timers.unsubscribe();
     this.next.output = this.wanted === null ? host.dispatch$ : new WantedOnly(this.wanted, host.dispatch$);
     this.phase = 'done';
@@ -209,6 +220,16 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
     };
     host.lifecycle({ type: 'reshard', phase: 'done', from: this.from, to: this.to, report, peakHeld: this.handover.counts.peakHeld });
     this.settle.resolve(report);
+  }
+
+  /** Resolves once the handover has finished (checked at each expire tick; at once on shutdown). */
+  private handoverFinished(): Promise<void> {
+    if (this.stopping || this.handover.finished) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.endDrain = resolve;
+      const matchMs = this.host.timing.reshardMatchWindowMs ?? RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs;
+      this.timers.add(interval(Math.max(10, Math.floor(matchMs / 4)), this.host.scheduler).subscribe(() => this.handover.finished && resolve()));
+    });
   }
 
   /** Step 5: close every new shard, give the old set its output back, reject. Only while preparing. */

@@ -20,7 +20,8 @@ import { HELLO_TIMEOUT, READY_TIMEOUT, reportEnd, timedOut } from './connection-
 import { type ConnectionEnd, gatewayUrl, isSafeResumeUrl, nextStep } from './session.js';
 import { type EssentialMessage, essentialEnd, judgeUnreadable, unreadableReason } from './unreadable.js';
 import type { ShardState } from './shard-state.js';
-import type { ShardEvent, ShardStatus, UnreadableReason } from './types.js';
+import { FRAME_TEXT } from './frame-text.js';
+import type { ShardDispatchEvent, ShardEvent, ShardStatus, UnreadableReason } from './types.js';
 
 const ALWAYS_PARSED = new Set(['READY', 'RESUMED']);
 
@@ -148,7 +149,7 @@ class Connection implements InflateSink, HeartbeatListener, SocketOwner, Unsubsc
     const frame = parsed.right;
     switch (frame.op) {
       case 0:
-        return this.dispatch(frame.t as string, frame.s as number, frame.d);
+        return this.dispatch(frame.t as string, frame.s as number, frame.d, text);
       case 1:
         return this.heartbeat?.request();
       case 7:
@@ -215,7 +216,7 @@ class Connection implements InflateSink, HeartbeatListener, SocketOwner, Unsubsc
     else if (this.progress !== null) this.progress.seqBeforeReady = s;
   }
 
-  private dispatch(t: string, s: number, d: unknown): void {
+  private dispatch(t: string, s: number, d: unknown, text: string): void {
     this.moveSeq(s);
     if (t === 'READY') {
       if (!ReadyCodec.is(d)) return this.endUnreadable('READY', invalidReady().message);
@@ -228,7 +229,7 @@ class Connection implements InflateSink, HeartbeatListener, SocketOwner, Unsubsc
       this.status('resumed');
       this.gateOpened();
     }
-    if (this.wanted === undefined || this.wanted.has(t)) this.subscriber.next({ type: 'dispatch', shardId: this.shardId, t, s, d });
+    if (this.wanted === undefined || this.wanted.has(t)) this.subscriber.next({ type: 'dispatch', shardId: this.shardId, t, s, d, [FRAME_TEXT]: text } as ShardDispatchEvent);
   }
 
   private hello(d: unknown): void {

@@ -10,6 +10,7 @@ import { WebSocketServer } from 'ws';
 import * as faults from './gateway/faults.js';
 import { stampNow, template } from './wire/frames.js';
 import { GatewayCore } from './gateway/gateway.js';
+import { closeOverfullShards } from './gateway/overfull.js';
 import { addGuilds, dispatchRouted, fanOut, layoutIndex } from './gateway/guild-routing.js';
 import type { Emulator } from './handle.js';
 import { httpHandler } from './rest/http.js';
@@ -168,7 +169,12 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
       streams.add(handle);
       return handle;
     },
-    addGuilds: (count) => addGuilds(core, count),
+    addGuilds: (count) => {
+      const added = addGuilds(core, count);
+      closeOverfullShards(core, opts.maxGuildsPerShard);
+      return added;
+    },
+    delayLayout: (numShards, ms) => core.lag.set(numShards, ms),
     stream: (target, streamOptions = {}) => {
       if (closed !== undefined) throw new Error('emulator stream: the emulator is closed');
       const handle = startStream(core, target, streamOptions, { seed: opts.seed, highWaterMark: opts.highWaterMark }, (h) => streams.delete(h));
@@ -190,6 +196,7 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
     close: () => {
       closed ??= (async () => {
         for (const s of [...streams]) s.stop();
+        core.lag.clear();
         for (const conn of core.connections.values()) conn.close(1001, 'emulator closed');
         await awaitClosed(CLOSE_GRACE_MS);
         core.sessions.clear();

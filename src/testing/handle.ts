@@ -109,9 +109,16 @@ export interface Emulator {
   /**
    * Adds `count` guilds (deterministic from the seed) and sends each one's GUILD_CREATE to the
    * sessions owning it in every shard count; `GET /gateway/bot` then recommends shards for the
-   * new guild count. Returns the new guilds.
+   * new guild count. A live shard that now holds more than `maxGuildsPerShard` guilds is closed
+   * with 4011, as Discord does (its session ends). Returns the new guilds.
    */
   addGuilds(count: number): readonly SyntheticGuild[];
+  /**
+   * Sends every dispatch to the sessions of `numShards` shards `ms` later than it is routed (0: at
+   * once again), as when a reshard's new sessions sit on other gateway nodes. The session numbers
+   * and buffers it at once; only the send waits, in order.
+   */
+  delayLayout(numShards: number, ms: number): void;
   /** The `shards` `GET /gateway/bot` answers now: `max(options.shards, ceil(guilds / options.recommendedGuildsPerShard))`. */
   readonly recommendedShards: number;
   /** Every accepted Identify (`session` records with `event: 'created'`, carrying `shardId` and `numShards`), never dropped. */

@@ -161,8 +161,11 @@ const eventually = async (condition: () => boolean, ms = 10_000): Promise<boolea
  * marker reached dispatch$ exactly once, and what the emulator saw: one accepted identify per new
  * shard, no violation, every old socket closed by the client with 1000.
  */
-const reshardUnderTraffic = async (t: ExecutionContext, maxConcurrency: number, layouts: readonly number[], { lagOldSet = false, extra = {} as Partial<ClusterOptions> } = {}) => {
+const reshardUnderTraffic = async (t: ExecutionContext, maxConcurrency: number, layouts: readonly number[], { lagOldSet = false, extra = {} as Partial<ClusterOptions>, lagMs = { old: 0, new: 0 } } = {}) => {
   const gw = await emulator(t, { maxConcurrency });
+  // each layout's sessions get every event this much later than it is routed
+  gw.delayLayout(4, lagMs.old);
+  for (const total of layouts) if (total !== 4) gw.delayLayout(total, lagMs.new);
   const store = createMemorySessionStore();
   const c = cluster(t, gw, { sessionStore: store, ...extra });
   await c.connect();
@@ -171,12 +174,20 @@ const reshardUnderTraffic = async (t: ExecutionContext, maxConcurrency: number, 
   const fatals = collect(c.fatal$);
   const traffic = gw.markerTraffic({ rate: 400 });
   t.teardown(() => traffic.stop());
-  await dispatches.when((e) => e.t === 'MESSAGE_CREATE', 5000);
+  // a marker from every old shard: each shard's start-up GUILD_CREATEs came before it (connect()
+  // resolves at the READYs, and a loaded machine may deliver a shard's GUILD_CREATEs after that)
+  for (const id of range(4)) await dispatches.when((e) => e.t === 'MESSAGE_CREATE' && e.shardId === id, 5000);
+  const startedUp = dispatches.events.length;
   let from = 4;
   let recovered = 0;
   for (const total of layouts) {
     const identifiesBefore = gw.acceptedIdentifies.length;
     const pending = c.reshard({ totalShards: total, shardIds: range(total) });
+    // preparing: the running shards, then the new ones marked as such
+    t.deepEqual(
+      c.statuses().map((s) => [s.shardId, s.preparing?.totalShards ?? null]),
+      [...range(from).map((id) => [id, null]), ...range(total).map((id) => [id, total])],
+    );
     if (lagOldSet) {
       // once the first new shard is up, one old shard's connection goes silent (the emulator holds
       // its events back) until the switch: the new set has some of its guilds' events first, while
@@ -206,7 +217,7 @@ const reshardUnderTraffic = async (t: ExecutionContext, maxConcurrency: number, 
       t.like(last, { by: 'client', code: 1000 }, `old shard ${id} of ${from}: ${JSON.stringify(oldCloses)}`);
     }
     t.deepEqual(c.layout(), { totalShards: total, shardIds: range(total) });
-    t.deepEqual(c.statuses().map((s) => s.shardId), range(total));
+    t.deepEqual(c.statuses().map((s) => [s.shardId, s.preparing]), range(total).map((id) => [id, undefined]));
     t.deepEqual([...store.snapshots.values()].map((s) => [s.shardId, s.totalShards]).sort((a, b) => a[0]! - b[0]!), range(total).map((id) => [id, total]), 'the store holds the new layout only');
     from = total;
   }
@@ -226,7 +237,8 @@ const reshardUnderTraffic = async (t: ExecutionContext, maxConcurrency: number, 
   t.is(counts.size, sent + tail.length);
   t.deepEqual(gw.violations, []);
   t.deepEqual(fatals.events, []);
-  t.false(dispatches.events.some((e) => e.t === 'READY' || e.t === 'GUILD_CREATE'), 'no READY or GUILD_CREATE reached dispatch$');
+  const startup = dispatches.events.slice(startedUp).filter((e) => e.t === 'READY' || e.t === 'GUILD_CREATE');
+  t.deepEqual(startup.map((e) => [e.t, e.shardId, e.s]), [], 'no READY or GUILD_CREATE of the new set reached dispatch$');
   t.deepEqual(
     lifecycle.events.flatMap((e) => (e.type === 'reshard' ? [e.phase] : [])),
     layouts.flatMap(() => ['preparing', 'handing-over', 'done']),
@@ -268,6 +280,18 @@ test.serial('an old set lagging at the switch: what only the new set delivered i
   const timing = { identifyWindowMs: WINDOW, identifyMarginMs: MARGIN, backoff: { initialMs: 20, maxMs: 100 }, reshardMatchWindowMs: 3 * MATCH_WINDOW };
   await reshardUnderTraffic(t, 4, [6, 3, 5, 4], { lagOldSet: true, extra: { timing } });
 });
+
+for (const [old, lag] of [
+  [0, 50],
+  [0, 500],
+  [150, 0],
+  [50, 500],
+  [500, 50],
+] as const) {
+  test.serial(`grow 4 -> 6 with the old layout ${old} ms and the new one ${lag} ms late: every marker exactly once`, async (t) => {
+    await reshardUnderTraffic(t, 4, [6], { lagMs: { old, new: lag } });
+  });
+}
 
 test.serial('with an events filter, the new set still tracks its start-up (READY, GUILD_CREATE) and the user sees only what was asked for', async (t) => {
   const { gw, c } = await reshardUnderTraffic(t, 4, [6], { extra: { events: ['MESSAGE_CREATE', 'TYPING_START'] } });

@@ -20,6 +20,31 @@ test('closeShard sends that close code; the session fate follows the code', asyn
   t.is(gw.closeShard(7, 4000), 0, 'no connection of shard 7');
 });
 
+test('a dispatch right after a session-ending close finds no session; after a resumable one it waits for the resume (the soak lost one)', async (t) => {
+  // The soak's drain checked "the newest session is live" and dispatched a marker; the emulator had
+  // just closed that connection 4008, but kept the session live until the client answered the close
+  // frame, so the marker went into a session whose connection could no longer send and which was
+  // then deleted: the shard came back with a fresh session (seq 1) and the marker never came.
+  const gw = await emulator(t, { identifyWindowMs: 0 });
+  const a = await ready(gw.url, TOKEN, [0, 1]);
+  gw.closeShard(0, 4008);
+  t.false(gw.sessions.some((s) => s.live), 'the ending session is not live from the close on');
+  t.throws(() => gw.dispatch(0, 'MESSAGE_CREATE', { n: 1 }), { message: /no session/ }, 'nothing goes into the session just ended');
+  t.is((await a.client.closed).code, 4008);
+  t.deepEqual(gw.sessions, []);
+
+  const b = await ready(gw.url, TOKEN, [0, 1]);
+  gw.closeShard(0, 4000);
+  t.like(gw.sessions[0], { live: false, id: b.ready.d.session_id });
+  const s = gw.dispatch(0, 'MESSAGE_CREATE', { n: 2 });
+  t.is((await b.client.closed).code, 4000);
+  const c = await connect(gw.resumeUrl);
+  c.send(resume(b.ready.d.session_id, 1));
+  const replayed = await c.frame((f) => f.t === 'MESSAGE_CREATE');
+  t.like(replayed, { s, d: { n: 2 } }, 'the resume brings what came during the close');
+  await c.close();
+});
+
 test('drop destroys the socket with no close frame; the session stays resumable', async (t) => {
   const gw = await emulator(t);
   const { client, ready: r } = await ready(gw.url, TOKEN, [0, 1]);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { createEmulator } from '../../src/testing/index.js';
+import { type CloseRecord, createEmulator } from '../../src/testing/index.js';
 import { connect, emulator, identify, ready, TOKEN } from './helpers.js';
 
 const gatewayBot = async (httpUrl: string) =>
@@ -28,6 +28,19 @@ test('addGuilds sends GUILD_CREATE to the owner of each new guild in every layou
   const late = await ready(gw.url, TOKEN, [1, 2]);
   t.deepEqual(late.ready.d.guilds.map((g: { id: string }) => g.id), gw.guildsOf(1, 2).map((g) => g.id));
   await Promise.all([...two, ...three, late.client].map((c) => c.close(1000)));
+});
+
+test('addGuilds closes a live shard with 4011 once it holds more than maxGuildsPerShard guilds, as Discord does; the others run on', async (t) => {
+  const gw = await emulator(t, { guilds: 4, maxGuildsPerShard: 3, identifyWindowMs: 0 });
+  const [zero, one] = [await ready(gw.url, TOKEN, [0, 2]), await ready(gw.url, TOKEN, [1, 2])].map((r) => r.client);
+  gw.addGuilds(2); // 3 guilds each: at the limit, not over it
+  t.is(gw.connections.length, 2);
+  gw.addGuilds(1); // guild 6 goes to shard 0 of 2: 4 guilds
+  t.is((await zero!.closed).code, 4011);
+  t.like(await gw.waitFor((r): r is CloseRecord => r.kind === 'close'), { shardId: 0, numShards: 2, code: 4011, by: 'server' });
+  t.deepEqual(gw.sessions.map((s) => [s.shardId, s.numShards, s.live]), [[1, 2, true]], "shard 0's session ended, shard 1 runs on");
+  t.deepEqual(gw.violations, [], 'the bot broke no rule');
+  await one!.close(1000);
 });
 
 test('addGuilds is deterministic from the seed, in any split', async (t) => {

@@ -22,6 +22,8 @@ const WS_ERROR_CLOSE_CODES: Readonly<Record<string, number>> = {
 export interface ConnectionEvents {
   message(conn: Connection, data: Buffer): void;
   closed(conn: Connection, code: number, reason: string, by: ClosedBy): void;
+  /** The emulator has just sent a close frame with `code` (the socket closes later, once the client answers). */
+  closing(conn: Connection, code: number): void;
   heartbeatTimeout(conn: Connection): void;
 }
 
@@ -170,6 +172,7 @@ export class Connection {
     if (this.closed || this.serverClose !== undefined || this.dropped) return;
     this.serverClose = { code, reason };
     this.ws.close(code, Buffer.from(reason).subarray(0, 123).toString());
+    this.events.closing(this, code);
   }
 
   /** Destroys the TCP socket without a close frame. */

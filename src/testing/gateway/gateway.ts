@@ -12,6 +12,7 @@ import { withKeyOrder } from '../wire/key-order.js';
 import { Connection, type ConnectionEvents } from './connection.js';
 import { HEARTBEAT_ACK, renderOp, template, type DispatchTemplate } from '../wire/frames.js';
 import { checkIdentify, checkResume, decodePayload, redact } from './inbound.js';
+import { LayoutLag } from './layout-lag.js';
 import { IdentifyBuckets, SessionStartLimit } from './limits.js';
 import { MemberRequests } from './members.js';
 import type { ResolvedOptions } from './options.js';
@@ -35,6 +36,8 @@ export class GatewayCore {
   readonly connections = new Map<number, Connection>();
   readonly sessions: SessionStore;
   readonly startLimit: SessionStartLimit;
+  /** How late each shard count's sessions get their dispatches (`Emulator.delayLayout`). */
+  readonly lag = new LayoutLag();
   private readonly buckets: IdentifyBuckets;
   private readonly smallGuilds = new Map<string, DispatchTemplate>();
   private readonly members = new MemberRequests();
@@ -59,6 +62,7 @@ export class GatewayCore {
     this.events = {
       message: (conn, data) => this.onMessage(conn, data),
       closed: (conn, code, reason, by) => this.onClosed(conn, code, reason, by),
+      closing: (conn, code) => this.endSession(conn, code),
       heartbeatTimeout: (conn) =>
         this.refuse(conn, 'heartbeat-timeout', opts.heartbeatTimeoutCode, `no heartbeat for ${opts.heartbeatTimeoutMs} ms`),
     };
@@ -95,7 +99,7 @@ export class GatewayCore {
   dispatch(session: Session, tpl: DispatchTemplate, stamp?: number): number {
     const entry = session.push(tpl, stamp);
     const conn = this.liveConnection(session);
-    if (conn !== undefined && !conn.zombie) conn.sendDispatch(tpl, entry.s, stamp);
+    if (conn !== undefined && !conn.zombie) this.lag.send(conn, session.numShards, tpl, entry.s, stamp);
     return entry.s;
   }
 
@@ -234,6 +238,20 @@ export class GatewayCore {
     conn.session = session;
     for (const e of replay) conn.sendDispatch(e.tpl, e.s, e.stamp);
     conn.sendDispatch(RESUMED, session.nextSeq(), undefined);
+  }
+
+  /**
+   * The emulator closes `conn` with `code`: its session's fate is decided now, not once the client
+   * has answered the close frame. Until then the session would look live and take dispatches that
+   * the closing connection can no longer send, and after a session-ending code lose them (a
+   * resumable session keeps them for its resume either way).
+   */
+  private endSession(conn: Connection, code: number): void {
+    const session = conn.session;
+    conn.session = undefined;
+    if (session === undefined || session.connectionId !== conn.id) return;
+    if (INVALIDATING_CLOSE_CODES.has(code)) this.sessions.invalidate(session);
+    else this.sessions.detach(session);
   }
 
   private onClosed(conn: Connection, code: number, reason: string, by: ClosedBy): void {
