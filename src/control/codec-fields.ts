@@ -131,3 +131,6 @@ export const FatalKindCodec = t.keyof(
   { auth: null, sharding: null, version: null, intents: null, 'identify-budget': null, unreadable: null, internal: null },
   'fatal kind',
 );
+
+/** A WebSocket close code. */
+export const CloseCode = intBetween(0, 65_535, 'close code');
