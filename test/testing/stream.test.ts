@@ -78,7 +78,8 @@ test('rate paces the stream', async (t) => {
   const started = performance.now();
   await gw.stream(0, { count: 50, rate: 250, mix: 'messages' }).done;
   const took = performance.now() - started;
-  t.true(took >= 180 && took < 3000, `50 events at 250/s took ${took} ms`);
+  // Pacing is a floor: 49 gaps of 4 ms. No ceiling: a busy machine may take longer, which says nothing of pacing.
+  t.true(took >= 180, `50 events at 250/s took ${took} ms`);
   await client.close();
 });
 
