@@ -10,6 +10,7 @@ import { parseFrame } from '../gateway/frame.js';
 import { HeartbeatClock, type HeartbeatListener, type HeartbeatSignal } from './heartbeat.js';
 import type { LeaseEvent } from './identify-lease.js';
 import { IdentifyPlace } from './identify-place.js';
+import { endedUnreachable, unreachableEvent } from './unreachable.js';
 import type { CommandLimiter } from './limiter.js';
 import type { ResolvedShardOptions } from './options.js';
 import { readTurn, type TurnReader } from './read-turn.js';
@@ -235,6 +236,7 @@ class Connection implements InflateSink, HeartbeatListener, TurnReader<WebSocket
     this.heartbeat = new HeartbeatClock(d.heartbeat_interval, this.options.scheduler, this.options.random, this);
     if (readTurn.holds(this)) this.heartbeat.hold(true);
     this.progress.helloSeen = true;
+    this.state.unreachableInARow = 0;
     const { session } = this.state;
     this.status(session !== null ? 'resuming' : 'identifying');
     if (session !== null) this.sendSession(resumePayload(this.options.token, session));
@@ -303,6 +305,8 @@ class Connection implements InflateSink, HeartbeatListener, TurnReader<WebSocket
     const step = nextStep(why, state.session !== null, state.failedResumes);
     state.next = step;
     const detail = describeEnd(why);
+    const unreachable = (step.type === 'resume' || step.type === 'identify') && this.progress !== null && endedUnreachable(why, this.progress.helloSeen);
+    if (unreachable) this.subscriber.next(unreachableEvent(this.shardId, ++state.unreachableInARow, why));
     switch (step.type) {
       case 'resume':
         this.status('reconnecting', detail);

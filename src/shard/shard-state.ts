@@ -4,6 +4,8 @@ import type { LiveSession, NextStep } from './session.js';
 export interface ShardState {
   session: LiveSession | null;
   failedResumes: number;
+  /** Connections in a row that ended before Hello (unreachable.ts); 0 once a Hello comes. */
+  unreachableInARow: number;
   /** Decided when the last connection ended. */
   next: NextStep | null;
   stopRequest: { readonly keepSession: boolean } | null;

@@ -48,6 +48,7 @@ class ShardRun implements Observer<ShardEvent>, Unsubscribable {
     const state: ShardState = {
       session: initial ? { sessionId: initial.sessionId, resumeUrl: initial.resumeUrl, seq: initial.seq } : null,
       failedResumes: 0,
+      unreachableInARow: 0,
       next: null,
       stopRequest: null,
       live: null,

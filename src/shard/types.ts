@@ -66,6 +66,19 @@ export interface ShardSessionLostEvent {
   readonly reason: string;
 }
 
+/**
+ * A connection ended before the gateway's Hello (refused, closed, no Hello in time): the gateway
+ * was unreachable. No identify was sent, so nothing was spent from the daily budget; the shard
+ * tries again with its backoff, for as long as it runs. `failures` counts such connections in a
+ * row (back to 0 once a Hello comes). Emitted before the `reconnecting` status it leads to.
+ */
+export interface ShardUnreachableEvent {
+  readonly type: 'unreachable';
+  readonly shardId: number;
+  readonly failures: number;
+  readonly reason: string;
+}
+
 /** The shard stopped for good; the Observable completes right after. */
 export interface ShardFatalEvent {
   readonly type: 'fatal';
@@ -82,6 +95,7 @@ export type ShardEvent =
   | ShardHeartbeatEvent
   | ShardSessionEvent
   | ShardSessionLostEvent
+  | ShardUnreachableEvent
   | ShardFatalEvent;
 
 /** Opcodes a user may send: presence, voice state, request guild members, soundboard sounds. */
