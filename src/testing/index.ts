@@ -20,6 +20,7 @@ export type {
   RecordPredicate,
 } from './records.js';
 export type { Target } from './faults.js';
+export type { ConnectionRefusal, RefusalMode } from './refusal.js';
 export type { EmulatorRest, Inject429Options, RestMessageRecord } from './rest.js';
 export type { EmulatorMessage } from './rest-message.js';
 export type { StreamOptions, StreamHandle } from './stream.js';
