@@ -102,7 +102,7 @@ export const createMemoryIdentifyQueue = (options: MemoryIdentifyQueueOptions): 
     }
   };
 
-  /** A unit came back: buckets waiting on the budget alone may grant now. */
+  /** A reserved unit was spent or came back: buckets waiting on the budget alone decide again. */
   const pumpAll = (): void => {
     for (const bucket of buckets.values()) pump(bucket);
   };
@@ -143,6 +143,8 @@ export const createMemoryIdentifyQueue = (options: MemoryIdentifyQueueOptions): 
         if (next.reserved) count = spendUnit(count);
         else count = { remaining: Math.max(0, count.remaining - 1), reserved: count.reserved };
         next.reserved = false;
+        // waiters held back by this reservation: granted if units are left, else refused
+        pumpAll();
       },
     });
   };

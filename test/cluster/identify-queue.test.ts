@@ -136,6 +136,21 @@ test('while every unit left is reserved by an unsent grant, other buckets wait i
   t.deepEqual(outcomes, ['granted 0 at 0', 'granted 1 at 50', 'IDENTIFY_BUDGET_EXHAUSTED 2 at 70']);
 });
 
+test('a waiter held back by the last reserved unit is refused once that unit is spent (it never waits forever)', (t) => {
+  const ts = virtualTime(t);
+  const outcomes: string[] = [];
+  ts.run(({ flush }) => {
+    const queue = createMemoryIdentifyQueue({ maxConcurrency: 2, windowMs: 100, safetyMarginMs: 0, scheduler: ts, sessionStartLimit: { total: 10, remaining: 1, resetAfter: 60_000 } });
+    const a: Subscription = queue.acquire(1).subscribe((grant) => {
+      outcomes.push(`granted 1 at ${ts.now()}`);
+      ts.schedule(() => (grant.sent(), ts.schedule(() => a.unsubscribe(), 20)), 2);
+    });
+    ts.schedule(() => queue.acquire(0).subscribe({ next: () => outcomes.push('granted 0'), error: (e: { code: string }) => outcomes.push(`${e.code} 0 at ${ts.now()}`) }), 1);
+    flush();
+  });
+  t.deepEqual(outcomes, ['granted 1 at 0', 'IDENTIFY_BUDGET_EXHAUSTED 0 at 2']);
+});
+
 test('absurd options are refused', (t) => {
   t.throws(() => createMemoryIdentifyQueue({ maxConcurrency: 0 }), { message: /maxConcurrency/ });
   t.throws(() => createMemoryIdentifyQueue({ maxConcurrency: 1.5 }), { message: /maxConcurrency/ });
