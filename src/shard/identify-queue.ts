@@ -85,6 +85,8 @@ export const createMemoryIdentifyQueue = (options: MemoryIdentifyQueueOptions): 
   let granted = 0;
   let sentCount = 0;
   const buckets = new Map<number, Bucket>();
+  /** Some bucket's next waiter waits on the budget alone (every unit left reserved). */
+  let heldBack = false;
 
   const bucketOf = (shardId: number): Bucket => {
     const key = shardId % concurrency;
@@ -104,6 +106,8 @@ export const createMemoryIdentifyQueue = (options: MemoryIdentifyQueueOptions): 
 
   /** A reserved unit was spent or came back: buckets waiting on the budget alone decide again. */
   const pumpAll = (): void => {
+    if (!heldBack) return; // the usual case: nobody waits on the budget, no need to visit every bucket
+    heldBack = false;
     for (const bucket of buckets.values()) pump(bucket);
   };
 
@@ -122,7 +126,10 @@ export const createMemoryIdentifyQueue = (options: MemoryIdentifyQueueOptions): 
     refresh();
     const decision = budgetDecision(count);
     // every unit left is reserved by a grant that may still give it back: wait for it (pumpAll)
-    if (decision === 'wait') return;
+    if (decision === 'wait') {
+      heldBack = true;
+      return;
+    }
     const next = bucket.waiters.shift()!;
     if (decision === 'refuse') {
       const inMs = Math.max(0, Math.round(resetAt - scheduler.now()));
