@@ -123,6 +123,11 @@ export interface CommandRequest {
  * unsubscribes, and the bucket's window counts from that release. Unsubscribing
  * before the grant gives the place up. It errors with a `DisclusterError`
  * (`IDENTIFY_BUDGET_EXHAUSTED`) rather than spend identifies Discord won't grant.
+ *
+ * The value emitted may be an `IdentifyGrant` (`{ sent() }`, identify-budget.ts): the shard calls
+ * `sent()` once, as it writes the identify, and only that spends a unit of the daily budget; a
+ * lease let go without it (the connection failed before Hello, timed out, stopped) spent nothing
+ * and starts no window. Every queue of this library emits one; any other value is just a grant.
  */
 export interface IdentifyQueue {
   acquire(shardId: number): Observable<unknown>;
