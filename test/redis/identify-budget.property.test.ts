@@ -1,10 +1,12 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
 import { isDisclusterError } from '../../src/gateway/errors.js';
+import { CLIENT_DEFAULTS } from '../../src/redis/client.js';
 import { createRedisIdentifyQueue } from '../../src/redis/index.js';
 import { IdentifyPlace } from '../../src/shard/identify-place.js';
-import { client, prefixFor, skipReason, sleep } from './helpers.js';
+import { client, prefixFor, REDIS_URL, skipReason, sleep } from './helpers.js';
 
 const skipped = await skipReason();
 const redisTest = skipped === null ? test.serial : test.serial.skip;
@@ -38,8 +40,10 @@ redisTest(title('the Redis queue, over any grants, sends, answers, failures befo
   await fc.assert(
     fc.asyncProperty(fc.array(connectionArb, { minLength: 1, maxLength: 5 }), fc.nat({ max: 4 }), async (plan, remaining) => {
       const keyPrefix = `${prefix}${run++}:`;
+      const connection$ = new Redis(REDIS_URL, CLIENT_DEFAULTS);
+      connection$.on('error', () => {});
       const queue = createRedisIdentifyQueue({
-        redis: client(t),
+        redis: connection$,
         keyPrefix,
         maxConcurrency: CONCURRENCY,
         windowMs: WINDOW_MS,
@@ -104,11 +108,12 @@ redisTest(title('the Redis queue, over any grants, sends, answers, failures befo
         await sleep(step.delayMs);
         await connection(step);
       });
-      const settled = await Promise.race([Promise.all(runs).then(() => true), sleep(8_000).then(() => false)]);
-      await sleep(20); // the last SENT and RELEASE scripts are fire and forget
+      const settled = await Promise.race([Promise.all(runs).then(() => true), sleep(15_000).then(() => false)]);
+      await queue.close();
+      // the last SENT and RELEASE scripts are fire and forget: QUIT answers once they have run
+      await connection$.quit();
       const left = await redis.get(`${keyPrefix}iq:budget`);
       const reserved = await redis.zcard(`${keyPrefix}iq:reserved`);
-      await queue.close();
       if (!settled) return false; // nobody waits forever
       if (Number(left ?? remaining) !== remaining - sent.length) return false; // spent exactly by the identifies sent
       if (reserved !== 0) return false;
