@@ -19,7 +19,8 @@ test('two clusters sharing CONTROL’s identify queue: an outage of many refused
 
   // both clusters are granted their turn again and again, each grant to a connection refused before Hello
   await Promise.all([a, b].map((cluster) => cluster.outbound.when(() => grantsTo(cluster) >= REFUSED_GRANTS / 2, 20_000)));
-  t.true(outage.refused >= REFUSED_GRANTS, `${outage.refused} connections refused`);
+  // each grant went to a connection of its own; at most one per shard (4) may not be refused yet
+  t.true(outage.refused >= REFUSED_GRANTS - 4, `${outage.refused} connections refused`);
   t.is(identifies(gw).length, 0);
   t.is(count('identify-sent'), 0);
   t.is(queue.remaining, 10, 'the outage cost nothing from CONTROL’s budget');
