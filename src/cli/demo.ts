@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole system at work. A small CONTROL forks a cluster process over the IPC
  * protocol and shows its shards connecting, their traffic and latency; on the embedded emulator
- * it also injects faults (a dropped connection, an op 7, a zombie), one fatal on a separate,
+ * it also injects faults (a dropped connection, an op 7, a zombie, a short outage refusing
+ * connections before Hello), one fatal on a separate,
  * labelled demo shard, and a live reshard (8 → 12 shards) while traffic flows, counting unique
  * marker messages to show that each arrived exactly once. With DISCORD_TOKEN it connects to real
  * Discord the same way (no faults, no reshard).
@@ -70,7 +71,7 @@ const rows = new Map<string, ShardRow>();
 const row = (shardId: number, label = `shard ${shardId}`, total = layoutTotal): ShardRow => {
   const key = `${total}:${shardId}`;
   let r = rows.get(key);
-  if (!r) rows.set(key, (r = { shardId, label, status: 'starting', events: 0, eventsPerSecond: 0, latencyMs: null, resumes: 0, identifies: 0 }));
+  if (!r) rows.set(key, (r = { shardId, label, status: 'starting', events: 0, eventsPerSecond: 0, latencyMs: null, resumes: 0, identifies: 0, unreachable: 0 }));
   return r;
 };
 for (const id of mainShards) row(id);
@@ -136,6 +137,8 @@ process.once('SIGINT', () => {
 
 const header = () => `Discluster demo — ${target.kind} — ${((performance.now() - startedAt) / 1000).toFixed(1)} s`;
 let lastEvents = new Map<number, number>();
+/** Shards whose gateway was unreachable since they were last up. */
+const outage = new Set<number>();
 const refresh = async () => {
   const stats = await main.stats().catch(() => null);
   if (!stats || handingOver) return; // while the sets switch, a reply may hold either: wait for 'done'
@@ -144,6 +147,14 @@ const refresh = async () => {
     r.eventsPerSecond = Math.max(0, Math.round(((shard.events - (lastEvents.get(shard.shardId) ?? 0)) * 1000) / TICK_MS));
     r.events = shard.events;
     r.latencyMs = shard.latencyMs;
+    const unreachable = shard.reconnects?.unreachable ?? 0;
+    // an outage: say so once per run of failures (the shard keeps trying; nothing is spent)
+    if (unreachable > r.unreachable && !outage.has(shard.shardId)) {
+      outage.add(shard.shardId);
+      view.note(`shard ${shard.shardId}: gateway unreachable (connection closed before Hello); retrying with backoff, no identify spent`);
+    }
+    if (shard.status === 'ready' || shard.status === 'resumed') outage.delete(shard.shardId);
+    r.unreachable = unreachable;
   }
   lastEvents = new Map(stats.shards.map((s) => [s.shardId, s.events]));
   view.render([...rows.values()], header());
@@ -168,6 +179,15 @@ if (gw) {
     [0.1, 'dropping shard 1 without a close frame', () => gw.drop(1)],
     [0.17, 'sending op 7 (reconnect) to shard 3', () => gw.reconnect(3)],
     [0.24, 'shard 5 turns zombie (no more heartbeat ACKs)', () => gw.zombie(5, true)],
+    [
+      0.3,
+      'an outage: the gateway refuses new connections (closed before Hello) for 1.5 s, and shard 7 is dropped into it',
+      () => {
+        const outage = gw.refuseConnections();
+        gw.drop(7);
+        setTimeout(() => outage.end(), 1_500);
+      },
+    ],
   ];
   for (const [at, what, inject] of faults) {
     await waitUntil(() => false, Math.max(0, readyAt + at * DURATION_MS - elapsed()));
@@ -223,7 +243,9 @@ const all = final;
 const delivered = all.reduce((sum, r) => sum + r.events, 0);
 console.log(`\nSummary (${((performance.now() - startedAt) / 1000).toFixed(1)} s; status before shutdown, ev/s averaged over the run)\n${summaryTable(all)}`);
 console.log(`\n  events delivered to the cluster: ${delivered}`);
-console.log(`  resumes: ${all.reduce((s, r) => s + r.resumes, 0)}, identifies: ${all.reduce((s, r) => s + r.identifies, 0)}`);
+console.log(
+  `  resumes: ${all.reduce((s, r) => s + r.resumes, 0)}, identifies: ${all.reduce((s, r) => s + r.identifies, 0)}, reconnects after the gateway was unreachable: ${all.reduce((s, r) => s + r.unreachable, 0)}`,
+);
 console.log(`  fatal shards: ${all.filter((r) => r.status === 'fatal').map((r) => r.label).join(', ') || 'none'}`);
 console.log(`  sessions kept for a restart: ${sessions.length}`);
 if (resharded) {

@@ -12,6 +12,8 @@ export interface ShardRow {
   latencyMs: number | null;
   resumes: number;
   identifies: number;
+  /** Reconnects after a connection that ended before Hello (the gateway unreachable: nothing spent). */
+  unreachable: number;
 }
 
 /** The live display: redrawn in place on a TTY, plain log lines otherwise. */
@@ -44,7 +46,7 @@ const formatRow = (row: ShardRow, color: boolean): string => {
   const painted = color ? (STATUS_COLOR[row.status] ?? ((s: string) => s))(status) : status;
   return `  ${row.label.padEnd(20)} ${painted} ${String(row.events).padStart(8)} ev ${String(row.eventsPerSecond).padStart(6)} ev/s ${
     row.latencyMs === null ? '     — ' : `${String(Math.round(row.latencyMs)).padStart(4)} ms`
-  }  resumes ${row.resumes}  identifies ${row.identifies}`;
+  }  resumes ${row.resumes}  identifies ${row.identifies}${row.unreachable > 0 ? `  unreachable ${row.unreachable}` : ''}`;
 };
 
 const up = (rows: readonly ShardRow[]) => rows.filter((r) => r.status === 'ready' || r.status === 'resumed').length;
@@ -86,6 +88,6 @@ export const createView = (tty: boolean): View => {
 /** The table printed at the end. */
 export const summaryTable = (rows: readonly ShardRow[]): string =>
   [
-    '  shard                status          events  ev/s   latency  resumes identifies',
+    '  shard                status          events  ev/s   latency  resumes identifies (unreachable: reconnects after no Hello)',
     ...rows.map((r) => formatRow(r, false)),
   ].join('\n');

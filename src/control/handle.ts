@@ -135,6 +135,8 @@ export const createClusterHandle = (options: HandleOptions): ClusterHandle => {
         return readyState?.resolve(message);
       case 'identify-request':
         return broker?.request(message.shardId, message.nonce);
+      case 'identify-sent':
+        return broker?.sent(message.nonce);
       case 'identify-done':
         return broker?.done(message.nonce);
       case 'error':

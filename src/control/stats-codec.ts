@@ -27,7 +27,8 @@ export const ShardStatsCodec = t.intersection(
     }),
     t.partial({
       dispatches: boundedRecord(DispatchName, Count, MAX_STATS_EVENT_NAMES),
-      reconnects: t.type({ resume: Count, identify: Count }),
+      // `unreachable`: reconnects after a connection that ended before Hello (a gateway outage)
+      reconnects: t.intersection([t.type({ resume: Count, identify: Count }), t.partial({ unreachable: Count })]),
       sessionsLost: Count,
       fatalKinds: boundedRecord(nonEmptyString(32), Count, 16),
       messagesDropped: boundedRecord(nonEmptyString(32), Count, 16),

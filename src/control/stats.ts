@@ -43,7 +43,7 @@ export const statsOf = (
           ? {}
           : {
               dispatches: dispatches.get(s.shardId) ?? {},
-              reconnects: counted?.reconnects ?? { resume: 0, identify: 0 },
+              reconnects: counted?.reconnects ?? { resume: 0, identify: 0, unreachable: 0 },
               sessionsLost: counted?.sessionsLost ?? 0,
               fatalKinds: counted?.fatal ?? {},
               messagesDropped: counted?.messagesDropped ?? {},

@@ -86,7 +86,14 @@ export const IdentifyRequestCodec = t.type(
   'identify-request',
 );
 
-/** `identify-done`: the lease of request `nonce` is released (identify sent) or given up (before a grant). */
+/**
+ * `identify-sent`: the shard of request `nonce` wrote its identify to the socket: CONTROL's queue
+ * spends a unit of the daily budget for it. A granted request that ends with `identify-done` and
+ * no `identify-sent` (the connection failed before Hello) spends nothing and starts no window.
+ */
+export const IdentifySentCodec = t.type({ type: t.literal('identify-sent'), shardId: ShardId, nonce: Nonce }, 'identify-sent');
+
+/** `identify-done`: the lease of request `nonce` is released (the gateway answered an identify sent) or given up (before a grant, or before the identify). */
 export const IdentifyDoneCodec = t.type({ type: t.literal('identify-done'), shardId: ShardId, nonce: Nonce }, 'identify-done');
 
 /** `command-result`: how the `command` with this nonce ended. */
@@ -224,6 +231,7 @@ export const TO_CONTROL = {
   ready: ReadyCodec,
   fatal: FatalCodec,
   'identify-request': IdentifyRequestCodec,
+  'identify-sent': IdentifySentCodec,
   'identify-done': IdentifyDoneCodec,
   'command-result': CommandResultCodec,
   stats: StatsCodec,

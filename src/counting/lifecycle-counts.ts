@@ -1,7 +1,10 @@
 import type { ShardFatalKind } from '../shard/types.js';
 
-/** How a shard reconnects: resuming its session, or identifying anew. */
-export type ReconnectKind = 'resume' | 'identify';
+/**
+ * How a shard reconnects: resuming its session, identifying anew, or after a connection the
+ * gateway never answered (`unreachable`: it ended before Hello, so nothing was resumed or identified).
+ */
+export type ReconnectKind = 'resume' | 'identify' | 'unreachable';
 
 /** Every fatal kind a shard reports; another value (from a newer peer) is counted as `other`. */
 export const FATAL_KINDS: readonly ShardFatalKind[] = ['auth', 'sharding', 'version', 'intents', 'identify-budget', 'unreadable', 'internal'];
@@ -32,6 +35,9 @@ export interface CountedEvent {
 class ShardCounts {
   resume = 0;
   identify = 0;
+  unreachable = 0;
+  /** An `unreachable` event came: the next reconnect is of that kind. */
+  afterUnreachable = false;
   sessionsLost = 0;
   readonly fatal = new Map<string, number>();
   readonly dropped = new Map<string, number>();
@@ -53,7 +59,8 @@ const DROP_REASONS: ReadonlySet<string> = new Set(['too-large', 'invalid-json', 
  * A reconnect is counted when a shard reports `reconnecting`; its kind is what the shard does
  * next: `resume` when it still holds a session (its last `session` event carried one, or it was
  * `resuming`), else `identify` (a shard drops its session, with a `session` event of `null`,
- * before it reports a reconnect that will identify). Events of types it does not know (such as
+ * before it reports a reconnect that will identify); `unreachable` when the connection ended
+ * before Hello (the shard's `unreachable` event comes just before its `reconnecting`). Events of types it does not know (such as
  * a future `reshard`) and events without a valid shard id are ignored; shard ids come from the
  * events, so shards added at run time are counted.
  */
@@ -72,9 +79,14 @@ export class LifecycleCounts {
         if (event.status === 'resuming') this.of(shardId).hasSession = true;
         else if (event.status === 'reconnecting') {
           const counts = this.of(shardId);
-          if (counts.hasSession) counts.resume++;
+          if (counts.afterUnreachable) counts.unreachable++;
+          else if (counts.hasSession) counts.resume++;
           else counts.identify++;
+          counts.afterUnreachable = false;
         }
+        break;
+      case 'unreachable':
+        this.of(shardId).afterUnreachable = true;
         break;
       case 'session-lost':
         this.of(shardId).sessionsLost++;
@@ -107,7 +119,7 @@ export class LifecycleCounts {
   snapshot(): ShardLifecycleCounts[] {
     return [...this.shards.values()].map((c) => ({
       shardId: c.shardId,
-      reconnects: { resume: c.resume, identify: c.identify },
+      reconnects: { resume: c.resume, identify: c.identify, unreachable: c.unreachable },
       sessionsLost: c.sessionsLost,
       fatal: Object.fromEntries(c.fatal),
       messagesDropped: Object.fromEntries(c.dropped),

@@ -42,7 +42,7 @@ export const readingFromStats = (replies: readonly Stats[], controlWaiting: numb
     dispatches: shards.map((s) => ({ shardId: s.shardId, counts: s.dispatches ?? {} })),
     lifecycle: shards.map((s) => ({
       shardId: s.shardId,
-      reconnects: s.reconnects ?? { resume: 0, identify: 0 },
+      reconnects: { resume: s.reconnects?.resume ?? 0, identify: s.reconnects?.identify ?? 0, unreachable: s.reconnects?.unreachable ?? 0 },
       sessionsLost: s.sessionsLost ?? 0,
       fatal: s.fatalKinds ?? {},
       messagesDropped: s.messagesDropped ?? {},

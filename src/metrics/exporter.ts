@@ -120,12 +120,19 @@ export const exportReadings = (
     gauge(name('latency'), "Round trip of each shard's last heartbeat, in seconds (shards without an ACK yet are absent).", ['shard'], read, (r, set) => {
       for (const { shardId, latencyMs } of r.shards) if (latencyMs !== null) set({ shard: String(shardId) }, latencyMs / 1000);
     }),
-    counter(name('reconnects'), 'Reconnects by shard and kind: "resume" (the session is kept) or "identify" (a new session).', ['shard', 'kind'], read, (r, inc) => {
-      for (const { shardId, reconnects } of r.lifecycle) {
-        inc({ shard: String(shardId), kind: 'resume' }, reconnects.resume);
-        inc({ shard: String(shardId), kind: 'identify' }, reconnects.identify);
-      }
-    }),
+    counter(
+      name('reconnects'),
+      'Reconnects by shard and kind: "resume" (the session is kept), "identify" (a new session) or "unreachable" (the connection ended before Hello: a gateway outage, nothing spent).',
+      ['shard', 'kind'],
+      read,
+      (r, inc) => {
+        for (const { shardId, reconnects } of r.lifecycle) {
+          inc({ shard: String(shardId), kind: 'resume' }, reconnects.resume);
+          inc({ shard: String(shardId), kind: 'identify' }, reconnects.identify);
+          inc({ shard: String(shardId), kind: 'unreachable' }, reconnects.unreachable);
+        }
+      },
+    ),
     counter(name('sessionsLost'), 'Sessions that ended without being resumed (their later dispatches were never received), by shard.', ['shard'], read, (r, inc) => {
       for (const { shardId, sessionsLost } of r.lifecycle) inc({ shard: String(shardId) }, sessionsLost);
     }),

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { asyncScheduler, BehaviorSubject, Observable, type SchedulerLike } from 'rxjs';
 import { DisclusterError } from '../gateway/errors.js';
 import { IDENTIFY_WINDOW_MS } from '../gateway/opcodes.js';
+import type { IdentifyGrant } from '../shard/identify-budget.js';
 import { defaultIdentifyMargin, type SessionStartLimit } from '../shard/identify-queue.js';
 import type { IdentifyQueue } from '../shard/types.js';
 import { keyPrefixOf, type RedisConnection, releaseClient, resolveClient } from './client.js';
@@ -58,8 +59,12 @@ export interface RedisIdentifyQueue extends IdentifyQueue {
   /** The current status; a new value on every change. Replays the latest to new subscribers. */
   readonly status$: Observable<RedisQueueStatus>;
   readonly status: RedisQueueStatus;
-  /** Leases granted by this process so far. */
+  /** Emits the grant: call its `sent()` when the identify goes out (the shard does); only that spends a unit of the budget. */
+  acquire(shardId: number): Observable<IdentifyGrant>;
+  /** Leases granted by this process so far (whether or not their identify was sent). */
   readonly granted: number;
+  /** Identifies this process sent on its grants so far. */
+  readonly sent: number;
   /** Errors every running acquire (`IDENTIFY_CANCELLED`, their places and leases given back), stops watching the client and closes it if it was created here. */
   close(): Promise<void>;
 }
@@ -77,7 +82,8 @@ const checkInteger = (name: string, value: number, min: number) => {
  * An {@link IdentifyQueue} over Redis: one identify per bucket per window across every process and
  * machine sharing the Redis and the key prefix; waiters served first come, first served per bucket
  * across processes; a crashed holder's lease lapses after `leaseTtlMs` and the window counts from
- * the lapse; the daily budget counted centrally. All decisions are Lua scripts run on Redis's
+ * the lapse; the daily budget counted centrally, a unit spent only when an identify is sent (a
+ * grant let go unsent gives it back and starts no window). All decisions are Lua scripts run on Redis's
  * clock. While Redis is unreachable no shard is granted: see `status$`.
  */
 export const createRedisIdentifyQueue = (options: RedisIdentifyQueueOptions): RedisIdentifyQueue => {
@@ -98,6 +104,7 @@ export const createRedisIdentifyQueue = (options: RedisIdentifyQueueOptions): Re
   const processTag = randomUUID();
   const waiters = new Map<string, number>();
   let granted = 0;
+  let sent = 0;
   let counter = 0;
   let closed = false;
   /** Cancels each acquire still running (for `close()`). */
@@ -134,16 +141,17 @@ export const createRedisIdentifyQueue = (options: RedisIdentifyQueueOptions): Re
     },
     notBefore: () => (lastIdentified.get(bucket) ?? -Infinity) + windowMs + margin,
     onIdentified: (at) => void lastIdentified.set(bucket, Math.max(at, lastIdentified.get(bucket) ?? -Infinity)),
+    onSent: () => void sent++,
   });
 
   const keysOf = (shardId: number): BucketKeys => {
     const bucket = `${prefix}iq:${shardId % concurrency}`;
-    return { state: `${bucket}:state`, tickets: `${bucket}:tickets`, alive: `${bucket}:alive`, budget: `${prefix}iq:budget` };
+    return { state: `${bucket}:state`, tickets: `${bucket}:tickets`, alive: `${bucket}:alive`, budget: `${prefix}iq:budget`, reserved: `${prefix}iq:reserved` };
   };
 
   return {
     acquire: (shardId) =>
-      new Observable<void>((subscriber) => {
+      new Observable<IdentifyGrant>((subscriber) => {
         checkInteger('shardId', shardId, 0);
         if (closed) throw new DisclusterError('IDENTIFY_CANCELLED', 'the identify queue is closed');
         const ticket = `${processTag}:${shardId}:${counter++}`;
@@ -163,6 +171,9 @@ export const createRedisIdentifyQueue = (options: RedisIdentifyQueueOptions): Re
     },
     get granted() {
       return granted;
+    },
+    get sent() {
+      return sent;
     },
     close: async () => {
       closed = true;

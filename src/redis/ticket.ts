@@ -1,5 +1,6 @@
 import type { SchedulerLike, Subscriber, Subscription } from 'rxjs';
 import { DisclusterError } from '../gateway/errors.js';
+import type { IdentifyGrant } from '../shard/identify-budget.js';
 import type { HealthTracker } from './health.js';
 import type { QueueScripts } from './scripts.js';
 
@@ -25,6 +26,8 @@ export interface TicketContext {
   notBefore(): number;
   /** This process released a lease of the bucket after identifying (`now()`). */
   onIdentified(at: number): void;
+  /** The grant's identify was sent (counted by the queue). */
+  onSent(): void;
 }
 
 /** The Redis keys of one bucket. */
@@ -33,30 +36,37 @@ export interface BucketKeys {
   readonly tickets: string;
   readonly alive: string;
   readonly budget: string;
+  /** The bot's reserved units: granted tickets whose identify is not sent yet. */
+  readonly reserved: string;
 }
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
- * Runs one `acquire`: polls until the lease is granted, emits once, renews the lease until the
- * subscriber lets go, and releases it (or gives the place up). If the lease could have lapsed on
+ * Runs one `acquire`: polls until the lease is granted, emits the grant once, renews the lease
+ * until the subscriber lets go, and releases it (or gives the place up). The grant's `sent()`
+ * spends the reserved unit of the budget on Redis; a lease released without it gives the unit
+ * back and starts no window. If the lease could have lapsed on
  * Redis before the identify was sent (renewals failing for `leaseTtlMs`), it errors with
  * `IDENTIFY_CANCELLED` so the shard retries instead of identifying into someone else's window.
  * Returns the teardown.
  */
-export const runTicket = (ctx: TicketContext, keys: BucketKeys, ticket: string, shardId: number, subscriber: Subscriber<void>): (() => void) => {
+export const runTicket = (ctx: TicketContext, keys: BucketKeys, ticket: string, shardId: number, subscriber: Subscriber<IdentifyGrant>): (() => void) => {
   const { scheduler } = ctx;
   let stopped = false;
-  let granted = false;
   // One timer of each kind at a time (a Subscription bag would keep every fired timer).
   let watchdog: Subscription | null = null;
   let next: Subscription | null = null;
   let hold: Subscription | null = null;
-  let emitted = false;
-  const emit = () => {
-    emitted = true;
-    subscriber.next();
+  let identified = false;
+  const sent = () => {
+    if (identified) return;
+    identified = true;
+    ctx.onSent();
+    // Fire and forget: should it be lost (Redis down), the unit stays unspent: Discord may refuse one identify more than the count says.
+    ctx.scripts.sent([keys.budget, keys.reserved], ticket).catch((error: unknown) => ctx.health.failed(describe(error)));
   };
+  const emit = () => subscriber.next({ sent });
   /** Runs `step` after `ms`, replacing the pending poll or renewal. */
   const later = (step: () => void, ms: number) => {
     next?.unsubscribe();
@@ -80,7 +90,7 @@ export const runTicket = (ctx: TicketContext, keys: BucketKeys, ticket: string, 
   const renew = () => {
     if (stopped) return;
     const sentAt = ctx.now();
-    ctx.scripts.renew(keys.state, ticket, ctx.leaseTtlMs).then(
+    ctx.scripts.renew([keys.state, keys.reserved], ticket, ctx.leaseTtlMs).then(
       (held) => {
         ctx.health.ok();
         if (stopped) return;
@@ -97,13 +107,12 @@ export const runTicket = (ctx: TicketContext, keys: BucketKeys, ticket: string, 
     const sentAt = ctx.now();
     const [remaining, budgetTtl] = ctx.budget();
     ctx.scripts
-      .poll([keys.state, keys.tickets, keys.alive, keys.budget], [ticket, ctx.leaseTtlMs, ctx.gapMs, ctx.ticketTtlMs, remaining, budgetTtl])
+      .poll([keys.state, keys.tickets, keys.alive, keys.budget, keys.reserved], [ticket, ctx.leaseTtlMs, ctx.gapMs, ctx.ticketTtlMs, remaining, budgetTtl])
       .then(
         ([code, ms]) => {
           ctx.health.ok();
           if (stopped) return;
           if (code === 0) {
-            granted = true;
             ctx.onGranted();
             leaseConfirmed(sentAt);
             later(renew, Math.max(1, Math.floor(ctx.leaseTtlMs / 4)));
@@ -136,10 +145,10 @@ export const runTicket = (ctx: TicketContext, keys: BucketKeys, ticket: string, 
     watchdog?.unsubscribe();
     next?.unsubscribe();
     hold?.unsubscribe();
-    if (emitted) ctx.onIdentified(ctx.now());
+    if (identified) ctx.onIdentified(ctx.now());
     ctx.onSettled();
     // Fire and forget: a lost release only delays the bucket (the lease or the ticket expires).
-    ctx.scripts.release([keys.state, keys.tickets, keys.alive], ticket, ctx.gapMs, granted).catch((error: unknown) => ctx.health.failed(describe(error)));
+    ctx.scripts.release([keys.state, keys.tickets, keys.alive, keys.reserved], ticket, ctx.gapMs, identified).catch((error: unknown) => ctx.health.failed(describe(error)));
   };
 
   poll();

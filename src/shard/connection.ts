@@ -10,6 +10,7 @@ import { parseFrame } from '../gateway/frame.js';
 import { HeartbeatClock, type HeartbeatListener, type HeartbeatSignal } from './heartbeat.js';
 import type { LeaseEvent } from './identify-lease.js';
 import { IdentifyPlace } from './identify-place.js';
+import { endedUnreachable, unreachableEvent } from './unreachable.js';
 import type { CommandLimiter } from './limiter.js';
 import type { ResolvedShardOptions } from './options.js';
 import { readTurn } from './read-turn.js';
@@ -241,6 +242,7 @@ class Connection implements InflateSink, HeartbeatListener, SocketOwner, Unsubsc
     this.heartbeat = new HeartbeatClock(d.heartbeat_interval, this.options.scheduler, this.options.random, this);
     if (readTurn.holds(this)) this.heartbeat.hold(true);
     this.progress.helloSeen = true;
+    this.state.unreachableInARow = 0;
     const { session } = this.state;
     this.status(session !== null ? 'resuming' : 'identifying');
     if (session !== null) this.sendSession(resumePayload(this.options.token, session));
@@ -309,6 +311,8 @@ class Connection implements InflateSink, HeartbeatListener, SocketOwner, Unsubsc
     if (resumeSent && why.type !== 'stopped') state.failedResumes++;
     const step = nextStep(why, state.session !== null, state.failedResumes);
     state.next = step;
+    const unreachable = (step.type === 'resume' || step.type === 'identify') && this.progress !== null && endedUnreachable(why, this.progress.helloSeen);
+    if (unreachable) this.subscriber.next(unreachableEvent(this.shardId, ++state.unreachableInARow, why));
     reportEnd(why, step, state, this.shardId, this.subscriber);
     const code = why.type === 'stopped' && !why.keepSession ? 1000 : 4000;
     if (this.ws.readyState === WebSocket.CLOSED) return this.subscriber.complete();

@@ -1,6 +1,7 @@
 import { asyncScheduler, Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import { DisclusterError } from '../gateway/errors.js';
 import { IDENTIFY_WINDOW_MS } from '../gateway/opcodes.js';
+import { budgetDecision, type BudgetCount, freeAtAfterRelease, type IdentifyGrant, reserveUnit, returnUnit, spendUnit } from './identify-budget.js';
 import type { IdentifyQueue } from './types.js';
 
 /** Discord's daily identify budget, as `GET /gateway/bot` reports it. */
@@ -26,24 +27,31 @@ export interface MemoryIdentifyQueueOptions {
   readonly windowMs?: number;
   /** Added to each window against network jitter (default `defaultIdentifyMargin(windowMs)`). */
   readonly safetyMarginMs?: number;
-  /** When given, the queue refuses identifies past `remaining` until the reset. */
+  /** When given, the queue refuses identifies past `remaining` until the reset; only identifies sent take from it (identify-budget.ts). */
   readonly sessionStartLimit?: SessionStartLimit;
   readonly scheduler?: SchedulerLike;
 }
 
 /** An identify queue that also reports what it did, for tests and stats. */
 export interface MemoryIdentifyQueue extends IdentifyQueue {
-  /** Identifies left in the budget (Infinity when no limit was given). */
+  /** Emits the grant: call its `sent()` when the identify goes out (the shard does). */
+  acquire(shardId: number): Observable<IdentifyGrant>;
+  /** Identifies left in the budget (Infinity when no limit was given): it goes down only when an identify is sent. */
   readonly remaining: number;
-  /** Grants so far. */
+  /** Grants so far (whether or not their identify was sent). */
   readonly granted: number;
+  /** Identifies sent on this queue's grants so far. */
+  readonly sent: number;
   /** Shards registered and not yet granted, over every bucket. */
   readonly waiting: number;
 }
 
 interface Waiter {
   readonly shardId: number;
-  readonly subscriber: Subscriber<void>;
+  readonly subscriber: Subscriber<IdentifyGrant>;
+  /** Holds a reserved unit of the budget (granted, identify not sent yet). */
+  reserved: boolean;
+  sent: boolean;
 }
 
 interface Bucket {
@@ -57,8 +65,10 @@ interface Bucket {
  * The default identify queue, for the shards of one process: bucket `shardId % maxConcurrency`,
  * one identify per bucket per window counted from the lease's release, waiters served in shard
  * order. A shard releases its lease when the gateway answered its identify (READY, op 9 or the
- * socket's close, see identify-lease.ts), so the window counts from the answer. Pass one
- * instance to several clusters to share the buckets between them.
+ * socket's close, see identify-lease.ts), so the window counts from the answer. A grant calls
+ * back `sent()` when its identify goes out: only that spends a unit of `remaining`; a lease let
+ * go unsent gives its unit back and starts no window (identify-budget.ts). Pass one instance to
+ * several clusters to share the buckets between them.
  */
 export const createMemoryIdentifyQueue = (options: MemoryIdentifyQueueOptions): MemoryIdentifyQueue => {
   const concurrency = options.maxConcurrency;
@@ -70,10 +80,13 @@ export const createMemoryIdentifyQueue = (options: MemoryIdentifyQueueOptions): 
   const margin = options.safetyMarginMs ?? defaultIdentifyMargin(windowMs);
   const scheduler = options.scheduler ?? asyncScheduler;
   const limit = options.sessionStartLimit;
-  let remaining = limit?.remaining ?? Infinity;
+  let count: BudgetCount = { remaining: limit?.remaining ?? Infinity, reserved: 0 };
   let resetAt = limit ? scheduler.now() + limit.resetAfter : Infinity;
   let granted = 0;
+  let sentCount = 0;
   const buckets = new Map<number, Bucket>();
+  /** Some bucket's next waiter waits on the budget alone (every unit left reserved). */
+  let heldBack = false;
 
   const bucketOf = (shardId: number): Bucket => {
     const key = shardId % concurrency;
@@ -82,15 +95,20 @@ export const createMemoryIdentifyQueue = (options: MemoryIdentifyQueueOptions): 
     return bucket;
   };
 
-  const spend = (): boolean => {
+  /** Past the reset, a fresh day starts at `total` (units reserved stay reserved). */
+  const refresh = (): void => {
     const now = scheduler.now();
     if (limit && now >= resetAt) {
-      remaining = limit.total;
+      count = { remaining: limit.total, reserved: count.reserved };
       resetAt = now + 24 * 60 * 60 * 1000;
     }
-    if (remaining <= 0) return false;
-    remaining--;
-    return true;
+  };
+
+  /** A reserved unit was spent or came back: buckets waiting on the budget alone decide again. */
+  const pumpAll = (): void => {
+    if (!heldBack) return; // the usual case: nobody waits on the budget, no need to visit every bucket
+    heldBack = false;
+    for (const bucket of buckets.values()) pump(bucket);
   };
 
   const pump = (bucket: Bucket, due = false): void => {
@@ -105,8 +123,15 @@ export const createMemoryIdentifyQueue = (options: MemoryIdentifyQueueOptions): 
       }, Math.max(0, wait));
       return;
     }
+    refresh();
+    const decision = budgetDecision(count);
+    // every unit left is reserved by a grant that may still give it back: wait for it (pumpAll)
+    if (decision === 'wait') {
+      heldBack = true;
+      return;
+    }
     const next = bucket.waiters.shift()!;
-    if (!spend()) {
+    if (decision === 'refuse') {
       const inMs = Math.max(0, Math.round(resetAt - scheduler.now()));
       next.subscriber.error(
         new DisclusterError('IDENTIFY_BUDGET_EXHAUSTED', `the daily identify budget is spent; it resets in ${inMs} ms. Refusing to identify shard ${next.shardId}.`),
@@ -115,21 +140,40 @@ export const createMemoryIdentifyQueue = (options: MemoryIdentifyQueueOptions): 
     }
     bucket.holder = next;
     granted++;
-    next.subscriber.next();
+    count = reserveUnit(count);
+    next.reserved = true;
+    next.subscriber.next({
+      sent: () => {
+        if (next.sent) return;
+        next.sent = true;
+        sentCount++;
+        if (next.reserved) count = spendUnit(count);
+        else count = { remaining: Math.max(0, count.remaining - 1), reserved: count.reserved };
+        next.reserved = false;
+        // waiters held back by this reservation: granted if units are left, else refused
+        pumpAll();
+      },
+    });
   };
 
   return {
     acquire: (shardId) =>
-      new Observable<void>((subscriber) => {
+      new Observable<IdentifyGrant>((subscriber) => {
         const bucket = bucketOf(shardId);
-        const waiter: Waiter = { shardId, subscriber };
+        const waiter: Waiter = { shardId, subscriber, reserved: false, sent: false };
         const at = bucket.waiters.findIndex((w) => w.shardId > shardId);
         bucket.waiters.splice(at < 0 ? bucket.waiters.length : at, 0, waiter);
         pump(bucket);
         return () => {
+          let unitBack = false;
           if (bucket.holder === waiter) {
             bucket.holder = null;
-            bucket.freeAt = scheduler.now() + windowMs + margin;
+            bucket.freeAt = freeAtAfterRelease(bucket.freeAt, scheduler.now(), waiter.sent, windowMs + margin);
+            if (waiter.reserved) {
+              waiter.reserved = false;
+              count = returnUnit(count);
+              unitBack = true;
+            }
           } else {
             const index = bucket.waiters.indexOf(waiter);
             if (index >= 0) bucket.waiters.splice(index, 1);
@@ -139,13 +183,18 @@ export const createMemoryIdentifyQueue = (options: MemoryIdentifyQueueOptions): 
             bucket.wake = null;
           }
           pump(bucket);
+          if (unitBack) pumpAll();
         };
       }),
     get remaining() {
-      return remaining;
+      refresh();
+      return count.remaining;
     },
     get granted() {
       return granted;
+    },
+    get sent() {
+      return sentCount;
     },
     get waiting() {
       let count = 0;

@@ -8,3 +8,4 @@ export { heartbeat, type HeartbeatSignal } from './heartbeat.js';
 export { backoffDelay, repeatWithBackoff, type BackoffConfig } from './backoff.js';
 export { createCommandLimiter, type CommandLimiter, type CommandLimiterOptions, type SendPriority } from './limiter.js';
 export { nextStep, MAX_RESUME_TRIES, type ConnectionEnd, type NextStep } from './session.js';
+export { isIdentifyGrant, type IdentifyGrant } from './identify-budget.js';

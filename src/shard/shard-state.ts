@@ -6,6 +6,8 @@ export interface ShardState {
   failedResumes: number;
   /** The last essential message this shard could not read since it was last READY (unreadable.ts), else null. */
   lastUnreadable: string | null;
+  /** Connections in a row that ended before Hello (unreachable.ts); 0 once a Hello comes. */
+  unreachableInARow: number;
   /** Decided when the last connection ended. */
   next: NextStep | null;
   stopRequest: { readonly keepSession: boolean } | null;

@@ -51,6 +51,7 @@ class ShardRun implements Observer<ShardEvent>, Unsubscribable {
       session: initial ? { sessionId: initial.sessionId, resumeUrl: initial.resumeUrl, seq: initial.seq } : null,
       failedResumes: 0,
       lastUnreadable: null,
+      unreachableInARow: 0,
       next: null,
       stopRequest: null,
       live: null,

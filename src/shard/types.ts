@@ -70,6 +70,19 @@ export interface ShardSessionLostEvent {
   readonly reason: string;
 }
 
+/**
+ * A connection ended before the gateway's Hello (refused, closed, no Hello in time): the gateway
+ * was unreachable. No identify was sent, so nothing was spent from the daily budget; the shard
+ * tries again with its backoff, for as long as it runs. `failures` counts such connections in a
+ * row (back to 0 once a Hello comes). Emitted before the `reconnecting` status it leads to.
+ */
+export interface ShardUnreachableEvent {
+  readonly type: 'unreachable';
+  readonly shardId: number;
+  readonly failures: number;
+  readonly reason: string;
+}
+
 /** The shard stopped for good; the Observable completes right after. */
 export interface ShardFatalEvent {
   readonly type: 'fatal';
@@ -115,6 +128,7 @@ export type ShardEvent =
   | ShardHeartbeatEvent
   | ShardSessionEvent
   | ShardSessionLostEvent
+  | ShardUnreachableEvent
   | ShardFatalEvent
   | ShardMessageDroppedEvent
   | ShardIdentifyLoopEvent;
@@ -144,6 +158,11 @@ export interface CommandRequest {
  * unsubscribes, and the bucket's window counts from that release. Unsubscribing
  * before the grant gives the place up. It errors with a `DisclusterError`
  * (`IDENTIFY_BUDGET_EXHAUSTED`) rather than spend identifies Discord won't grant.
+ *
+ * The value emitted may be an `IdentifyGrant` (`{ sent() }`, identify-budget.ts): the shard calls
+ * `sent()` once, as it writes the identify, and only that spends a unit of the daily budget; a
+ * lease let go without it (the connection failed before Hello, timed out, stopped) spent nothing
+ * and starts no window. Every queue of this library emits one; any other value is just a grant.
  */
 export interface IdentifyQueue {
   acquire(shardId: number): Observable<unknown>;

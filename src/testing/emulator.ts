@@ -18,6 +18,7 @@ import { MessageMaker, startMarkerTraffic, type MarkerTraffic } from './traffic/
 import { resolveOptions, type EmulatorOptions } from './gateway/options.js';
 import { RecordLog } from './log/record-log.js';
 import { restHandle, RestRoutes } from './rest/rest.js';
+import { ConnectionRefusals } from './gateway/refusal.js';
 import { recommendedShards } from './world/sharding.js';
 import type { GatewayPath } from './log/records.js';
 import { startStream, type StreamHandle } from './traffic/stream.js';
@@ -61,6 +62,7 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
       rest,
     }),
   );
+  const refusals = new ConnectionRefusals();
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1 << 20, clientTracking: false });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://emulator');
@@ -68,6 +70,7 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    if (refusals.refuse(socket)) return; // an outage on demand (refuseConnections)
     wss.handleUpgrade(req, socket, head, (ws) => {
       core.accept(ws, socket, url.pathname as GatewayPath, Object.fromEntries(url.searchParams));
     });
@@ -189,6 +192,10 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
     truncate: (target) => faults.truncate(core, target),
     pauseReading: (target, on) => faults.pauseReading(core, target, on),
     requestHeartbeat: (target) => faults.requestHeartbeat(core, target),
+    refuseConnections: (refusalOptions) => refusals.start(refusalOptions?.mode),
+    get refusedConnections() {
+      return refusals.total;
+    },
     restart: async () => {
       for (const conn of core.connections.values()) conn.drop();
       await awaitClosed(0);
@@ -197,6 +204,7 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
       closed ??= (async () => {
         for (const s of [...streams]) s.stop();
         core.lag.clear();
+        refusals.clear();
         for (const conn of core.connections.values()) conn.close(1001, 'emulator closed');
         await awaitClosed(CLOSE_GRACE_MS);
         core.sessions.clear();

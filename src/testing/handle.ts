@@ -11,6 +11,7 @@ import type { EmulatorRecord, RecordPredicate, SessionRecord, Violation } from '
 import type { EmulatorRest } from './rest/rest.js';
 import type { StreamHandle, StreamOptions } from './traffic/stream.js';
 import type { SyntheticGuild } from './world/world.js';
+import type { ConnectionRefusal, RefusalMode } from './gateway/refusal.js';
 
 /** A snapshot of one session. */
 export interface SessionInfo {
@@ -142,6 +143,13 @@ export interface Emulator {
   pauseReading(target: Target, on: boolean): number;
   /** Sends op 1: the client must heartbeat at once. */
   requestHeartbeat(target: Target): number;
+  /**
+   * An outage: refuses every new connection before Hello until the refusal's `end()` (TCP accepted
+   * then closed, or `mode: 'http-503'` to fail the upgrade). Open connections stay.
+   */
+  refuseConnections(options?: { readonly mode?: RefusalMode }): ConnectionRefusal;
+  /** Connections refused by `refuseConnections` since the emulator started. */
+  readonly refusedConnections: number;
   /** Drops every connection at once (no close frames), keeps sessions resumable and the port. */
   restart(): Promise<void>;
   /** Closes every connection (1001) and the server, stops streams and clears every timer. */

@@ -20,6 +20,7 @@ export type {
   RecordPredicate,
 } from './log/records.js';
 export type { Target } from './gateway/faults.js';
+export type { ConnectionRefusal, RefusalMode } from './gateway/refusal.js';
 export type { EmulatorRest, Inject429Options, RestMessageRecord } from './rest/rest.js';
 export type { EmulatorMessage } from './rest/rest-message.js';
 export type { StreamOptions, StreamHandle } from './traffic/stream.js';

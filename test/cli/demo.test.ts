@@ -19,7 +19,9 @@ test('npm start runs the demo to completion, piped, and its summary shows every 
   t.regex(stdout, /reshard 8 → 12 shards while traffic flowed: 12 identifies spent, \d+ ms in all, handover [\d.]+ ms after the last new READY/);
   t.regex(stdout, /markers: [1-9]\d* sent, every one arrived exactly once \(0 twice, 0 lost\)/);
   t.regex(stdout, /sessions kept for a restart: 12/);
-  t.regex(stdout, /resumes: [3-9]/, 'the drop, the op 7 and the zombie were each resumed');
+  t.regex(stdout, /resumes: [4-9]/, 'the drop, the op 7, the zombie and the shard dropped into the outage were each resumed');
+  t.regex(stdout, /shard 7: gateway unreachable \(connection closed before Hello\); retrying with backoff, no identify spent/);
+  t.regex(stdout, /reconnects after the gateway was unreachable: [1-9]/);
   t.regex(stdout, /emulator rule violations: none/);
   t.false(stdout.includes('demo-token'));
 });

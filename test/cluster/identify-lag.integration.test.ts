@@ -3,6 +3,7 @@ import { Observable, type Subscription } from 'rxjs';
 import { createCluster } from '../../src/cluster/cluster.js';
 import { createMemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
 import { shard } from '../../src/shard/shard.js';
+import { isIdentifyGrant } from '../../src/shard/identify-budget.js';
 import type { IdentifyQueue } from '../../src/shard/types.js';
 import { createEmulator, type Emulator, type FrameRecord } from '../../src/testing/index.js';
 
@@ -19,7 +20,8 @@ const releasedOnGrant = (inner: IdentifyQueue): IdentifyQueue => ({
   acquire: (shardId) =>
     new Observable<void>((subscriber) => {
       const lease: Subscription = inner.acquire(shardId).subscribe({
-        next: () => {
+        next: (grant) => {
+          if (isIdentifyGrant(grant)) grant.sent(); // the identify counts as sent here
           lease.unsubscribe();
           subscriber.next();
         },

@@ -59,6 +59,7 @@ test('remote queue ↔ broker: one lease per bucket at a time, released by ident
   toControl.subscribe((m) => {
     log.push(`${m.type}:${'shardId' in m ? m.shardId : ''}`);
     if (m.type === 'identify-request') broker.request(m.shardId, m.nonce);
+    if (m.type === 'identify-sent') broker.sent(m.nonce);
     if (m.type === 'identify-done') broker.done(m.nonce);
   });
   toCluster.subscribe((m) => {
@@ -67,8 +68,9 @@ test('remote queue ↔ broker: one lease per bucket at a time, released by ident
   });
   const granted = (shardId: number) =>
     new Promise<void>((resolve) => {
-      const lease = remote.acquire(shardId).subscribe(() => {
+      const lease = remote.acquire(shardId).subscribe((grant) => {
         log.push(`granted:${shardId}`);
+        grant.sent();
         queueMicrotask(() => lease.unsubscribe()); // the identify is sent: release
         resolve();
       });
@@ -79,6 +81,36 @@ test('remote queue ↔ broker: one lease per bucket at a time, released by ident
   t.true(at('identify-grant:1') < at('identify-done:0') || at('identify-grant:1') < at('identify-grant:2'), `bucket 1 waits for nobody: ${log.join(' ')}`);
   t.true(at('identify-grant:2') > at('identify-done:0'), `bucket 0 waits for the release: ${log.join(' ')}`);
   t.is(log.filter((e) => e.startsWith('identify-done')).length, 3);
+  broker.releaseAll();
+  remote.dispose();
+});
+
+test('remote queue ↔ broker: identify-sent spends a unit of CONTROL’s budget; a grant released without it costs nothing', async (t) => {
+  const toControl = new Subject<ToControlMessage>();
+  const queue = createMemoryIdentifyQueue({ maxConcurrency: 1, windowMs: 10_000, safetyMarginMs: 0, sessionStartLimit: { total: 10, remaining: 2, resetAfter: 60_000 } });
+  const remote = createRemoteIdentifyQueue((m) => toControl.next(m), 1);
+  const broker = createIdentifyBroker(queue, (m) => m.type === 'identify-grant' && remote.grant(m.nonce));
+  const types: string[] = [];
+  toControl.subscribe((m) => {
+    types.push(m.type);
+    if (m.type === 'identify-request') broker.request(m.shardId, m.nonce);
+    if (m.type === 'identify-sent') broker.sent(m.nonce);
+    if (m.type === 'identify-done') broker.done(m.nonce);
+  });
+  const turn = (shardId: number, send: boolean) =>
+    new Promise<void>((resolve) => {
+      const lease = remote.acquire(shardId).subscribe((grant) => {
+        if (send) grant.sent();
+        queueMicrotask(() => (lease.unsubscribe(), resolve()));
+      });
+    });
+  // a window of 10 s: only unsent grants can follow each other at once
+  for (let i = 0; i < 4; i++) await turn(0, false);
+  t.is(queue.remaining, 2, 'four grants refused before Hello spent nothing');
+  await turn(1, true);
+  t.is(queue.remaining, 1);
+  t.is(queue.sent, 1);
+  t.is(types.filter((type) => type === 'identify-sent').length, 1);
   broker.releaseAll();
   remote.dispose();
 });

@@ -48,7 +48,7 @@ test('a reply from a cluster without counters still gives statuses and latencies
   const reading = readingFromStats([{ ...old, shards: [withoutCounters] }, stats(2, { identifyWaiting: 2 })], 3);
   t.deepEqual([...reading.shards].map((s) => s.shardId), [1, 2]);
   t.deepEqual([...reading.dispatches], [{ shardId: 1, counts: {} }, { shardId: 2, counts: { READY: 1 } }]);
-  t.deepEqual([...reading.lifecycle][0], { shardId: 1, reconnects: { resume: 0, identify: 0 }, sessionsLost: 0, fatal: {}, messagesDropped: {}, identifyLoopPauses: 0 });
+  t.deepEqual([...reading.lifecycle][0], { shardId: 1, reconnects: { resume: 0, identify: 0, unreachable: 0 }, sessionsLost: 0, fatal: {}, messagesDropped: {}, identifyLoopPauses: 0 });
   t.is(reading.identifyWaiting, 5);
   t.is(readingFromStats([stats(1)], null).identifyWaiting, null);
 });

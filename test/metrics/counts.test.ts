@@ -77,15 +77,15 @@ test('reconnects are counted with what the shard does next: resume while it hold
   counts.observe({ type: 'status', shardId: -1, status: 'reconnecting' });
   counts.observe({ type: 'status', status: 'reconnecting' });
   t.deepEqual(counts.snapshot(), [
-    { shardId: 0, reconnects: { resume: 1, identify: 1 }, sessionsLost: 1, fatal: {}, messagesDropped: {}, identifyLoopPauses: 1 },
-    { shardId: 1, reconnects: { resume: 0, identify: 0 }, sessionsLost: 0, fatal: { auth: 1, other: 1 }, messagesDropped: { 'too-large': 2, other: 1 }, identifyLoopPauses: 0 },
+    { shardId: 0, reconnects: { resume: 1, identify: 1, unreachable: 0 }, sessionsLost: 1, fatal: {}, messagesDropped: {}, identifyLoopPauses: 1 },
+    { shardId: 1, reconnects: { resume: 0, identify: 0, unreachable: 0 }, sessionsLost: 0, fatal: { auth: 1, other: 1 }, messagesDropped: { 'too-large': 2, other: 1 }, identifyLoopPauses: 0 },
   ]);
 });
 
 test('a shard that starts by resuming a stored session counts its next reconnect as a resume', (t) => {
   const counts = new LifecycleCounts();
   for (const s of ['connecting', 'resuming', 'reconnecting']) counts.observe({ type: 'status', shardId: 4, status: s });
-  t.deepEqual(counts.snapshot()[0]!.reconnects, { resume: 1, identify: 0 });
+  t.deepEqual(counts.snapshot()[0]!.reconnects, { resume: 1, identify: 0, unreachable: 0 });
 });
 
 const lifecycleEvent = fc.oneof(
@@ -125,4 +125,15 @@ test('property: the status tally adds up to the number of shards and lists every
     }),
   );
   t.pass();
+});
+
+test('a reconnect after a connection that ended before Hello counts as "unreachable", not as a resume or an identify', (t) => {
+  const counts = new LifecycleCounts();
+  counts.observe({ type: 'session', shardId: 0, session: { sessionId: 's' } });
+  for (let i = 1; i <= 3; i++) {
+    counts.observe({ type: 'unreachable', shardId: 0 });
+    counts.observe({ type: 'status', shardId: 0, status: 'reconnecting' });
+  }
+  counts.observe({ type: 'status', shardId: 0, status: 'reconnecting' }); // one the gateway answered
+  t.deepEqual(counts.snapshot()[0]!.reconnects, { resume: 1, identify: 0, unreachable: 3 });
 });

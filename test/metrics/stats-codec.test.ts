@@ -18,7 +18,7 @@ const decodes = (message: unknown) => E.isRight(decodeMessage(TO_CONTROL, messag
 
 test('stats: the counters are optional, and checked when present', (t) => {
   t.true(decodes(stats({})), 'a cluster of an earlier version, without counters');
-  t.true(decodes(stats({ dispatches: { READY: 1, other: 2 }, reconnects: { resume: 1, identify: 0 }, sessionsLost: 0, fatalKinds: { auth: 1 } }, { identifyWaiting: 3 })));
+  t.true(decodes(stats({ dispatches: { READY: 1, other: 2 }, reconnects: { resume: 1, identify: 0, unreachable: 2 }, sessionsLost: 0, fatalKinds: { auth: 1 } }, { identifyWaiting: 3 })));
   t.true(decodes(stats({ messagesDropped: { 'too-large': 2 }, identifyLoopPauses: 1 })));
   t.false(decodes(stats({ identifyLoopPauses: -1 })));
   t.false(decodes(stats({ dispatches: { READY: -1 } })), 'a negative count');

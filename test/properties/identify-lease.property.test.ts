@@ -49,8 +49,9 @@ const simulate = (plan: readonly Step[], concurrency: number, rule: Rule) => {
             lease = null;
           }
         };
-        lease = queue.acquire(step.shardId).subscribe(() => {
+        lease = queue.acquire(step.shardId).subscribe((grant) => {
           ts.schedule(() => {
+            grant.sent();
             feed('identify-sent', true);
             const processAt = step.lag;
             ts.schedule(() => {

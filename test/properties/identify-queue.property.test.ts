@@ -32,13 +32,14 @@ test('under any schedule of acquire and cancel, no bucket admits two identifies 
           ts.schedule(() => {
             let granted = false;
             const bucket = step.shardId % concurrency;
-            const lease: Subscription = queue.acquire(step.shardId).subscribe(() => {
+            const lease: Subscription = queue.acquire(step.shardId).subscribe((grant) => {
               granted = true;
               if (heldBuckets.has(bucket)) overlap = true;
               heldBuckets.add(bucket);
               holders++;
               const grantedAt = ts.now();
               ts.schedule(() => {
+                grant.sent(); // the identify goes out, then the lease is let go
                 heldBuckets.delete(bucket);
                 holders--;
                 grants.push({ bucket, grantedAt, releasedAt: ts.now() });

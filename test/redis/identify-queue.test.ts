@@ -22,14 +22,15 @@ interface Turn {
   readonly releasedAt: number;
 }
 
-/** Acquires, holds the lease `holdMs` (as a shard waiting for Hello would), then releases. */
-const turn = (q: RedisIdentifyQueue, shardId: number, holdMs = 5, onGrant = () => {}): Promise<Turn> =>
+/** Acquires, holds the lease `holdMs` (as a shard waiting for Hello would), then sends its identify (unless `send` is false) and releases. */
+const turn = (q: RedisIdentifyQueue, shardId: number, holdMs = 5, onGrant = () => {}, send = true): Promise<Turn> =>
   new Promise((resolve, reject) => {
     const subscription = q.acquire(shardId).subscribe({
-      next: () => {
+      next: (grant) => {
         const grantedAt = performance.now();
         onGrant();
         setTimeout(() => {
+          if (send) grant.sent();
           subscription.unsubscribe();
           resolve({ shardId, grantedAt, releasedAt: performance.now() });
         }, holdMs);
@@ -124,6 +125,40 @@ redisTest(title('the daily budget is counted in Redis across processes'), async 
   const ttl = await redis.pttl(`${keyPrefix}iq:budget`);
   t.true(ttl > 50_000 && ttl <= 60_000);
   t.is(await redis.zcard(`${keyPrefix}iq:2:tickets`), 0);
+});
+
+redisTest(title('a grant let go before its identify was sent spends nothing from the budget and starts no window'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const sessionStartLimit = { total: 1000, remaining: 1, resetAfter: 60_000 };
+  const a = queue(t, { keyPrefix, maxConcurrency: 1, windowMs: 3_000, sessionStartLimit });
+  const redis = client(t);
+  // connections refused before Hello: granted, never identified
+  const refused: Turn[] = [];
+  for (let i = 0; i < 5; i++) refused.push(await turn(a, 0, 5, () => {}, false));
+  t.is(await redis.get(`${keyPrefix}iq:budget`), '1', 'nothing spent');
+  t.is(await redis.zcard(`${keyPrefix}iq:reserved`), 0, 'every reserved unit given back');
+  for (let i = 1; i < refused.length; i++) t.true(refused[i]!.grantedAt - refused[i - 1]!.releasedAt < 1_500, 'no 3 s window after an unsent grant');
+  await turn(a, 1);
+  t.is(await redis.get(`${keyPrefix}iq:budget`), '0', 'the identify sent spent the unit');
+  t.is(a.sent, 1);
+  t.is(a.granted, 6);
+  const error = await turn(a, 2).then(() => null, (e: unknown) => e);
+  t.true(isDisclusterError(error, 'IDENTIFY_BUDGET_EXHAUSTED'), String(error));
+});
+
+redisTest(title('while the last unit is reserved by an unsent grant, another bucket waits for it instead of being refused'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const sessionStartLimit = { total: 1000, remaining: 1, resetAfter: 60_000 };
+  const a = queue(t, { keyPrefix, maxConcurrency: 2, windowMs: 50, sessionStartLimit });
+  const b = queue(t, { keyPrefix, maxConcurrency: 2, windowMs: 50, sessionStartLimit });
+  let granted = () => {};
+  const firstGranted = new Promise<void>((resolve) => (granted = resolve));
+  const first = turn(a, 0, 200, () => granted(), false);
+  await firstGranted;
+  const second = turn(b, 1);
+  const [one, two] = await Promise.all([first, second]);
+  t.true(two.grantedAt >= one.releasedAt - 5, 'granted once the unit came back');
+  t.is(await client(t).get(`${keyPrefix}iq:budget`), '0');
 });
 
 redisTest(title('status$ reports waiters and when Redis stops answering'), async (t) => {
