@@ -19,6 +19,7 @@ import { RecordLog } from './record-log.js';
 import { restHandle, RestRoutes } from './rest.js';
 import { recommendedShards } from './sharding.js';
 import type { GatewayPath } from './records.js';
+import { prepareStorm } from './storm.js';
 import { startStream, type StreamHandle } from './stream.js';
 import { selfSignedCertificate } from './tls.js';
 import { createWorld } from './world.js';
@@ -169,6 +170,7 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
       return handle;
     },
     addGuilds: (count) => addGuilds(core, count),
+    storm: (stormOptions) => prepareStorm(core, stormOptions),
     stream: (target, streamOptions = {}) => {
       if (closed !== undefined) throw new Error('emulator stream: the emulator is closed');
       const handle = startStream(core, target, streamOptions, { seed: opts.seed, highWaterMark: opts.highWaterMark }, (h) => streams.delete(h));

@@ -23,6 +23,7 @@ export type { Target } from './faults.js';
 export type { EmulatorRest, Inject429Options, RestMessageRecord } from './rest.js';
 export type { EmulatorMessage } from './rest-message.js';
 export type { StreamOptions, StreamHandle } from './stream.js';
+export type { Storm, StormOptions } from './storm.js';
 export type { MarkerTraffic, MarkerTrafficOptions } from './markers.js';
 export type { Delivery } from './guild-routing.js';
 export type { Mix, MixEntry, MixContext } from './traffic.js';
