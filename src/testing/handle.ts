@@ -109,9 +109,10 @@ export interface Emulator {
   markerTraffic(options?: MarkerTrafficOptions): MarkerTraffic;
   /**
    * Prepares a startup storm (`storm.ts`): `guilds` GUILD_CREATEs of ~`kib` KiB per shard,
-   * rendered now; its `write()` hands them all to the sockets at once, unpaced, as a gateway does.
+   * rendered a guild per turn; its `write()` hands them all to the sockets at once, unpaced, as a
+   * gateway does.
    */
-  storm(options: StormOptions): Storm;
+  storm(options: StormOptions): Promise<Storm>;
   /**
    * Adds `count` guilds (deterministic from the seed) and sends each one's GUILD_CREATE to the
    * sessions owning it in every shard count; `GET /gateway/bot` then recommends shards for the

@@ -4,8 +4,9 @@
  * client gets them and the heartbeat ACKs queue behind megabytes of guilds.
  *
  * Preparing is apart from writing: the guilds are rendered (and, with `zlibMode:
- * 'precompressed'`, compressed) first, so the write itself costs the emulator next to nothing
- * and no socket falls silent while the emulator renders. With the default per-connection
+ * 'precompressed'`, compressed) first, a guild per turn, so the write itself costs the emulator
+ * little and no socket falls silent while the emulator renders: a gateway that stops answering
+ * heartbeats for seconds is a zombie, rightly, to a client with a short interval. With the default per-connection
  * context the deflate happens as each frame is written (Discord's own cost, seconds for a big
  * storm), which is part of what the client sees.
  */
@@ -26,8 +27,12 @@ export interface StormOptions {
 export interface Storm {
   /** Frames per shard. */
   readonly guilds: number;
-  /** Writes the whole storm now, unpaced, to every targeted shard with a live connection; returns the frames sent. */
-  write(): number;
+  /**
+   * Writes the whole storm, unpaced, to every targeted shard with a live connection: each shard's
+   * frames handed to its socket in one go (never waiting for the client to read), the emulator's
+   * loop turning between shards so it keeps reading heartbeats. Resolves with the frames sent.
+   */
+  write(): Promise<number>;
 }
 
 /** ~67 characters of JSON per member as rendered below. */
@@ -49,16 +54,22 @@ export const stormGuild = (n: number, kib: number): Record<string, unknown> => {
 /**
  * Renders `options.guilds` GUILD_CREATE templates (shared by every shard: what a client pays to
  * read one does not depend on which shard got it) and lets each live connection's encoder
- * prepare them; `write()` later sends them all at once.
+ * prepare them, one guild per event-loop turn so the emulator keeps answering heartbeats
+ * meanwhile; `write()` later sends them all at once.
  */
-export const prepareStorm = (core: GatewayCore, options: StormOptions): Storm => {
+export const prepareStorm = async (core: GatewayCore, options: StormOptions): Promise<Storm> => {
   if (!Number.isInteger(options.guilds) || options.guilds < 0) throw new RangeError(`storm guilds must be a whole number ≥ 0, got ${options.guilds}`);
   if (!(options.kib > 0)) throw new RangeError(`storm kib must be > 0, got ${options.kib}`);
-  const templates: DispatchTemplate[] = Array.from({ length: options.guilds }, (_, n) => template('GUILD_CREATE', stormGuild(n, options.kib)));
-  for (const conn of core.connections.values()) for (const tpl of templates) conn.prepareDispatch(tpl, false);
+  const templates: DispatchTemplate[] = [];
+  for (let n = 0; n < options.guilds; n++) {
+    const tpl = template('GUILD_CREATE', stormGuild(n, options.kib));
+    for (const conn of core.connections.values()) conn.prepareDispatch(tpl, false);
+    templates.push(tpl);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   return {
     guilds: options.guilds,
-    write: () => {
+    write: async () => {
       let sent = 0;
       const targets = options.shardIds ?? [...new Set(core.sessions.list().filter((s) => core.liveConnection(s) !== undefined).map((s) => s.shardId))];
       for (const shardId of targets) {
@@ -68,6 +79,9 @@ export const prepareStorm = (core: GatewayCore, options: StormOptions): Storm =>
           core.dispatch(session, tpl);
           sent++;
         }
+        // this shard's frames go to its socket now (the connection uncorks on the next tick); the
+        // emulator's loop turns before the next shard's, as a gateway's connections run side by side
+        await new Promise((resolve) => setImmediate(resolve));
       }
       return sent;
     },
