@@ -13,6 +13,7 @@ import { IdentifyPlace } from './identify-place.js';
 import type { CommandLimiter } from './limiter.js';
 import type { ResolvedShardOptions } from './options.js';
 import { readTurn, type TurnReader } from './read-turn.js';
+import { watchSocketBytes } from './socket-bytes.js';
 import { heartbeatText, identifyPayload, resumePayload } from './payloads.js';
 import { describeEnd, invalidHello, invalidReady, snapshot } from './connection-report.js';
 import { type ConnectionEnd, gatewayUrl, isSafeResumeUrl, nextStep } from './session.js';
@@ -94,6 +95,7 @@ class Connection implements InflateSink, HeartbeatListener, TurnReader<WebSocket
     ws[CONNECTION] = this;
     const skip = this.wanted === undefined ? undefined : (head: string, tail: string | (() => string)) => this.skip(head, tail);
     this.decoder = createDecoder({ compression: options.compression, maxMessageBytes: options.maxMessageBytes, ...(skip ? { skip } : {}) }, this);
+    watchSocketBytes(ws, this); // bytes of a frame still coming count as the connection delivering
     ws.on('open', onSocketOpen);
     ws.on('message', onSocketMessage);
     ws.on('error', ignore); // every error is followed by 'close', which ends the connection.
@@ -128,9 +130,13 @@ class Connection implements InflateSink, HeartbeatListener, TurnReader<WebSocket
     });
   }
 
+  /** Bytes came in (socket-bytes.ts): a connection delivering is alive, even with its ACK queued behind a storm or a frame not yet whole. */
+  bytesArrived(): void {
+    this.heartbeat?.inbound();
+  }
+
   /** One raw frame from the socket. */
   received(data: WebSocket.RawData, isBinary: boolean): void {
-    this.heartbeat?.inbound(); // a connection delivering frames is alive, even with its ACK still queued behind them
     readTurn.receive(this, data, isBinary); // now, or at a later turn once this one has spent its budget (read-turn.ts)
   }
 
