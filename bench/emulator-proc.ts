@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createEmulator, type Emulator, type EmulatorOptions, type StreamOptions } from '../src/testing/index.js';
+import { createEmulator, type Emulator, type EmulatorOptions, type Storm, type StreamOptions } from '../src/testing/index.js';
 import { gcLog, serve, wallNow } from './ipc.js';
 
 /** `BENCH_TRACE=<dir>`: write each paced stream's turns and this process's GC pauses there (see README). */
@@ -13,6 +13,8 @@ const gcs = TRACE_DIR ? gcLog() : undefined;
 let traces = 0;
 
 let gw: Emulator | undefined;
+/** The unpaced storm prepared for the current emulator, if any. */
+let prepared: Storm | undefined;
 
 const current = (): Emulator => {
   if (gw === undefined) throw new Error('no emulator running');
@@ -77,6 +79,20 @@ serve({
       }
       await new Promise((resolve) => setImmediate(resolve));
     }
+    return { sent };
+  },
+  /** An unpaced storm (`src/testing/storm.ts`), step 1: renders (and precompresses) `count` GUILD_CREATEs of ~`kib` KiB. */
+  async prepareStorm(args: { count: number; kib: number }) {
+    const cpu0 = process.cpuUsage();
+    prepared = await current().storm({ guilds: args.count, kib: args.kib });
+    const cpu = process.cpuUsage(cpu0);
+    return { cpuUs: cpu.user + cpu.system };
+  },
+  /** Step 2: hands the whole prepared storm to every live shard's socket at once (TCP decides the pace). */
+  async writeStorm() {
+    if (prepared === undefined) throw new Error('no storm prepared');
+    const sent = await prepared.write();
+    prepared = undefined;
     return { sent };
   },
   drop(args: { shardId: number }) {

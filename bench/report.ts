@@ -150,10 +150,15 @@ export const markdown = (r: Results): string => {
     parts.push(table(['client', 'fault', 'median', 'max', 'trials'], r.recovery.map((v) => [v.contender, v.fault, round(v.p50, 1), round(v.max, 1), v.trials.map((t) => t.toFixed(0)).join(', ')])));
   }
   if (r.storm) {
-    parts.push(`### Startup storm: ${r.storm[0]?.shards} shards READY, then ${r.storm[0]?.guildsPerShard} GUILD_CREATEs of ~100 KiB each, all at once (zlib-stream)`);
     const lastGuild = (s: StormRow) => (Number.isNaN(s.lastGuildMs) ? `never: ${s.delivered} of ${s.shards * s.guildsPerShard} came` : `${round(s.lastGuildMs, 0)} ms`);
-    parts.push(table(['contender', 'heartbeat', 'storm → last GUILD_CREATE', 'client CPU', 'peak RSS', 'longest event-loop delay', 'connections closed by the client', 'runs (ms)'], r.storm.map((s) => [s.contender, `${s.heartbeatMs} ms`, lastGuild(s), `${round(s.cpuMs, 0)} ms`, `${round(s.peakRssMiB, 1)} MiB`, `${round(s.maxLoopDelayMs, 0)} ms`, s.reconnects, s.runs.map((v) => v.toFixed(0)).join(', ')])));
+    for (const shape of [...new Set(r.storm.map((s) => `${s.shards}×${s.guildsPerShard}×${s.kib ?? 100}`))]) {
+      const rows = r.storm.filter((s) => `${s.shards}×${s.guildsPerShard}×${s.kib ?? 100}` === shape);
+      const first = rows[0] as StormRow;
+      parts.push(`### Startup storm: ${first.shards} shards READY, then ${first.guildsPerShard} GUILD_CREATEs of ~${first.kib ?? 100} KiB each per shard, written at once (zlib-stream)`);
+      parts.push(table(['contender', 'heartbeat', 'storm → last GUILD_CREATE', 'client CPU', 'peak RSS', 'longest event-loop delay', 'connections closed by the client', 'closes (by, code, reason)', 'runs (ms)'], rows.map((s) => [s.contender, `${s.heartbeatMs} ms`, lastGuild(s), `${round(s.cpuMs, 0)} ms`, `${round(s.peakRssMiB, 1)} MiB`, `${round(s.maxLoopDelayMs, 0)} ms`, s.reconnects, (s.closes ?? []).join('; ') || 'none', s.runs.map((v) => v.toFixed(0)).join(', ')])));
+    }
   }
+
   if (r.reshard) {
     const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
     parts.push('### Reshard (ours): N → M shards in place under marker traffic, every shard id of the bot in one cluster');

@@ -1,6 +1,6 @@
 /**
- * The startup storm: 16 shards READY, then every shard is sent 250 GUILD_CREATEs of ~100 KiB at
- * once, as Discord sends a large bot's guilds after READY. The gateway's heartbeat ACKs wait in
+ * The startup storm: N shards READY, then every shard is sent its GUILD_CREATEs (16 × 250 of
+ * ~100 KiB; 4 × 2500 of ~10 KiB) at once, unpaced, as Discord sends a large bot's guilds after READY. The gateway's heartbeat ACKs wait in
  * each socket behind the storm; a client that takes that for a dead connection closes and
  * resumes in the middle of it. Measured per contender, at Discord's interval (41.25 s) and at a
  * short one (1 s, where the storm outlasts several intervals): the time from the storm's start
@@ -15,12 +15,14 @@ import type { Peer } from './ipc.js';
 import { baseConfig, type Log, session, type Sizes } from './scenarios.js';
 import { median } from './stats.js';
 
-/** One storm row: a contender at one heartbeat interval (medians over the runs). */
+/** One storm row: a contender at one heartbeat interval and size (medians over the runs). */
 export interface StormRow {
   contender: ContenderName;
   heartbeatMs: number;
   shards: number;
   guildsPerShard: number;
+  /** Approximate size of each GUILD_CREATE, KiB. */
+  kib: number;
   /** Storm start → last GUILD_CREATE delivered, ms (NaN when some never came: see `delivered`). */
   lastGuildMs: number;
   /** GUILD_CREATEs delivered (fewest over the runs), of `shards * guildsPerShard`. */
@@ -31,13 +33,32 @@ export interface StormRow {
   maxLoopDelayMs: number;
   /** Connections closed by the client during the run (most over the runs): must be 0. */
   reconnects: number;
+  /** Every close of the run with the most closes: who closed, the code and the reason, counted (`client 4000 zombie ×3`). */
+  closes: string[];
   runs: number[];
 }
 
-const SHARDS = 16;
-const GUILDS_PER_SHARD = 250;
-const KIB = 100;
-/** Runs per contender and interval (the full run's storm part stays near a minute). */
+/** A storm's size: shards, GUILD_CREATEs per shard and their size. */
+export interface StormSize {
+  shards: number;
+  guilds: number;
+  kib: number;
+}
+
+/** The issue's two shapes: a mid-size bot's shards with large guilds, and a 2500-guild shard with small ones. */
+export const STORM_SIZES: readonly StormSize[] = [
+  { shards: 16, guilds: 250, kib: 100 },
+  { shards: 4, guilds: 2500, kib: 10 },
+];
+/** `BENCH_STORM=shards×guilds×kib[,…]` narrows the sizes (e.g. `4x100x100` while iterating). */
+const sizesFromEnv = (): readonly StormSize[] | undefined =>
+  process.env.BENCH_STORM?.split(',').map((spec) => {
+    const [shards, guilds, kib] = spec.split('x').map(Number);
+    return { shards: shards ?? 16, guilds: guilds ?? 250, kib: kib ?? 100 };
+  });
+/** `BENCH_STORM_HEARTBEATS=1000` narrows the intervals. */
+const heartbeatsFromEnv = (): readonly number[] | undefined => process.env.BENCH_STORM_HEARTBEATS?.split(',').map(Number);
+/** Runs per contender and interval (the full run's storm part stays near a few minutes). */
 const STORM_RUNS = 1;
 /** How long a run may take before it counts as incomplete (a complete one takes ~10 s). */
 const STORM_WAIT_MS = 90_000;
@@ -51,45 +72,71 @@ interface Done {
   maxLoopDelayMs: number;
 }
 
-/** Runs the storm for each contender at each interval, alternating contenders within a repeat. */
+interface Run {
+  lastGuildMs: number;
+  delivered: number;
+  cpuMs: number;
+  peakRssMiB: number;
+  maxLoopDelayMs: number;
+  reconnects: number;
+  closes: string[];
+}
+
+/** Closes counted by kind: `client 4000 zombie ×3`. */
+const countCloses = (closes: readonly string[]): string[] => {
+  const counts = new Map<string, number>();
+  for (const c of closes) counts.set(c, (counts.get(c) ?? 0) + 1);
+  return [...counts].map(([c, n]) => (n === 1 ? c : `${c} ×${n}`));
+};
+
+/**
+ * Runs the storm for each contender at each size and interval, alternating contenders within a
+ * repeat. The emulator writes it as a gateway does: rendered and precompressed first, then
+ * every frame of every shard handed to the sockets at once (`src/testing/storm.ts`).
+ */
 export const startupStorm = async (emu: Peer, _sizes: Sizes, log: Log, contenders: readonly ContenderName[] = STORM_CONTENDERS): Promise<StormRow[]> => {
   const rows: StormRow[] = [];
-  const expected = SHARDS * GUILDS_PER_SHARD;
-  for (const heartbeatMs of [41_250, 1_000]) {
-    const runs = new Map<ContenderName, { lastGuildMs: number; delivered: number; cpuMs: number; peakRssMiB: number; maxLoopDelayMs: number; reconnects: number }[]>(contenders.map((c) => [c, []]));
-    // One run per cell: the emulator renders and deflates ~400 MB per run, several seconds even on a quiet machine.
-    for (let r = 0; r < STORM_RUNS; r++) {
-      for (const contender of contenders) {
-        const emulator = { shards: SHARDS, maxConcurrency: SHARDS, identifyWindowMs: 0, heartbeatInterval: heartbeatMs, sessionBufferSize: 1 };
-        const run = await session(emu, emulator, (url) => baseConfig(contender, url, SHARDS), async (client) => {
-          await client.call('begin', { expectedFrames: Infinity, latency: 0, expectedEvents: expected });
-          const done = client.notice<Done>('done', STORM_WAIT_MS);
-          await emu.call('storm', { count: GUILDS_PER_SHARD, kib: KIB }, STORM_WAIT_MS);
-          // An incomplete run: what the client had when the wait ended (the window stays open, so ask).
-          const d = await done.catch(() => client.call<Done>('progress'));
-          const { clientCloses } = await emu.call<{ clientCloses: number }>('info');
-          const complete = d.delivered >= expected;
-          return { lastGuildMs: complete ? d.elapsedMs : Number.NaN, delivered: d.delivered, cpuMs: d.cpuUs / 1000, peakRssMiB: d.maxRss / 2 ** 20, maxLoopDelayMs: d.maxLoopDelayMs, reconnects: clientCloses };
-        });
-        runs.get(contender)?.push(run);
-        log(`  storm heartbeat ${heartbeatMs} ms #${r + 1} ${contender}: ${JSON.stringify(run)}`);
+  for (const size of sizesFromEnv() ?? STORM_SIZES) {
+    const expected = size.shards * size.guilds;
+    for (const heartbeatMs of heartbeatsFromEnv() ?? [41_250, 1_000]) {
+      const runs = new Map<ContenderName, Run[]>(contenders.map((c) => [c, []]));
+      for (let r = 0; r < STORM_RUNS; r++) {
+        for (const contender of contenders) {
+          const emulator = { shards: size.shards, maxConcurrency: size.shards, identifyWindowMs: 0, heartbeatInterval: heartbeatMs, sessionBufferSize: 1, zlibMode: 'precompressed' as const };
+          const run = await session(emu, emulator, (url) => baseConfig(contender, url, size.shards), async (client) => {
+            await emu.call('prepareStorm', { count: size.guilds, kib: size.kib }, STORM_WAIT_MS);
+            await client.call('begin', { expectedFrames: Infinity, latency: 0, expectedEvents: expected });
+            const done = client.notice<Done>('done', STORM_WAIT_MS);
+            await emu.call('writeStorm', undefined, STORM_WAIT_MS);
+            // An incomplete run: what the client had when the wait ended (the window stays open, so ask).
+            const d = await done.catch(() => client.call<Done>('progress'));
+            const { clientCloses, closes } = await emu.call<{ clientCloses: number; closes: string[] }>('info');
+            const complete = d.delivered >= expected;
+            return { lastGuildMs: complete ? d.elapsedMs : Number.NaN, delivered: d.delivered, cpuMs: d.cpuUs / 1000, peakRssMiB: d.maxRss / 2 ** 20, maxLoopDelayMs: d.maxLoopDelayMs, reconnects: clientCloses, closes: countCloses(closes) };
+          });
+          runs.get(contender)?.push(run);
+          log(`  storm ${size.shards}×${size.guilds}×${size.kib} KiB heartbeat ${heartbeatMs} ms #${r + 1} ${contender}: ${JSON.stringify(run)}`);
+        }
       }
-    }
-    for (const contender of contenders) {
-      const rs = runs.get(contender) ?? [];
-      rows.push({
-        contender,
-        heartbeatMs,
-        shards: SHARDS,
-        guildsPerShard: GUILDS_PER_SHARD,
-        lastGuildMs: rs.some((x) => Number.isNaN(x.lastGuildMs)) ? Number.NaN : median(rs.map((x) => x.lastGuildMs)),
-        delivered: Math.min(...rs.map((x) => x.delivered)),
-        cpuMs: median(rs.map((x) => x.cpuMs)),
-        peakRssMiB: median(rs.map((x) => x.peakRssMiB)),
-        maxLoopDelayMs: median(rs.map((x) => x.maxLoopDelayMs)),
-        reconnects: Math.max(...rs.map((x) => x.reconnects)),
-        runs: rs.map((x) => x.lastGuildMs),
-      });
+      for (const contender of contenders) {
+        const rs = runs.get(contender) ?? [];
+        const worst = rs.reduce<Run | undefined>((w, x) => (w === undefined || x.closes.length > w.closes.length ? x : w), undefined);
+        rows.push({
+          contender,
+          heartbeatMs,
+          shards: size.shards,
+          guildsPerShard: size.guilds,
+          kib: size.kib,
+          lastGuildMs: rs.some((x) => Number.isNaN(x.lastGuildMs)) ? Number.NaN : median(rs.map((x) => x.lastGuildMs)),
+          delivered: Math.min(...rs.map((x) => x.delivered)),
+          cpuMs: median(rs.map((x) => x.cpuMs)),
+          peakRssMiB: median(rs.map((x) => x.peakRssMiB)),
+          maxLoopDelayMs: median(rs.map((x) => x.maxLoopDelayMs)),
+          reconnects: Math.max(...rs.map((x) => x.reconnects)),
+          closes: worst?.closes ?? [],
+          runs: rs.map((x) => x.lastGuildMs),
+        });
+      }
     }
   }
   return rows;

@@ -42,7 +42,41 @@ export interface HandleInflaterKind {
  * frame) before returning, so one buffer serves every connection: an idle shard keeps no
  * 64 KiB buffer of its own.
  */
-let scratch = Buffer.allocUnsafeSlow(OUT_CHUNK);
+let scratch: Buffer = Buffer.allocUnsafeSlow(OUT_CHUNK);
+
+/**
+ * Output buffers of large messages, kept for the next: a message over 64 KiB fills `scratch`,
+ * which becomes one of its pieces and is replaced; once the message is a string its full pieces
+ * come back here instead of being left to the garbage collector (a storm of 100 KiB
+ * GUILD_CREATEs would otherwise allocate and drop a 64 KiB buffer and a joined copy per message).
+ * At most `SPARE_LIMIT` are kept.
+ */
+const spare: Buffer[] = [];
+const SPARE_LIMIT = 16;
+
+/** A fresh output buffer: a spare one if any. */
+const nextScratch = (): Buffer => spare.pop() ?? Buffer.allocUnsafeSlow(OUT_CHUNK);
+
+/** Full output buffers of a message read to its end go back to `spare`. */
+const recycle = (pieces: readonly Buffer[]): void => {
+  for (const piece of pieces) if (piece.length === OUT_CHUNK && piece.byteOffset === 0 && piece.buffer.byteLength === OUT_CHUNK && spare.length < SPARE_LIMIT) spare.push(piece);
+};
+
+/**
+ * One buffer the pieces of a large message are joined into before decoding, kept and grown as
+ * needed (synchronous use only, like `scratch`): no joined copy is allocated per message.
+ */
+let joined: Buffer = Buffer.allocUnsafeSlow(0);
+
+/** The pieces of one message as text, joined in `joined`. */
+const joinedText = (pieces: readonly Buffer[]): string => {
+  let total = 0;
+  for (const piece of pieces) total += piece.length;
+  if (joined.length < total) joined = Buffer.allocUnsafeSlow(Math.max(total, joined.length * 2));
+  let at = 0;
+  for (const piece of pieces) at += piece.copy(joined, at);
+  return joined.toString('utf8', 0, total);
+};
 
 /**
  * An inflater that decompresses each frame synchronously in one context kept for the
@@ -126,7 +160,7 @@ class HandleInflater implements Inflater {
       if (this.oversize !== null) this.oversize.passed(scratch, this.outOff);
       else {
         this.pieces.push(scratch);
-        scratch = Buffer.allocUnsafeSlow(OUT_CHUNK);
+        scratch = nextScratch();
       }
       this.outOff = 0;
     }
@@ -160,7 +194,10 @@ class HandleInflater implements Inflater {
       const skipped = this.skip(headOf(pieces.length === 0 ? scratch : pieces[0]!, pieces.length === 0 ? outOff : pieces[0]!.length), tailOfEnding);
       ending = undefined;
       if (skipped) {
-        if (pieces.length > 0) this.pieces = [];
+        if (pieces.length > 0) {
+          recycle(pieces);
+          this.pieces = [];
+        }
         return;
       }
     }
@@ -168,7 +205,9 @@ class HandleInflater implements Inflater {
     if (pieces.length === 0) text = scratch.toString('utf8', 0, outOff);
     else {
       pieces.push(scratch.subarray(0, outOff));
-      text = Buffer.concat(pieces).toString('utf8');
+      text = joinedText(pieces);
+      pieces.pop(); // the view of `scratch`, which stays in use
+      recycle(pieces);
       this.pieces = [];
     }
     this.sink.message(text);

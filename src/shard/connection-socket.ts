@@ -2,12 +2,13 @@ import WebSocket from 'ws';
 import { USER_AGENT } from '../gateway/user-agent.js';
 import type { ResolvedShardOptions } from './options.js';
 import { readTurn, type TurnReader } from './read-turn.js';
+import { type BytesListener, watchSocketBytes } from './socket-bytes.js';
 
 /** Milliseconds a closing socket may wait for the server's close frame before it is destroyed. */
 const CLOSE_TIMEOUT_MS = 2_000;
 
 /** What a connection hears from its socket (its frames through the read turn). */
-export interface SocketOwner extends TurnReader<WebSocket.RawData> {
+export interface SocketOwner extends TurnReader<WebSocket.RawData>, BytesListener {
   /** The socket is open. */
   opened(): void;
   /** One raw frame from the socket. */
@@ -30,6 +31,7 @@ export const openSocket = (url: string, options: ResolvedShardOptions, owner: So
     ...(options.tls?.ca !== undefined ? { ca: options.tls.ca as string | string[] } : {}),
   } as WebSocket.ClientOptions) as OwnedSocket;
   ws[CONNECTION] = owner;
+  watchSocketBytes(ws, owner); // bytes of a frame still coming count as the connection delivering
   ws.on('open', onSocketOpen);
   ws.on('message', onSocketMessage);
   ws.on('error', ignore); // every error is followed by 'close', which ends the connection.

@@ -114,9 +114,13 @@ class Connection implements InflateSink, HeartbeatListener, SocketOwner, Unsubsc
     });
   }
 
+  /** Bytes came in (socket-bytes.ts): a connection delivering is alive, even with its ACK queued behind a storm or a frame not yet whole. */
+  bytesArrived(): void {
+    this.heartbeat?.inbound();
+  }
+
   /** One raw frame from the socket. */
   received(data: WebSocket.RawData, isBinary: boolean): void {
-    this.heartbeat?.inbound(); // a connection delivering frames is alive, even with its ACK still queued behind them
     readTurn.receive(this, data, isBinary); // now, or at a later turn once this one has spent its budget (read-turn.ts)
   }
 

@@ -21,6 +21,7 @@ import { restHandle, RestRoutes } from './rest/rest.js';
 import { ConnectionRefusals } from './gateway/refusal.js';
 import { recommendedShards } from './world/sharding.js';
 import type { GatewayPath } from './log/records.js';
+import { prepareStorm } from './gateway/storm.js';
 import { startStream, type StreamHandle } from './traffic/stream.js';
 import { selfSignedCertificate } from './wire/tls.js';
 import { createWorld } from './world/world.js';
@@ -178,6 +179,7 @@ export const createEmulator = async (options: EmulatorOptions = {}): Promise<Emu
       return added;
     },
     delayLayout: (numShards, ms) => core.lag.set(numShards, ms),
+    storm: (stormOptions) => prepareStorm(core, stormOptions),
     stream: (target, streamOptions = {}) => {
       if (closed !== undefined) throw new Error('emulator stream: the emulator is closed');
       const handle = startStream(core, target, streamOptions, { seed: opts.seed, highWaterMark: opts.highWaterMark }, (h) => streams.delete(h));

@@ -2,6 +2,7 @@
  * The emulator handle's public shape: what `createEmulator` resolves with, and the
  * introspection snapshots it returns.
  */
+import type { Storm, StormOptions } from './gateway/storm.js';
 import type { Observable } from 'rxjs';
 import type { Target } from './gateway/faults.js';
 import type { Delivery } from './gateway/guild-routing.js';
@@ -107,6 +108,12 @@ export interface Emulator {
    * reaches every owning session of every shard count. `markers` lists what was sent.
    */
   markerTraffic(options?: MarkerTrafficOptions): MarkerTraffic;
+  /**
+   * Prepares a startup storm (`storm.ts`): `guilds` GUILD_CREATEs of ~`kib` KiB per shard,
+   * rendered a guild per turn; its `write()` hands them all to the sockets at once, unpaced, as a
+   * gateway does.
+   */
+  storm(options: StormOptions): Promise<Storm>;
   /**
    * Adds `count` guilds (deterministic from the seed) and sends each one's GUILD_CREATE to the
    * sessions owning it in every shard count; `GET /gateway/bot` then recommends shards for the

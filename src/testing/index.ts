@@ -24,6 +24,7 @@ export type { ConnectionRefusal, RefusalMode } from './gateway/refusal.js';
 export type { EmulatorRest, Inject429Options, RestMessageRecord } from './rest/rest.js';
 export type { EmulatorMessage } from './rest/rest-message.js';
 export type { StreamOptions, StreamHandle } from './traffic/stream.js';
+export type { Storm, StormOptions } from './gateway/storm.js';
 export type { MarkerTraffic, MarkerTrafficOptions } from './traffic/markers.js';
 export type { Delivery } from './gateway/guild-routing.js';
 export type { Mix, MixEntry, MixContext } from './traffic/traffic.js';

@@ -89,6 +89,37 @@ test('any split of a valid zlib stream decodes to exactly the original messages'
   t.pass();
 });
 
+/** Large messages (70–400 KB, some with multi-byte characters) among small ones: several 64 KiB output buffers each. */
+const largeAndSmall = fc.array(
+  fc.oneof(
+    { weight: 2, arbitrary: fc.json({ maxDepth: 2 }) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' }), fc.integer({ min: 70_000, max: 400_000 })).map(([s, size]) => JSON.stringify(s.repeat(Math.ceil(size / Math.max(1, Buffer.byteLength(s)))))),
+    },
+  ),
+  { minLength: 1, maxLength: 8 },
+);
+
+test('large messages (several 64 KiB output buffers, recycled between messages) in any split decode to exactly the originals, whatever came before', (t) => {
+  fc.assert(
+    fc.property(largeAndSmall, fc.array(fc.nat({ max: 200_000 }), { maxLength: 12 }), (messages, cuts) => {
+      const frames = zlibStream(messages);
+      const pieces: Buffer[] = [];
+      frames.forEach((frame, i) => {
+        const inside = cuts.filter((_, k) => k % frames.length === i).map((c) => c % Math.max(1, frame.length - 4)).sort((a, b) => a - b);
+        let from = 0;
+        for (const cut of inside) if (cut > from) (pieces.push(frame.subarray(from, cut)), (from = cut));
+        pieces.push(frame.subarray(from));
+      });
+      const { messages: got, errors } = decodeAll(pieces);
+      return errors.length === 0 && JSON.stringify(got) === JSON.stringify(messages);
+    }),
+    { numRuns: 60 },
+  );
+  t.pass();
+});
+
 /** Decodes zstd-stream frames (one message each) with the given inflater; for streaming, waits for every answer. */
 const decodeZstd = async (frames: Buffer[], mode: 'sync' | 'streaming', skip?: (head: string) => boolean) => {
   const messages: string[] = [];

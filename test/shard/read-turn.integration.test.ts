@@ -78,7 +78,7 @@ test.serial('shutting down while frames wait in backlogs drops them, closes ever
     sub.unsubscribe();
     t.not(stopped, undefined, `round ${round}: a backlog existed while frames were handled`);
     await stopped;
-    t.true(gw.records.filter((r): r is CloseRecord => r.kind === 'close').every((c) => c.code === 1000 && c.by === 'client'), `round ${round}: every close is the client's 1000`);
+    t.true(gw.records.filter((r): r is CloseRecord => r.kind === 'close').every((c) => c.code === 1000 && c.by === 'client'), `round ${round}: every close is the client's 1000: ${JSON.stringify(gw.records.filter((r) => r.kind === 'close'))}`);
     t.is(readTurn.backlogFrames, 0, `round ${round}: no frame left waiting`);
     await gw.close();
     await turnsUntil(() => JSON.stringify(activeResources()) === JSON.stringify(baseline));

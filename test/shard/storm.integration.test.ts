@@ -1,4 +1,6 @@
 import test from 'ava';
+import { filter } from 'rxjs';
+import { createCluster } from '../../src/cluster/cluster.js';
 import { createMemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
 import { shard } from '../../src/shard/shard.js';
 import type { ShardEvent } from '../../src/shard/types.js';
@@ -50,4 +52,34 @@ test.serial('a storm of 100 KB GUILD_CREATEs that holds ACKs back for many inter
   const beatsWhileZombie = gw.records.slice(before).filter((r): r is FrameRecord => r.kind === 'frame' && r.op === 1);
   t.true(beatsWhileZombie.length <= 2, `caught after ${beatsWhileZombie.length} unanswered beats`);
   await run.when((e) => e.type === 'status' && e.status === 'resumed');
+});
+
+test.serial('an unpaced storm (each shard’s whole storm handed to its socket at once, TCP deciding) at a short heartbeat: every GUILD_CREATE arrives, no connection is closed by either side', async (t) => {
+  const SHARDS = 4;
+  const PER_SHARD = 40;
+  // the gateway closes a connection whose heartbeat is late (its default timeout: 1.5 intervals + 1 s), so a beat held back behind the storm fails this too
+  const gw = await createEmulator({ token: TOKEN, shards: SHARDS, maxConcurrency: SHARDS, heartbeatInterval: 100, identifyWindowMs: 0, zlibMode: 'precompressed' });
+  t.teardown(() => gw.close());
+  const cluster = createCluster({
+    token: TOKEN,
+    intents: 513,
+    shardIds: Array.from({ length: SHARDS }, (_, i) => i),
+    totalShards: SHARDS,
+    gateway: { url: gw.url, maxConcurrency: SHARDS },
+    compression: 'zlib-stream',
+    timing: { identifyWindowMs: 0, backoff: { initialMs: 10, maxMs: 50 } },
+  });
+  t.teardown(() => cluster.shutdown());
+  await cluster.connect();
+  const guilds = collect(cluster.dispatch$.pipe(filter((e) => e.t === 'GUILD_CREATE')));
+  const statuses = collect(cluster.status$);
+  const storm = await gw.storm({ guilds: PER_SHARD, kib: 100 });
+  t.is(await storm.write(), SHARDS * PER_SHARD);
+  await guilds.when(() => guilds.events.length === SHARDS * PER_SHARD, 120_000);
+
+  t.deepEqual(gw.records.filter((r): r is CloseRecord => r.kind === 'close'), [], 'no connection closed, by the client (zombie) or the gateway (late heartbeat)');
+  t.false(statuses.events.some((e) => e.status === 'reconnecting'));
+  for (let shardId = 0; shardId < SHARDS; shardId++) t.is(guilds.events.filter((e) => e.shardId === shardId).length, PER_SHARD);
+  const beats = gw.records.filter((r): r is FrameRecord => r.kind === 'frame' && r.op === 1);
+  t.true(beats.length > 0, 'heartbeats went out during the storm');
 });
