@@ -1,4 +1,5 @@
 import { describeEnd } from './connection-report.js';
+import { endedUnreachable, unreachableEvent } from './unreachable.js';
 import type { ConnectionEnd, NextStep } from './session.js';
 import type { ShardState } from './shard-state.js';
 import type { ShardEvent, ShardStatus } from './types.js';
@@ -12,10 +13,13 @@ export interface ConnectionEvents {
  * What a connection reports once its end and the shard's next step are known: `reconnecting`
  * (the session dropped first, with `session-lost`, when the shard must identify anew), or a
  * `fatal` event then `closed`, or `closed` (the session dropped unless a stop asked to keep it).
- * Every status carries the end's close code and reason. Drops the session from `state`.
+ * Every status carries the end's close code and reason. Drops the session from `state`. A retried
+ * end `beforeHello` (the gateway unreachable) is reported first, as `unreachable` (unreachable.ts).
  */
-export const reportEnd = (why: ConnectionEnd, step: NextStep, state: ShardState, shardId: number, events: ConnectionEvents): void => {
+export const reportEnd = (why: ConnectionEnd, step: NextStep, state: ShardState, shardId: number, events: ConnectionEvents, beforeHello: boolean): void => {
   const detail = describeEnd(why);
+  const retried = step.type === 'resume' || step.type === 'identify';
+  if (retried && endedUnreachable(why, !beforeHello)) events.next(unreachableEvent(shardId, ++state.unreachableInARow, why));
   const status = (value: ShardStatus): void => events.next({ type: 'status', shardId, status: value, ...detail });
   const dropSession = (lost: string | null): void => {
     const { session } = state;

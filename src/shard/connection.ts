@@ -1,16 +1,13 @@
 import { Observable, type Subscriber, type Subscription, type Unsubscribable } from 'rxjs';
 import WebSocket from 'ws';
-import { HelloCodec, InvalidSessionCodec, ReadyCodec } from '../gateway/codecs.js';
+import { HelloCodec, ReadyCodec } from '../gateway/codecs.js';
 import { createDecoder, type MessageDecoder } from '../gateway/decoder.js';
 import type { InflateSink, OversizeMessage } from '../gateway/inflate.js';
 import { encodePayload, type OutgoingPayload } from '../gateway/encode.js';
 import type { DisclusterError } from '../gateway/errors.js';
-import { readDispatchHead, readEnvelopeHead } from '../gateway/dispatch-head.js';
-import { parseFrame } from '../gateway/frame.js';
 import { HeartbeatClock, type HeartbeatListener, type HeartbeatSignal } from './heartbeat.js';
 import type { LeaseEvent } from './identify-lease.js';
 import { IdentifyPlace } from './identify-place.js';
-import { endedUnreachable, unreachableEvent } from './unreachable.js';
 import type { CommandLimiter } from './limiter.js';
 import type { ResolvedShardOptions } from './options.js';
 import { readTurn } from './read-turn.js';
@@ -19,12 +16,11 @@ import { heartbeatText, identifyPayload, resumePayload } from './payloads.js';
 import { invalidHello, invalidReady, snapshot } from './connection-report.js';
 import { HELLO_TIMEOUT, READY_TIMEOUT, reportEnd, timedOut } from './connection-end.js';
 import { type ConnectionEnd, gatewayUrl, isSafeResumeUrl, nextStep } from './session.js';
-import { type EssentialMessage, essentialEnd, judgeUnreadable, unreadableReason } from './unreadable.js';
+import { endUnreadable, type ReadingConnection, readMessage, readOversize, skipUnwanted } from './connection-read.js';
+import type { HandshakePhase } from './unreadable.js';
 import type { ShardState } from './shard-state.js';
 import { FRAME_TEXT } from './frame-text.js';
-import type { ShardDispatchEvent, ShardEvent, ShardStatus, UnreadableReason } from './types.js';
-
-const ALWAYS_PARSED = new Set(['READY', 'RESUMED']);
+import type { ShardDispatchEvent, ShardEvent, ShardStatus } from './types.js';
 
 /**
  * One connection to the gateway, as a cold Observable: connects, identifies or resumes, beats,
@@ -54,9 +50,9 @@ interface Progress {
  * than its socket and its inflate context. The socket's listeners are module functions that
  * find the connection on the socket (connection-socket.ts).
  */
-class Connection implements InflateSink, HeartbeatListener, SocketOwner, Unsubscribable {
-  private readonly shardId: number;
-  private readonly wanted: ReadonlySet<string> | undefined;
+class Connection implements InflateSink, HeartbeatListener, SocketOwner, ReadingConnection, Unsubscribable {
+  readonly shardId: number;
+  readonly wanted: ReadonlySet<string> | undefined;
   private readonly ws: WebSocket;
   private readonly decoder: MessageDecoder;
   /** Null once READY or RESUMED: nothing about the handshake needs keeping after that. */
@@ -71,7 +67,7 @@ class Connection implements InflateSink, HeartbeatListener, SocketOwner, Unsubsc
 
   constructor(
     private readonly options: ResolvedShardOptions,
-    private readonly state: ShardState,
+    readonly state: ShardState,
     private readonly limiter: CommandLimiter,
     private readonly subscriber: Subscriber<ShardEvent>,
   ) {
@@ -82,7 +78,7 @@ class Connection implements InflateSink, HeartbeatListener, SocketOwner, Unsubsc
     const url = state.session !== null && isSafeResumeUrl(state.session.resumeUrl) ? state.session.resumeUrl : options.url;
     this.status('connecting');
     this.ws = openSocket(gatewayUrl(url, options.compression), options, this);
-    const skip = this.wanted === undefined ? undefined : (head: string, tail: string | (() => string)) => this.skip(head, tail);
+    const skip = this.wanted === undefined ? undefined : (head: string, tail: string | (() => string)) => skipUnwanted(this, head, tail);
     this.decoder = createDecoder({ compression: options.compression, maxMessageBytes: options.maxMessageBytes, ...(skip ? { skip } : {}) }, this);
     this.helloTimer = options.scheduler.schedule(timedOut, options.helloTimeoutMs, { connection: this, why: HELLO_TIMEOUT });
     state.live = this;
@@ -147,47 +143,33 @@ class Connection implements InflateSink, HeartbeatListener, SocketOwner, Unsubsc
     else if (this.completeOnClose) this.subscriber.complete();
   }
 
-  /** A whole message from the decoder (with `events` set, the decoder has already dropped the unwanted). */
+  /** A whole message from the decoder (connection-read.ts routes it). */
   message(text: string): void {
-    const parsed = parseFrame(text);
-    if (parsed._tag === 'Left') return this.unreadable(unreadableReason(parsed.left.code), text.length, text.slice(0, 96), text.slice(-96));
-    const frame = parsed.right;
-    switch (frame.op) {
-      case 0:
-        return this.dispatch(frame.t as string, frame.s as number, frame.d, text);
-      case 1:
-        return this.heartbeat?.request();
-      case 7:
-        return this.end({ type: 'reconnect-requested' });
-      case 9:
-        this.leaseEvent('invalid-session');
-        return this.end({ type: 'invalid-session', resumable: InvalidSessionCodec.is(frame.d) && frame.d });
-      case 10:
-        return this.hello(frame.d);
-      case 11:
-        return this.heartbeat?.ack();
-    }
+    readMessage(this, text);
   }
 
   /** From the decoder: a message over `maxMessageBytes`, already discarded. */
   oversize(message: OversizeMessage): void {
-    this.unreadable('too-large', message.bytes, message.head, message.tail);
+    readOversize(this, message);
   }
 
-  /** A message that cannot be read is skipped and reported, unless the handshake needs it (unreadable.ts). */
-  private unreadable(reason: UnreadableReason, bytes: number, head: string, tail: string): void {
+  handshakePhase(): HandshakePhase {
     const { progress } = this;
-    const phase = { helloSeen: progress?.helloSeen ?? true, awaitingReady: progress !== null && progress.sentSession && !progress.resuming };
-    const verdict = judgeUnreadable(readEnvelopeHead(head, tail), phase);
-    if (verdict.type === 'essential') return this.endUnreadable(verdict.what, `${reason}, ${bytes} bytes`);
-    if (verdict.known.s !== undefined) this.moveSeq(verdict.known.s);
-    this.subscriber.next({ type: 'message-dropped', shardId: this.shardId, reason, bytes, ...verdict.known });
+    return { helloSeen: progress?.helloSeen ?? true, awaitingReady: progress !== null && progress.sentSession && !progress.resuming };
   }
 
-  private endUnreadable(what: EssentialMessage, detail: string): void {
-    const { end, signature } = essentialEnd(what, detail, this.state.lastUnreadable);
-    this.state.lastUnreadable = signature;
-    this.end(end);
+  heartbeatFrame(op: 1 | 11): void {
+    if (op === 1) this.heartbeat?.request();
+    else this.heartbeat?.ack();
+  }
+
+  invalidSession(resumable: boolean): void {
+    this.leaseEvent('invalid-session');
+    this.end({ type: 'invalid-session', resumable });
+  }
+
+  report(event: ShardEvent): void {
+    this.subscriber.next(event);
   }
 
   /** The decoder failed: the stream cannot be read any further. */
@@ -208,23 +190,15 @@ class Connection implements InflateSink, HeartbeatListener, SocketOwner, Unsubsc
     this.identifyWhenReady();
   }
 
-  /** With `events` set: a dispatch nobody wants only moves the sequence, read from its ends (any key order). */
-  private skip(head: string, tail: string | (() => string)): boolean {
-    const peeked = readDispatchHead(head, tail);
-    if (peeked === undefined || this.wanted === undefined || this.wanted.has(peeked.t) || ALWAYS_PARSED.has(peeked.t)) return false;
-    this.moveSeq(peeked.s);
-    return true;
-  }
-
-  private moveSeq(s: number): void {
+  moveSeq(s: number): void {
     if (this.state.session !== null) this.state.session.seq = s;
     else if (this.progress !== null) this.progress.seqBeforeReady = s;
   }
 
-  private dispatch(t: string, s: number, d: unknown, text: string): void {
+  dispatch(t: string, s: number, d: unknown, text: string): void {
     this.moveSeq(s);
     if (t === 'READY') {
-      if (!ReadyCodec.is(d)) return this.endUnreadable('READY', invalidReady().message);
+      if (!ReadyCodec.is(d)) return endUnreadable(this, 'READY', invalidReady().message);
       this.state.session = { sessionId: d.session_id, resumeUrl: d.resume_gateway_url, seq: s };
       this.subscriber.next({ type: 'session', shardId: this.shardId, session: snapshot(this.state.session, this.options) });
       this.status('ready');
@@ -237,8 +211,8 @@ class Connection implements InflateSink, HeartbeatListener, SocketOwner, Unsubsc
     if (this.wanted === undefined || this.wanted.has(t)) this.subscriber.next({ type: 'dispatch', shardId: this.shardId, t, s, d, [FRAME_TEXT]: text } as ShardDispatchEvent);
   }
 
-  private hello(d: unknown): void {
-    if (!HelloCodec.is(d)) return this.endUnreadable('Hello', invalidHello().message);
+  hello(d: unknown): void {
+    if (!HelloCodec.is(d)) return endUnreadable(this, 'Hello', invalidHello().message);
     if (this.progress === null || this.progress.helloSeen) return; // Hello comes once; a repeat changes nothing
     this.helloTimer?.unsubscribe();
     this.helloTimer = null;
@@ -315,9 +289,7 @@ class Connection implements InflateSink, HeartbeatListener, SocketOwner, Unsubsc
     if (resumeSent && why.type !== 'stopped') state.failedResumes++;
     const step = nextStep(why, state.session !== null, state.failedResumes);
     state.next = step;
-    const unreachable = (step.type === 'resume' || step.type === 'identify') && this.progress !== null && endedUnreachable(why, this.progress.helloSeen);
-    if (unreachable) this.subscriber.next(unreachableEvent(this.shardId, ++state.unreachableInARow, why));
-    reportEnd(why, step, state, this.shardId, this.subscriber);
+    reportEnd(why, step, state, this.shardId, this.subscriber, this.progress !== null && !this.progress.helloSeen);
     const code = why.type === 'stopped' && !why.keepSession ? 1000 : 4000;
     if (this.ws.readyState === WebSocket.CLOSED) return this.subscriber.complete();
     this.ws.close(code);
