@@ -8,16 +8,9 @@
  * closing brace. Discord's order (`{"t":…,"s":…,"op":0,"d":…}`) and op-first orders qualify;
  * anything else gives `undefined` ("don't know": key on the parsed value).
  */
+import { BACKSLASH, CLOSE, COLON, COMMA, isDigit, isSpace, OPEN, QUOTE } from './json-chars.js';
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-const OPEN = 0x7b;
-const CLOSE = 0x7d;
 
-const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 
 const skipSpace = (text: string, i: number): number => {
   while (i < text.length && isSpace(text.charCodeAt(i))) i++;

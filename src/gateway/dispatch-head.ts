@@ -15,6 +15,7 @@
  * a duplicate in the middle of the object, which neither end reaches, is not seen (JSON.parse
  * would take the last one: gateways do not repeat keys).
  */
+import { BACKSLASH, CLOSE, COLON, COMMA, isDigit, isSpace, OPEN, QUOTE } from './json-chars.js';
 
 /** What the head of a dispatch says without parsing its data. */
 export interface DispatchHead {
@@ -33,17 +34,9 @@ interface Found {
   lenient?: boolean;
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-const OPEN = 0x7b;
-const CLOSE = 0x7d;
 const MAX_NAME = 64;
 const MAX_DIGITS = 15;
 
-const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 /** Printable ASCII other than `"` and `\`: a name that reads the same in JSON and in the text. */
 const isNameChar = (c: number): boolean => c >= 0x20 && c <= 0x7e && c !== QUOTE && c !== BACKSLASH;
 
