@@ -40,6 +40,8 @@ export interface SignalStopOptions {
   readonly log?: ((line: string) => void) | false;
   /** Names the stopping thing in every line (default `'discluster'`). */
   readonly name?: string;
+  /** Whether the stop keeps the sessions, as the lines say (default true). */
+  readonly keepsSessions?: boolean;
 }
 
 /** The exit code of a process ended by `signal`: 128 + its number (130 for SIGINT, 143 for SIGTERM). */
@@ -67,12 +69,13 @@ export const handleStopSignals = (options: SignalStopOptions): (() => void) => {
 
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
-      log(`${name}: ${signal} again during the stop: exiting at once (sessions not saved)`);
+      log(`${name}: ${signal} again during the stop: exiting at once${options.keepsSessions === false ? '' : ' (sessions not saved)'}`);
       return end(signalExitCode(signal));
     }
     stopping = true;
     const deadlineMs = typeof options.deadlineMs === 'function' ? options.deadlineMs() : (options.deadlineMs ?? STOP_DEADLINE_MS);
-    log(`${name}: ${signal}: stopping, keeping sessions (a second signal exits at once; exit by ${deadlineMs} ms at the latest)`);
+    const keeping = options.keepsSessions === false ? 'closing sessions' : 'keeping sessions';
+    log(`${name}: ${signal}: stopping, ${keeping} (a second signal exits at once; exit by ${deadlineMs} ms at the latest)`);
     const deadline = setTimeout(() => {
       log(`${name}: the stop did not finish within its deadline of ${deadlineMs} ms: exiting anyway`);
       end(DEADLINE_EXIT_CODE);

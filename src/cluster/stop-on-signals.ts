@@ -44,6 +44,7 @@ export const stopOnSignals = (cluster: Stoppable, options: StopOnSignalsOptions 
   const keepSessions = options.keepSessions ?? true;
   return handleStopSignals({
     name: 'discluster cluster',
+    keepsSessions: keepSessions,
     ...(options.signals ? { signals: options.signals } : {}),
     ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
     ...(options.log !== undefined ? { log: options.log } : {}),
