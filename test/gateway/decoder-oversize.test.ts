@@ -3,18 +3,7 @@ import zlib from 'node:zlib';
 import { createDecoder, type DisclusterError, type OversizeMessage } from '../../src/gateway/index.js';
 import { readEnvelopeHead } from '../../src/gateway/dispatch-head.js';
 import { zstdCompressor, zstdTest } from '../helpers/zstd.js';
-
-/** A zlib-stream compressor like Discord's: one context, a sync flush after each message. */
-const compressor = () => {
-  const deflate = zlib.createDeflate();
-  const chunks: Buffer[] = [];
-  deflate.on('data', (c: Buffer) => chunks.push(c));
-  return (text: string): Promise<Buffer> =>
-    new Promise((resolve) => {
-      deflate.write(text);
-      deflate.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve(Buffer.concat(chunks.splice(0))));
-    });
-};
+import { zlibCompressor as compressor } from '../helpers/zlib.js';
 
 const settled = (got: () => number, n: number) =>
   new Promise<void>((resolve) => {

@@ -3,18 +3,7 @@ import zlib from 'node:zlib';
 import { createDecoder } from '../../src/gateway/index.js';
 import { readDispatchHead } from '../../src/gateway/dispatch-head.js';
 import { zstdCompressor, zstdTest } from '../helpers/zstd.js';
-
-/** A zlib-stream compressor like Discord's: one context, a sync flush after each message. */
-const zlibCompressor = () => {
-  const deflate = zlib.createDeflate();
-  const chunks: Buffer[] = [];
-  deflate.on('data', (c: Buffer) => chunks.push(c));
-  return (text: string): Promise<Buffer> =>
-    new Promise((resolve) => {
-      deflate.write(text);
-      deflate.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve(Buffer.concat(chunks.splice(0))));
-    });
-};
+import { zlibCompressor } from '../helpers/zlib.js';
 
 /** `d` first, as key-sorting serializers write it: only the message's last bytes name it. */
 const dFirst = (name: string, s: number, size: number) => `{"d":{"x":"${'z'.repeat(size)}"},"op":0,"s":${s},"t":"${name}"}`;

@@ -1,18 +1,7 @@
 import test from 'ava';
 import zlib from 'node:zlib';
 import { createDecoder, type Compression, type DisclusterError } from '../../src/gateway/index.js';
-
-/** A zlib-stream compressor like Discord's: one context, a sync flush after each message. */
-const compressor = () => {
-  const deflate = zlib.createDeflate();
-  const chunks: Buffer[] = [];
-  deflate.on('data', (c: Buffer) => chunks.push(c));
-  return (text: string): Promise<Buffer> =>
-    new Promise((resolve) => {
-      deflate.write(text);
-      deflate.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve(Buffer.concat(chunks.splice(0))));
-    });
-};
+import { zlibCompressor as compressor } from '../helpers/zlib.js';
 
 const collect = (compression: Compression, zlibMode: 'sync' | 'streaming' = 'sync', maxMessageBytes?: number) => {
   const messages: string[] = [];
