@@ -11,11 +11,11 @@ const STALL_MS = 8_000;
 const WINDOW = 1 << 20;
 /**
  * Room for everything else the cluster allocates while the flood runs (parsing, GC lag), far below
- * what the stall would queue without the bound (checked below: at least 4 times this). A worker
+ * what the stall would queue without the bound (checked below: at least twice this). A worker
  * shares its process with CONTROL and parses the flood (~100 MB/s) in a heap of its own there, whose
- * GC lag shows in the process's peak RSS too (+56 to +75 MiB seen on a quiet 2-core machine).
+ * GC lag shows in the process's peak RSS too (+45 to +75 MiB seen on a 2-core machine, quiet or beside two busy loops).
  */
-const MARGIN = { process: 32 << 20, worker: 128 << 20 } as const;
+const MARGIN = { process: 32 << 20, worker: 96 << 20 } as const;
 /** Each forwarded MESSAGE_CREATE carries this much content: the flood is of bytes, not just messages. */
 const CONTENT_BYTES = 64 << 10;
 
@@ -87,7 +87,7 @@ for (const mode of ['process', 'worker'] as const) {
     const after = await cluster.stats();
     const growth = after.memory.maxRss! - before.memory.rss;
     t.log(`${mode}: rss ${(before.memory.rss / 2 ** 20).toFixed(0)} MiB before, peak ${(after.memory.maxRss! / 2 ** 20).toFixed(0)} MiB: +${(growth / 2 ** 20).toFixed(1)} MiB for ${sent} dispatches of ${CONTENT_BYTES >> 10} KiB`);
-    t.true(sent * CONTENT_BYTES > 4 * (WINDOW + MARGIN[mode]), `the flood (${sent} dispatches) is at least 4 times the bound checked, so the check can fail`);
+    t.true(sent * CONTENT_BYTES > 2 * (WINDOW + MARGIN[mode]), `the flood (${sent} dispatches) is at least twice the bound checked, so the check can fail`);
     t.true(growth < WINDOW + MARGIN[mode], `the cluster grew by ${(growth / 2 ** 20).toFixed(1)} MiB`);
 
     const report = (await inbound.when((m) => m.type === 'forward-dropped', 30_000)) as ToControlOf<'forward-dropped'>;
