@@ -115,12 +115,17 @@ const loadMetrics = async () => {
   return { registerMetrics, Registry };
 };
 
-/** A queue whose inner lease is released as the grant is passed on: the window counts from the send. */
+/**
+ * A queue whose inner lease is released as the grant is passed on: the window counts from the send.
+ * The grant is told the identify was sent first (it is, right after), so the inner queue starts the
+ * bucket's window and spends the unit as it did before only identifies sent counted.
+ */
 const countedFromSend = (inner: IdentifyQueue): IdentifyQueue => ({
   acquire: (shardId) =>
     new Observable<void>((subscriber) => {
       const lease: Subscription = inner.acquire(shardId).subscribe({
-        next: () => {
+        next: (grant: unknown) => {
+          (grant as { sent?: () => void } | undefined)?.sent?.();
           lease.unsubscribe();
           subscriber.next();
         },
