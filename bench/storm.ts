@@ -15,14 +15,8 @@ import type { Peer } from './ipc.js';
 import { baseConfig, type Log, session, type Sizes } from './scenarios.js';
 import { median } from './stats.js';
 
-/** One storm row: a contender at one heartbeat interval and size (medians over the runs). */
-export interface StormRow {
-  contender: ContenderName;
-  heartbeatMs: number;
-  shards: number;
-  guildsPerShard: number;
-  /** Approximate size of each GUILD_CREATE, KiB. */
-  kib: number;
+/** What one run of a contender measured (a row holds their medians, or the worst where said). */
+interface Run {
   /** Storm start → last GUILD_CREATE delivered, ms (NaN when some never came: see `delivered`). */
   lastGuildMs: number;
   /** GUILD_CREATEs delivered (fewest over the runs), of `shards * guildsPerShard`. */
@@ -35,6 +29,16 @@ export interface StormRow {
   reconnects: number;
   /** Every close of the run with the most closes: who closed, the code and the reason, counted (`client 4000 zombie ×3`). */
   closes: string[];
+}
+
+/** One storm row: a contender at one heartbeat interval and size (medians over the runs). */
+export interface StormRow extends Run {
+  contender: ContenderName;
+  heartbeatMs: number;
+  shards: number;
+  guildsPerShard: number;
+  /** Approximate size of each GUILD_CREATE, KiB. */
+  kib: number;
   runs: number[];
 }
 
@@ -70,16 +74,6 @@ interface Done {
   cpuUs: number;
   maxRss: number;
   maxLoopDelayMs: number;
-}
-
-interface Run {
-  lastGuildMs: number;
-  delivered: number;
-  cpuMs: number;
-  peakRssMiB: number;
-  maxLoopDelayMs: number;
-  reconnects: number;
-  closes: string[];
 }
 
 /** Closes counted by kind: `client 4000 zombie ×3`. */

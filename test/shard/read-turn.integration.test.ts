@@ -1,9 +1,9 @@
 import test from 'ava';
-import { createCluster } from '../../src/cluster/cluster.js';
 import { readTurn } from '../../src/shard/read-turn.js';
 import type { ShardDispatchEvent } from '../../src/shard/types.js';
 import { createEmulator, type CloseRecord } from '../../src/testing/index.js';
 import { activeResources, collect } from '../helpers/collect.js';
+import { stormCluster } from './setup.js';
 
 const TOKEN = 'read-turn-test-token';
 const SHARDS = 4;
@@ -23,15 +23,7 @@ const turnsUntil = async (condition: () => boolean) => {
 
 const setup = async () => {
   const gw = await createEmulator({ token: TOKEN, shards: SHARDS, maxConcurrency: SHARDS, identifyWindowMs: 0, heartbeatInterval: 100 });
-  const cluster = createCluster({
-    token: TOKEN,
-    intents: 513,
-    shardIds: Array.from({ length: SHARDS }, (_, i) => i),
-    totalShards: SHARDS,
-    gateway: { url: gw.url, maxConcurrency: SHARDS },
-    compression: 'zlib-stream',
-    timing: { identifyWindowMs: 0, backoff: { initialMs: 10, maxMs: 50 } },
-  });
+  const cluster = stormCluster(TOKEN, gw.url, SHARDS);
   return { gw, cluster };
 };
 

@@ -1,5 +1,6 @@
 import type { ExecutionContext } from 'ava';
 import type { Observable } from 'rxjs';
+import { type Cluster, createCluster } from '../../src/cluster/cluster.js';
 import { createMemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
 import type { ShardEvent, ShardOptions } from '../../src/shard/types.js';
 import { createEmulator } from '../../src/testing/index.js';
@@ -30,3 +31,15 @@ export const shardOptions = (token: string, url: string, extra: Partial<ShardOpt
   timing: { helloTimeoutMs: 1000, readyTimeoutMs: 2000, backoff: { initialMs: 20, maxMs: 100 }, invalidSessionWaitMs: { min: 10, max: 50 } },
   ...extra,
 });
+
+/** A cluster of shards 0..shards-1 over zlib-stream, one identify wave, fast reconnects: the storm tests' client. Not shut down here. */
+export const stormCluster = (token: string, url: string, shards: number): Cluster =>
+  createCluster({
+    token,
+    intents: 513,
+    shardIds: Array.from({ length: shards }, (_, i) => i),
+    totalShards: shards,
+    gateway: { url, maxConcurrency: shards },
+    compression: 'zlib-stream',
+    timing: { identifyWindowMs: 0, backoff: { initialMs: 10, maxMs: 50 } },
+  });

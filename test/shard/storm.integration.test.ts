@@ -1,11 +1,11 @@
 import test from 'ava';
 import { filter } from 'rxjs';
-import { createCluster } from '../../src/cluster/cluster.js';
 import { createMemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
 import { shard } from '../../src/shard/shard.js';
 import type { ShardEvent } from '../../src/shard/types.js';
 import { createEmulator, type CloseRecord, type FrameRecord } from '../../src/testing/index.js';
 import { collect } from '../helpers/collect.js';
+import { stormCluster } from './setup.js';
 
 const TOKEN = 'storm-test-token';
 /** A heartbeat far shorter than the time it takes to read the storm. */
@@ -60,15 +60,7 @@ test.serial('an unpaced storm (each shard’s whole storm handed to its socket a
   // the gateway closes a connection whose heartbeat is late (its default timeout: 1.5 intervals + 1 s), so a beat held back behind the storm fails this too
   const gw = await createEmulator({ token: TOKEN, shards: SHARDS, maxConcurrency: SHARDS, heartbeatInterval: 100, identifyWindowMs: 0, zlibMode: 'precompressed' });
   t.teardown(() => gw.close());
-  const cluster = createCluster({
-    token: TOKEN,
-    intents: 513,
-    shardIds: Array.from({ length: SHARDS }, (_, i) => i),
-    totalShards: SHARDS,
-    gateway: { url: gw.url, maxConcurrency: SHARDS },
-    compression: 'zlib-stream',
-    timing: { identifyWindowMs: 0, backoff: { initialMs: 10, maxMs: 50 } },
-  });
+  const cluster = stormCluster(TOKEN, gw.url, SHARDS);
   t.teardown(() => cluster.shutdown());
   await cluster.connect();
   const guilds = collect(cluster.dispatch$.pipe(filter((e) => e.t === 'GUILD_CREATE')));
