@@ -14,6 +14,8 @@ export interface Results {
   storm?: StormRow[] | undefined;
   reshard?: ReshardRow[] | undefined;
   targets?: Target[];
+  /** Each scenario's own wall-clock duration, in the order they ran. */
+  durations?: { scenario: string; seconds: number }[];
 }
 
 export interface Target {
@@ -188,6 +190,10 @@ export const markdown = (r: Results): string => {
   if (r.targets && r.targets.length > 0) {
     parts.push('### Targets');
     parts.push(table(['target', 'measured', 'met'], r.targets.map((t) => [t.target, t.measured, t.met === undefined ? '?' : t.met ? 'yes' : '**no**'])));
+  }
+  if (r.durations !== undefined && r.durations.length > 0) {
+    const total = r.durations.reduce((sum, d) => sum + d.seconds, 0);
+    parts.push(`Durations: ${r.durations.map((d) => `${d.scenario} ${d.seconds} s`).join(', ')}; ${total} s in all (${r.machine.mode} mode).`);
   }
   return parts.join('\n\n');
 };
