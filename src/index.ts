@@ -4,3 +4,4 @@ export * from './shard/index.js';
 export * from './gateway/index.js';
 export * from './control/index.js';
 export * from './rest/index.js';
+export { planFleetReshard, type FleetLayout, type FleetPlan, type FleetReshardRequest } from './reshard/fleet-plan.js';
