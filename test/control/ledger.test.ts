@@ -2,7 +2,7 @@ import test, { type ExecutionContext } from 'ava';
 import * as E from 'fp-ts/lib/Either.js';
 import { MessageChannel } from 'node:worker_threads';
 import { Subject } from 'rxjs';
-import { BotHandoverLedgers } from '../../src/control/bot-ledgers.js';
+import { BotHandoverLedgers, botHandoverLedgers } from '../../src/control/bot-ledgers.js';
 import { createClusterHandle } from '../../src/control/handle.js';
 import {
   bridgeCluster,
@@ -18,7 +18,7 @@ import { isDisclusterError } from '../../src/gateway/errors.js';
 import type { HandoverLedger, HandoverSide } from '../../src/reshard/ledger.js';
 import { createMemoryHandoverLedger } from '../../src/reshard/memory-ledger.js';
 import { collect } from '../helpers/collect.js';
-import { emulator, TOKEN } from './helpers.js';
+import { emulator, options, spawn, TOKEN } from './helpers.js';
 
 /** A cluster bridged in this process over a `MessageChannel` (the worker transport), and CONTROL's handle on it sharing `ledger`. */
 const pair = async (t: ExecutionContext, url: string, clusterId: string, ledger: HandoverLedger | null) => {
@@ -157,7 +157,7 @@ test("ledger-offer is validated: a key over 256 characters, an unknown side, mor
   t.true(E.isRight(decodeMessage(TO_CONTROL, { type: 'ledger-offer', batchId: 1, side: 'new', keys: ['k'] }, TO_CONTROL_LIMITS)));
 });
 
-test("spawnCluster's default: one ledger per bot, shared by its clusters, closed when the last one exits", async (t) => {
+test('BotHandoverLedgers: one ledger per bot, shared by its clusters, closed when the last one exits', async (t) => {
   const ledgers = new BotHandoverLedgers();
   const first = ledgers.lend({ token: 'bot-one', gatewayUrl: 'ws://a', windowMs: 5_000 });
   const second = ledgers.lend({ token: 'bot-one', gatewayUrl: 'ws://a', windowMs: 5_000 });
@@ -174,4 +174,25 @@ test("spawnCluster's default: one ledger per bot, shared by its clusters, closed
   other.release();
   t.is(ledgers.size, 0);
   await t.throwsAsync(second.ledger.offer('old', ['k']), { message: /closed/ });
+});
+
+test('spawnCluster lends its clusters the bot’s ledger until they exit; one passed in is used instead and never sent', async (t) => {
+  const gw = await emulator(t);
+  t.is(botHandoverLedgers.size, 0);
+  const first = spawn(t, options(gw, { mode: 'worker', clusterId: 'w1' }));
+  const second = spawn(t, options(gw, { mode: 'worker', clusterId: 'w2' }));
+  const ledger = createMemoryHandoverLedger({ windowMs: 1_000 });
+  t.teardown(() => ledger.close());
+  const third = spawn(t, options(gw, { mode: 'worker', clusterId: 'w3', handoverLedger: ledger }));
+  t.is(botHandoverLedgers.size, 1, 'w1 and w2 share one; w3 brought its own');
+  await Promise.all([first.handle.ready, second.handle.ready, third.handle.ready]);
+  const start = third.outbound.events.find((m) => (m as { type?: string }).type === 'start');
+  t.false(Object.hasOwn(start as object, 'handoverLedger'), 'the ledger stays in CONTROL');
+  await first.handle.shutdown();
+  await first.handle.exited;
+  t.is(botHandoverLedgers.size, 1, 'still lent to w2');
+  await second.handle.shutdown();
+  await second.handle.exited;
+  t.is(botHandoverLedgers.size, 0, 'closed with its last cluster');
+  await third.handle.shutdown();
 });
