@@ -55,8 +55,9 @@ const unreachable = (why: string, cause?: unknown) => new DisclusterError('LEDGE
  * at most 1000 keys each): one round trip per turn, whatever the number of events.
  *
  * When Redis cannot decide, offers reject promptly with `LEDGER_UNREACHABLE` and nothing waits
- * for it: a turn's offers reject at once while the client is not connected (nothing is queued in
- * ioredis' offline queue), an answer that does not come within `timeoutMs` rejects them, and an
+ * for it: once the client has connected, a turn's offers reject at once while it is not connected
+ * (nothing is queued in ioredis' offline queue; before its first connection they wait for it, up
+ * to `timeoutMs`), an answer that does not come within `timeoutMs` rejects them, and an
  * offer that would make more than `maxWaitingKeys` keys wait rejects at once. What waits is at most
  * `maxWaitingKeys` keys (each with its caller's promise), for at most `timeoutMs`. A call that timed
  * out may still reach Redis and count its copies: the caller that was refused then emitted them
@@ -80,6 +81,17 @@ export const createRedisHandoverLedger = (options: RedisHandoverLedgerOptions): 
   let waitingKeys = 0;
   let closed = false;
   const inFlight = new Set<() => void>();
+  /** Whether the client was ready once: before that, a turn's offers wait (up to timeoutMs) for the first connection instead of being refused. */
+  let connected = redis.status === 'ready';
+  let awaitingFirstConnection: (() => void)[] = [];
+  const onFirstReady = () => {
+    connected = true;
+    for (const go of awaitingFirstConnection.splice(0)) go();
+  };
+  if (!connected) {
+    redis.once('ready', onFirstReady);
+    if (redis.status === 'wait') redis.connect().catch(() => {}); // a lazyConnect client: connect it (errors reach health)
+  }
 
   const refuse = (offers: readonly Offer[], error: Error) => {
     for (const offer of offers) {
@@ -105,8 +117,14 @@ export const createRedisHandoverLedger = (options: RedisHandoverLedgerOptions): 
     };
     const abandon = () => settle(() => refuse(offers, unreachable('the ledger was closed')));
     inFlight.add(abandon);
-    if (redis.status !== 'ready') return settle(() => refuse(offers, unreachable(`Redis is not connected (${redis.status})`)));
+    if (redis.status !== 'ready' && connected) return settle(() => refuse(offers, unreachable(`Redis is not connected (${redis.status})`)));
     timer = setTimeout(() => settle(() => refuse(offers, unreachable(`no answer from Redis within ${timeoutMs} ms`))), timeoutMs);
+    if (redis.status === 'ready') transmit(offers, settle);
+    else awaitingFirstConnection.push(() => settled || transmit(offers, settle));
+  };
+
+  /** Sends one turn's offers as one pipeline; `settle` runs the outcome once. */
+  const transmit = (offers: readonly Offer[], settle: (outcome: () => void) => void) => {
     const keys = offers.flatMap((o) => o.keys.map((key) => `${prefix}ledger:${ledgerKeyOf(key)}`));
     const sides = offers.map((o) => (o.side === 'old' ? 'o' : 'n').repeat(o.keys.length)).join('');
     const pipeline = redis.pipeline();
@@ -162,6 +180,8 @@ export const createRedisHandoverLedger = (options: RedisHandoverLedgerOptions): 
       turn = [];
       refuse(offers, unreachable('the ledger was closed'));
       for (const abandon of [...inFlight]) abandon();
+      awaitingFirstConnection = [];
+      redis.off('ready', onFirstReady);
       health.close();
       await releaseClient(client);
     },

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { createRedisHandoverLedger, type RedisHandoverLedgerOptions } from '../../src/redis/index.js';
 import { isDisclusterError } from '../../src/gateway/errors.js';
 import type { HandoverSide } from '../../src/reshard/ledger.js';
-import { client, ownServer, prefixFor, REDIS_URL, skipReason } from './helpers.js';
+import { client, freePort, ownServer, prefixFor, REDIS_URL, skipReason } from './helpers.js';
 
 const skipped = await skipReason();
 const redisTest = skipped === null ? test.serial : test.skip;
@@ -147,6 +147,20 @@ redisTest(title('Redis gone: offers reject at once, nothing queues; back: offers
   await server.start();
   await new Promise<void>((resolve) => (redis.status === 'ready' ? resolve() : redis.once('ready', () => resolve())));
   t.deepEqual(await ledger.offer('new', ['k']), [true], 'a fresh server: a first copy');
+});
+
+redisTest(title('offers made before the first connection wait for it; a lazyConnect client is connected'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const fromUrl = ledgerOf(t, { keyPrefix, windowMs: 60_000 });
+  t.deepEqual(await fromUrl.offer('old', ['a', 'a']), [true, true], 'offered in the turn the ledger was created');
+  const lazy = new Redis(REDIS_URL, { lazyConnect: true });
+  lazy.on('error', () => {});
+  t.teardown(() => lazy.disconnect());
+  const fromLazy = ledgerOf(t, { redis: lazy, keyPrefix, windowMs: 60_000 });
+  t.deepEqual(await fromLazy.offer('new', ['a', 'a', 'a']), [false, false, true]);
+
+  const nowhere = ledgerOf(t, { redis: `redis://127.0.0.1:${await freePort()}`, keyPrefix, windowMs: 60_000, timeoutMs: 200 });
+  await t.throwsAsync(nowhere.offer('old', ['a']), { message: /no answer from Redis within 200 ms/ }, 'a Redis never reached: refused after timeoutMs');
 });
 
 redisTest(title('a closed ledger refuses; options are checked; a ledger given a URL closes its own client'), async (t) => {
