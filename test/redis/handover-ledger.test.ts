@@ -1,6 +1,7 @@
 /**
- * The Redis handover ledger on a real Redis. Serial: the tests count the server's script calls
- * and pause its clients, which would disturb tests running beside them.
+ * The Redis handover ledger on a real Redis. The tests that count the server's script calls,
+ * pause its clients or stop it run on a `redis-server` of their own, so that other test files
+ * sharing REDIS_URL neither disturb them nor are disturbed.
  */
 import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
@@ -8,11 +9,20 @@ import { Redis } from 'ioredis';
 import { createRedisHandoverLedger, type RedisHandoverLedgerOptions } from '../../src/redis/index.js';
 import { isDisclusterError } from '../../src/gateway/errors.js';
 import type { HandoverSide } from '../../src/reshard/ledger.js';
-import { client, freePort, ownServer, prefixFor, REDIS_URL, skipReason } from './helpers.js';
+import { client, freePort, hasRedisServer, ownServer, prefixFor, REDIS_URL, skipReason } from './helpers.js';
 
 const skipped = await skipReason();
 const redisTest = skipped === null ? test.serial : test.skip;
 const title = (name: string) => (skipped === null ? name : `${name} (skipped: ${skipped})`);
+const ownServerTest = hasRedisServer() ? test.serial : test.serial.skip;
+const ownTitle = (name: string) => (hasRedisServer() ? name : `${name} (skipped: redis-server is not on PATH)`);
+
+/** A started `redis-server` of this test's own; its URL. */
+const startOwnServer = async (t: ExecutionContext) => {
+  const server = await ownServer(t);
+  await server.start();
+  return server;
+};
 
 /** A ledger over its own connection (a process of its own, as far as Redis can tell), closed when the test ends. */
 const ledgerOf = (t: ExecutionContext, options: Omit<RedisHandoverLedgerOptions, 'redis'> & { redis?: RedisHandoverLedgerOptions['redis'] }) => {
@@ -22,8 +32,8 @@ const ledgerOf = (t: ExecutionContext, options: Omit<RedisHandoverLedgerOptions,
 };
 
 /** A connected ledger: offers made before the first connection are refused by design. */
-const connected = async (t: ExecutionContext, options: Omit<RedisHandoverLedgerOptions, 'redis'>) => {
-  const redis = client(t);
+const connected = async (t: ExecutionContext, options: Omit<RedisHandoverLedgerOptions, 'redis'>, url = REDIS_URL) => {
+  const redis = client(t, url);
   await redis.ping();
   return { ledger: ledgerOf(t, { redis, ...options }), redis };
 };
@@ -67,9 +77,10 @@ redisTest(title('two ledgers on two connections: any interleaving of old and new
   );
 });
 
-redisTest(title('the offers of one event-loop turn are one round trip, however many callers and keys; EVALSHA falls back after a script flush'), async (t) => {
-  const keyPrefix = prefixFor(t);
-  const { ledger, redis } = await connected(t, { keyPrefix, windowMs: 60_000 });
+ownServerTest(ownTitle('the offers of one event-loop turn are one round trip, however many callers and keys; EVALSHA falls back after a script flush'), async (t) => {
+  const { url } = await startOwnServer(t);
+  const keyPrefix = 'turns:';
+  const { ledger, redis } = await connected(t, { keyPrefix, windowMs: 60_000 }, url);
   const before = await scriptCalls(redis);
   const offers = Array.from({ length: 300 }, (_, i) => ledger.offer(i % 2 === 0 ? 'old' : 'new', [`e${i >> 1}`, `x${i}`]));
   const verdicts = await Promise.all(offers);
@@ -106,10 +117,10 @@ redisTest(title('keys expire windowMs after their last offer; long keys are stor
   t.true(stored[0]!.length < keyPrefix.length + 50, 'the digest, not the 1000 characters');
 });
 
-redisTest(title('Redis paused: offers reject with LEDGER_UNREACHABLE after timeoutMs; what waits is bounded by maxWaitingKeys'), async (t) => {
-  const keyPrefix = prefixFor(t);
-  const { ledger } = await connected(t, { keyPrefix, windowMs: 60_000, timeoutMs: 300, maxWaitingKeys: 100 });
-  const admin = client(t);
+ownServerTest(ownTitle('Redis paused: offers reject with LEDGER_UNREACHABLE after timeoutMs; what waits is bounded by maxWaitingKeys'), async (t) => {
+  const { url } = await startOwnServer(t);
+  const { ledger } = await connected(t, { keyPrefix: 'paused:', windowMs: 60_000, timeoutMs: 300, maxWaitingKeys: 100 }, url);
+  const admin = client(t, url);
   await admin.call('CLIENT', 'PAUSE', '1500', 'ALL');
   const startedAt = performance.now();
   const waiting = ledger.offer('old', Array.from({ length: 100 }, (_, i) => `p${i}`));
@@ -127,9 +138,8 @@ redisTest(title('Redis paused: offers reject with LEDGER_UNREACHABLE after timeo
   t.deepEqual(await ledger.offer('new', ['p0', 'after']), [false, true]);
 });
 
-redisTest(title('Redis gone: offers reject at once, nothing queues; back: offers work again'), async (t) => {
-  const server = await ownServer(t);
-  await server.start();
+ownServerTest(ownTitle('Redis gone: offers reject at once, nothing queues; back: offers work again'), async (t) => {
+  const server = await startOwnServer(t);
   const redis = new Redis(server.url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
   redis.on('error', () => {});
   t.teardown(() => redis.disconnect());
