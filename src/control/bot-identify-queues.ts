@@ -28,7 +28,7 @@ interface Entry {
 }
 
 /** The bot's key: a digest of its token and gateway URL, so the token itself is never kept as a key. */
-const botKey = (token: string, gatewayUrl: string): string => createHash('sha256').update(token).update('\n').update(gatewayUrl).digest('hex');
+export const botKey = (token: string, gatewayUrl: string): string => createHash('sha256').update(token).update('\n').update(gatewayUrl).digest('hex');
 
 /**
  * The identify queues of one CONTROL process, one per bot: every `spawnCluster({ identify:

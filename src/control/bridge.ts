@@ -12,6 +12,8 @@ import { decodeMessage, type Rejection, TO_CLUSTER_LIMITS } from './decode.js';
 import { type Forwarder, forwardDispatches } from './forwarder.js';
 import { startLagMonitor } from './lag.js';
 import { createRemoteIdentifyQueue, type RemoteIdentifyQueue } from './remote-identify-queue.js';
+import { createRemoteHandoverLedger } from './ledger-remote.js';
+import type { HandoverLedger } from '../reshard/ledger.js';
 import { countCluster, type ClusterCounting } from '../counting/counting.js';
 import { statsOf } from './stats.js';
 import { type ReshardMessage, type StartMessage, TO_CLUSTER, type ToClusterMessage } from './to-cluster.js';
@@ -39,6 +41,8 @@ export interface Bridge {
   stopOnSignal(signal: GracefulSignal): Promise<void>;
   /** How long that stop may take: `start.stopDeadlineMs`, else `STOP_DEADLINE_MS`. */
   readonly stopDeadlineMs: number;
+  /** The handover ledger CONTROL holds, reached over this channel (`ledger-offer` / `ledger-verdicts`); refuses once the bridge stops. */
+  readonly handoverLedger: HandoverLedger;
 }
 
 /** A signal that stops a cluster process gracefully. */
@@ -89,6 +93,7 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
   const refuse = (rejection: Rejection) => send({ type: 'error', ...rejection, message: rejection.message.slice(0, 4096) });
   const fail = (code: Rejection['code'], message: string, about: string, nonce?: number) =>
     refuse({ code, message, issues: [], about, ...(nonce === undefined ? {} : { nonce }) });
+  const ledger = createRemoteHandoverLedger(send);
 
   const start = (m: StartMessage) => {
     if (cluster !== null || stopping !== null) return fail('already-started', 'the cluster was already started (or is stopping)', 'start');
@@ -154,6 +159,7 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
       const sessions = cluster === null ? [] : await cluster.shutdown({ keepSessions }).catch(() => []);
       for (const subscription of wiring) subscription.unsubscribe();
       queue?.dispose();
+      ledger.dispose();
       lag.stop();
       return sessions;
     })();
@@ -178,6 +184,8 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
         return reshard(m);
       case 'forward-read':
         return forwarder?.read(m.read);
+      case 'ledger-verdicts':
+        return ledger.settle(m);
       case 'shutdown':
         void stop(m.keepSessions).then(async (sessions) => {
           send({ type: 'stopped', nonce: m.nonce, sessions: [...sessions] });
@@ -213,6 +221,7 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
   return {
     done,
     stopOnSignal,
+    handoverLedger: ledger,
     get stopDeadlineMs() {
       return stopDeadlineMs;
     },

@@ -2,10 +2,12 @@ import * as E from 'fp-ts/lib/Either.js';
 import { type Observable, Subject } from 'rxjs';
 import { DisclusterError, type ErrorCode } from '../gateway/errors.js';
 import type { IdentifyQueue, SessionSnapshot, ShardCommand } from '../shard/types.js';
+import type { HandoverLedger } from '../reshard/ledger.js';
 import { reshardBudgetMargin } from '../reshard/reshard.js';
 import { decodeMessage, TO_CONTROL_LIMITS } from './decode.js';
 import { acknowledgeForwards } from './forward-acks.js';
 import { createIdentifyBroker } from './identify-broker.js';
+import { createLedgerBroker } from './ledger-broker.js';
 import { createRequests } from './requests.js';
 import type { StartMessage, ToClusterMessage } from './to-cluster.js';
 import { TO_CONTROL, type ToControlMessage, type ToControlOf } from './to-control.js';
@@ -15,7 +17,7 @@ import type { Transport } from './transport.js';
 export interface ClusterHandle {
   /** Every validated message from the cluster, in order; completes when it exits. */
   readonly messages$: Observable<ToControlMessage>;
-  /** Every message sent to the cluster, for logs: the token of `start` is replaced by `'[redacted]'`; `forward-read` acknowledgements are left out. */
+  /** Every message sent to the cluster, for logs: the token of `start` is replaced by `'[redacted]'`; `forward-read` acknowledgements and `ledger-verdicts` are left out. */
   readonly sent$: Observable<unknown>;
   /** Messages from the cluster that failed validation (`PROTOCOL_INVALID`); they are not in `messages$`. */
   readonly protocolErrors$: Observable<DisclusterError>;
@@ -75,6 +77,8 @@ export interface HandleOptions {
   readonly start: StartMessage;
   /** Leases for `identify-request`, when `start.identify` is `'control'`. */
   readonly identifyQueue: IdentifyQueue | null;
+  /** The ledger answering `ledger-offer` (shared by every cluster of the fleet); null: offers are answered `failed`. */
+  readonly handoverLedger?: HandoverLedger | null;
   readonly exited: Promise<number>;
   readonly kill: () => void;
   readonly disconnect: () => void;
@@ -118,6 +122,8 @@ export const createClusterHandle = (options: HandleOptions): ClusterHandle => {
     transport.send(message);
   };
   const broker = options.identifyQueue ? createIdentifyBroker(options.identifyQueue, send) : null;
+  // verdicts are housekeeping, one or two per event-loop turn of a reshard: kept out of `sent$`
+  const ledgerBroker = createLedgerBroker(options.handoverLedger ?? null, (message) => transport.send(message));
   let readyState: { resolve(m: ToControlOf<'ready'>): void; reject(e: Error): void } | null = null;
   const ready = new Promise<ToControlOf<'ready'>>((resolve, reject) => (readyState = { resolve, reject }));
   ready.catch(() => {}); // a caller that never awaits `ready` must not get an unhandled rejection
@@ -139,6 +145,8 @@ export const createClusterHandle = (options: HandleOptions): ClusterHandle => {
         return broker?.sent(message.nonce);
       case 'identify-done':
         return broker?.done(message.nonce);
+      case 'ledger-offer':
+        return ledgerBroker.offer(message.batchId, message.side, message.keys);
       case 'error':
         if (message.about === 'start') readyState?.reject(new DisclusterError('PROTOCOL_INVALID', `the cluster refused start (${message.code}): ${message.message}`));
     }
@@ -161,6 +169,7 @@ export const createClusterHandle = (options: HandleOptions): ClusterHandle => {
     inbound.unsubscribe();
     acks.stop();
     broker?.releaseAll();
+    ledgerBroker.close();
     const gone = new DisclusterError('CONTROL_EXITED', `the cluster exited with code ${code}`);
     requests.failAll(gone);
     readyState?.reject(gone);

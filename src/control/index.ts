@@ -8,6 +8,8 @@ export { ipcTransport, type IpcEndpoint } from './ipc-transport.js';
 export { portTransport } from './port-transport.js';
 export { bridgeCluster, type Bridge, type BridgeOptions } from './bridge.js';
 export { createRemoteIdentifyQueue, type RemoteIdentifyQueue } from './remote-identify-queue.js';
+export { createRemoteHandoverLedger, type RemoteHandoverLedger, type RemoteHandoverLedgerOptions } from './ledger-remote.js';
+export { createLedgerBroker, type LedgerBroker } from './ledger-broker.js';
 export { spawnCluster, type SpawnClusterOptions } from './spawn.js';
 export { DEFAULT_MAX_UNREAD_BYTES } from './forward-window.js';
 export { RESHARD_TIMEOUT_MS, type ClusterHandle, type ReshardLayout, type ReshardReply } from './handle.js';

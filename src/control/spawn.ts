@@ -3,6 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { IdentifyQueue } from '../shard/types.js';
 import { botIdentifyQueues, type LentIdentifyQueue } from './bot-identify-queues.js';
+import { botHandoverLedgers } from './bot-ledgers.js';
+import type { HandoverLedger } from '../reshard/ledger.js';
+import { RESHARD_TIMING_DEFAULTS } from '../reshard/timing.js';
 import { PROTOCOL_VERSION } from './codec-fields.js';
 import { type ClusterHandle, createClusterHandle } from './handle.js';
 import { ipcTransport } from './ipc-transport.js';
@@ -24,6 +27,14 @@ export type SpawnClusterOptions = Omit<StartMessage, 'type' | 'protocol' | 'iden
    * (e.g. Redis across machines).
    */
   readonly identifyQueue?: IdentifyQueue;
+  /**
+   * The handover ledger answering the cluster's `ledger-offer`s during a fleet reshard (guilds
+   * whose old and new shard run in different clusters). Default: one in-memory ledger per bot in
+   * this CONTROL process, shared by every `spawnCluster` of that bot that passes none, forgetting a
+   * key `timing.reshardMatchWindowMs` (default 5000 ms) after its last offer. Pass one to choose
+   * (e.g. `createRedisHandoverLedger`, for clusters under several CONTROLs).
+   */
+  readonly handoverLedger?: HandoverLedger;
   /** Extra Node flags for the process or thread. */
   readonly execArgv?: readonly string[];
   /** Reply timeout of `command`, `stats`, `ping` and `shutdown` (default 10000 ms). */
@@ -54,7 +65,7 @@ const lendBotQueue = (options: SpawnClusterOptions): LentIdentifyQueue =>
 
 /** The `start` message: only protocol fields are copied, never CONTROL-side options. */
 const startMessage = (options: SpawnClusterOptions): StartMessage => {
-  const { mode: _mode, identifyQueue: _queue, execArgv: _argv, requestTimeoutMs: _timeout, identify, ...fields } = options;
+  const { mode: _mode, identifyQueue: _queue, handoverLedger: _ledger, execArgv: _argv, requestTimeoutMs: _timeout, identify, ...fields } = options;
   return { type: 'start', protocol: PROTOCOL_VERSION, identify: identify ?? 'control', ...fields };
 };
 
@@ -66,6 +77,11 @@ export const spawnCluster = (options: SpawnClusterOptions): ClusterHandle => {
   const start = startMessage(options);
   const lent = start.identify === 'control' && options.identifyQueue === undefined ? lendBotQueue(options) : null;
   const identifyQueue = start.identify === 'control' ? (options.identifyQueue ?? lent!.queue) : null;
+  const lentLedger =
+    options.handoverLedger === undefined
+      ? botHandoverLedgers.lend({ token: options.token, gatewayUrl: options.gateway.url, windowMs: options.timing?.reshardMatchWindowMs ?? RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs })
+      : null;
+  const handoverLedger = options.handoverLedger ?? lentLedger!.ledger;
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
   const extra = [...(options.execArgv ?? [])];
   if (options.mode === 'process') {
@@ -81,11 +97,15 @@ export const spawnCluster = (options: SpawnClusterOptions): ClusterHandle => {
       await channelClosed;
       return code;
     });
-    void exited.then(() => lent?.release());
+    void exited.then(() => {
+      lent?.release();
+      lentLedger?.release();
+    });
     return createClusterHandle({
       transport: ipcTransport(child),
       start,
       identifyQueue,
+      handoverLedger,
       exited,
       requestTimeoutMs,
       kill: () => void child.kill('SIGKILL'),
@@ -110,12 +130,14 @@ export const spawnCluster = (options: SpawnClusterOptions): ClusterHandle => {
   const exited = threadExited.then(async (code) => {
     await portClosed;
     lent?.release();
+    lentLedger?.release();
     return code;
   });
   return createClusterHandle({
     transport: portTransport(port1),
     start,
     identifyQueue,
+    handoverLedger,
     exited,
     requestTimeoutMs,
     kill: () => void worker.terminate(),

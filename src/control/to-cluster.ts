@@ -110,6 +110,21 @@ export const ReshardCodec = t.intersection([t.type({ type: t.literal('reshard'),
  */
 export const ForwardReadCodec = t.type({ type: t.literal('forward-read'), read: Count }, 'forward-read');
 
+/** Most keys one `ledger-offer` carries, and verdicts one `ledger-verdicts` (a larger batch is sent as several offers). */
+export const MAX_LEDGER_OFFER_KEYS = 4096;
+
+/**
+ * `ledger-verdicts`: the answer to `ledger-offer` `batchId`: one verdict per key, in order (true:
+ * emit that copy), or `failed` (why CONTROL's ledger could not decide; the offer is refused).
+ */
+export const LedgerVerdictsCodec = t.union(
+  [
+    t.type({ type: t.literal('ledger-verdicts'), batchId: Nonce, verdicts: boundedArray(t.boolean, MAX_LEDGER_OFFER_KEYS) }),
+    t.type({ type: t.literal('ledger-verdicts'), batchId: Nonce, failed: nonEmptyString(1024) }),
+  ],
+  'ledger-verdicts',
+);
+
 /** Every message CONTROL may send, by `type`. */
 export const TO_CLUSTER = {
   start: StartCodec,
@@ -121,6 +136,7 @@ export const TO_CLUSTER = {
   shutdown: ShutdownCodec,
   reshard: ReshardCodec,
   'forward-read': ForwardReadCodec,
+  'ledger-verdicts': LedgerVerdictsCodec,
 } as const;
 
 /** `start`. */

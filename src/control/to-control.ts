@@ -21,7 +21,8 @@ import {
   ShardStatusCodec,
 } from './codec-fields.js';
 import { StatsCodec } from './stats-codec.js';
-import { LayoutCodec, MAX_CLUSTER_SHARDS } from './to-cluster.js';
+import { LEDGER_KEY_MAX_LENGTH } from '../reshard/ledger-key.js';
+import { LayoutCodec, MAX_CLUSTER_SHARDS, MAX_LEDGER_OFFER_KEYS } from './to-cluster.js';
 
 export { MAX_STATS_EVENT_NAMES } from './stats-codec.js';
 
@@ -194,6 +195,21 @@ export const ReshardStatusCodec = t.intersection(
   'reshard-status',
 );
 
+/**
+ * `ledger-offer`: one copy of each key (a key may repeat) from `side` of a reshard, offered to the
+ * handover ledger CONTROL holds; answered by `ledger-verdicts` with the same `batchId`. Keys are
+ * `ledgerKeyOf` forms of handover keys (at most 256 characters).
+ */
+export const LedgerOfferCodec = t.type(
+  {
+    type: t.literal('ledger-offer'),
+    batchId: Nonce,
+    side: t.keyof({ old: null, new: null }, "side ('old' | 'new')"),
+    keys: boundedArray(nonEmptyString(LEDGER_KEY_MAX_LENGTH, `ledger key (string, 1..${LEDGER_KEY_MAX_LENGTH})`), MAX_LEDGER_OFFER_KEYS),
+  },
+  'ledger-offer',
+);
+
 /** What went wrong with a message from CONTROL (see PROTOCOL.md for every code). */
 export const ErrorCodeCodec = t.keyof(
   {
@@ -246,6 +262,7 @@ export const TO_CONTROL = {
   'reshard-status': ReshardStatusCodec,
   'message-dropped': MessageDroppedCodec,
   'identify-loop': IdentifyLoopCodec,
+  'ledger-offer': LedgerOfferCodec,
   error: ErrorCodec,
 } as const;
 

@@ -24,7 +24,8 @@ export type ErrorCode =
   | 'DISCORD_HTTP_ERROR'
   | 'DISCORD_INVALID_RESPONSE'
   | 'RESHARD_REFUSED'
-  | 'RESHARD_ABORTED';
+  | 'RESHARD_ABORTED'
+  | 'LEDGER_UNREACHABLE';
 
 /** An `Error` with a stable `code`; the message is for people, the code for programs. */
 export class DisclusterError extends Error {
