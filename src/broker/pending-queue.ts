@@ -78,16 +78,26 @@ export class PendingQueue<T> {
     return count;
   }
 
-  /** The batch in flight failed: it goes back to the front, in its order, to be sent again. */
+  /** The batch in flight failed as a whole: it goes back to the front, in its order, to be sent again. */
   failed(): void {
+    this.settle(this.flight.map((_, i) => i));
+  }
+
+  /**
+   * Redis answered the batch in flight, some entries with an error worth another try: those
+   * (`retry`, indexes into the batch, ascending) go back to the front in their order; the others
+   * are no longer held. Returns how many were done with.
+   */
+  settle(retry: readonly number[]): number {
     const batch = this.flight;
     this.flight = [];
-    // held stays the same, so the batch fits in front of the waiting entries
-    for (let i = batch.length - 1; i >= 0; i--) {
+    // held stays the same or shrinks, so the entries put back fit in front of the waiting ones
+    for (let k = retry.length - 1; k >= 0; k--) {
       this.head = (this.head - 1 + this.maxPending) % this.maxPending;
-      this.ring[this.head] = batch[i];
+      this.ring[this.head] = batch[retry[k]!];
     }
-    this.waitingCount += batch.length;
+    this.waitingCount += retry.length;
+    return batch.length - retry.length;
   }
 
   /** Empties the queue (waiting and in flight); returns how many entries it held. */

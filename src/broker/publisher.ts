@@ -7,6 +7,7 @@ import type { ShardDispatchEvent } from '../shard/types.js';
 import { createEntryEncoder } from './entry-encode.js';
 import { checkPublishOptions, PUBLISH_DEFAULTS, type PublishOptions } from './options.js';
 import { PendingQueue } from './pending-queue.js';
+import { sortAnswer } from './pipeline-answer.js';
 
 /** What the producer has done since it started. */
 export interface PublisherStats {
@@ -36,7 +37,7 @@ export type PublisherEvent =
   | { readonly type: 'dropped'; readonly count: number; readonly total: number; readonly pending: number }
   /** Redis answered `count` entries of a pipeline with an error; they are not sent again. */
   | { readonly type: 'rejected'; readonly count: number; readonly reason: string }
-  /** A whole pipeline failed (the connection): its `entries` go back to the front and are sent again after a pause. */
+  /** `entries` of a pipeline did not reach Redis (the connection, or Redis busy for a while): back at the front, sent again after a pause. */
   | { readonly type: 'retrying'; readonly entries: number; readonly reason: string };
 
 /** A running producer: the cluster's dispatches written to Redis Streams. */
@@ -99,33 +100,36 @@ export const publishDispatches = (cluster: Pick<Cluster, 'dispatch$'>, options: 
     for (const entry of batch) pipeline.xadd(entry.key, 'MAXLEN', '~', maxLen, '*', 'data', entry.data);
     const started = performance.now();
     return pipeline.exec().then(
-      (results) => {
-        lastRoundTripMs = performance.now() - started;
-        roundTripMsTotal += lastRoundTripMs;
-        batches++;
-        lastBatchSize = queue.sent();
-        health.ok();
-        let refused = 0;
-        let reason = '';
-        for (const [error] of results ?? []) {
-          if (error === null) continue;
-          refused++;
-          reason = error.message;
+      (answer) => {
+        const outcome = sortAnswer(answer, batch.length);
+        const done = queue.settle(outcome.retry);
+        if (done > 0) {
+          lastRoundTripMs = performance.now() - started;
+          roundTripMsTotal += lastRoundTripMs;
+          batches++;
+          lastBatchSize = batch.length;
+          published += done - outcome.rejected;
+          health.ok();
         }
-        published += lastBatchSize - refused;
-        if (refused > 0) {
-          rejected += refused;
-          events$.next({ type: 'rejected', count: refused, reason });
+        if (outcome.rejected > 0) {
+          rejected += outcome.rejected;
+          events$.next({ type: 'rejected', count: outcome.rejected, reason: outcome.reason });
         }
+        if (outcome.retry.length > 0) retryLater(outcome.retry.length, outcome.retryReason);
       },
       (error: unknown) => {
+        const entries = queue.inFlight;
         queue.failed();
-        const reason = error instanceof Error ? error.message : String(error);
-        health.failed(reason);
-        events$.next({ type: 'retrying', entries: queue.waiting, reason });
-        if (!closed) retryTimer = setTimeout(retry, PUBLISH_DEFAULTS.retryMs);
+        retryLater(entries, error instanceof Error ? error.message : String(error));
       },
     );
+  };
+
+  /** Some entries failed to reach Redis: they are at the front again; the next pipeline waits a moment. */
+  const retryLater = (entries: number, reason: string) => {
+    health.failed(reason);
+    events$.next({ type: 'retrying', entries, reason });
+    if (!closed) retryTimer = setTimeout(retry, PUBLISH_DEFAULTS.retryMs);
   };
 
   /** Once per event-loop turn with new entries: reports drops, and sends a pipeline unless one is in flight. */

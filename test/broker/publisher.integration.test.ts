@@ -1,0 +1,150 @@
+import test from 'ava';
+import { PubSubRedisBroker } from '@discordjs/brokers';
+import { decode } from '@msgpack/msgpack';
+import { Redis } from 'ioredis';
+import { publishDispatches, type PublisherEvent } from '../../src/broker/index.js';
+import type { BrokerEntryData } from '../../src/broker/entry-encode.js';
+import { collect } from '../helpers/collect.js';
+import { client, prefixFor, REDIS_URL, skipReason } from '../redis/helpers.js';
+import { clusterOnEmulator, fakeCluster, until } from './helpers.js';
+
+const skipped = await skipReason();
+const redisTest = skipped === null ? test.serial : test.serial.skip;
+const title = (name: string) => (skipped === null ? name : `${name} (skipped: ${skipped})`);
+
+/** Every entry of a stream, decoded (msgpack). */
+const entries = async (redis: Redis, key: string): Promise<BrokerEntryData[]> => {
+  const rows = await redis.xrangeBuffer(key, '-', '+');
+  return rows.map(([, fields]) => decode(fields[1]!) as BrokerEntryData);
+};
+
+/** Marker contents of some entries, for each shard, in stream order. */
+const byShard = (list: readonly BrokerEntryData[]) => {
+  const out = new Map<number, number[]>();
+  for (const entry of list) {
+    const n = Number(String((entry.payload.d as { content: string }).content).split('-').pop());
+    out.set(entry.shardId, [...(out.get(entry.shardId) ?? []), n]);
+  }
+  return out;
+};
+const ascending = (numbers: readonly number[]) => numbers.every((n, i) => i === 0 || n > numbers[i - 1]!);
+
+redisTest(title('a @discordjs/brokers PubSubRedisBroker worker receives every marker a cluster publishes, with shardId, payload and origin; unwanted events are not published'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const events = ['MESSAGE_CREATE'];
+  const { gw, cluster } = await clusterOnEmulator(t, 2, events);
+  const publisher = publishDispatches(cluster, { redis: REDIS_URL, keyPrefix, events });
+  t.teardown(() => publisher.close());
+
+  const worker = new PubSubRedisBroker(new Redis(REDIS_URL), { group: 'workers', name: 'worker-1' });
+  worker.on('error', () => {});
+  t.teardown(() => worker.destroy());
+  const received: BrokerEntryData[] = [];
+  worker.on(`${keyPrefix}MESSAGE_CREATE`, ({ data, ack }: { data: BrokerEntryData; ack: () => Promise<void> }) => {
+    received.push(data);
+    void ack();
+  });
+  await worker.subscribe([`${keyPrefix}MESSAGE_CREATE`]);
+
+  await cluster.connect();
+  const sessions = new Map(cluster.sessions().map((s) => [s.shardId, s.sessionId]));
+  const traffic = gw.markerTraffic({ count: 400, rate: 2_000, prefix: 'bk-' });
+  await traffic.done;
+  await until(() => received.length >= 400, 'the worker to receive 400 markers');
+
+  t.deepEqual(received.map((e) => (e.payload.d as { content: string }).content).sort(), [...traffic.markers].sort(), 'every marker, once');
+  for (const entry of received) {
+    t.deepEqual(Object.keys(entry).sort(), ['origin', 'payload', 'shardId']);
+    t.is(entry.payload.op, 0);
+    t.is(entry.payload.t, 'MESSAGE_CREATE');
+    t.is(entry.origin, `${entry.shardId}:${sessions.get(entry.shardId)}:${entry.payload.s}`);
+  }
+  for (const [, numbers] of byShard(received)) t.true(ascending(numbers), 'each shard in order');
+  const stats = publisher.stats();
+  t.is(stats.published, 400);
+  t.is(stats.dropped, 0);
+  t.is(stats.pending, 0);
+  t.true(stats.batches < 400, `${stats.batches} pipelines for 400 entries: never one round trip per event`);
+  const redis = client(t);
+  t.is(await redis.exists(`${keyPrefix}GUILD_CREATE`, `${keyPrefix}READY`), 0, 'unwanted events are not published');
+});
+
+redisTest(title("one event-loop turn's entries go out in one pipeline; streams stay within maxLen (~ slack: one stream node); JSON entries parse to the same data"), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const redis = client(t);
+  const fake = fakeCluster();
+  const maxLen = 200;
+  const publisher = publishDispatches(fake.cluster, { redis: REDIS_URL, keyPrefix, maxLen, maxPending: 5_000 });
+  t.teardown(() => publisher.close());
+  for (let i = 0; i < 500; i++) fake.emit(`one-${i}`);
+  await until(() => publisher.stats().published === 500, '500 published');
+  t.is(publisher.stats().batches, 1, 'one pipeline for one turn');
+  t.is(publisher.stats().lastBatchSize, 500);
+  for (let turn = 0; turn < 5; turn++) {
+    for (let i = 0; i < 500; i++) fake.emit(`more-${turn}-${i}`);
+    await until(() => publisher.stats().pending === 0, 'the turn written');
+  }
+  const [, nodeMax] = (await redis.config('GET', 'stream-node-max-entries')) as [string, string];
+  const length = await redis.xlen(`${keyPrefix}MESSAGE_CREATE`);
+  t.true(length >= maxLen && length <= maxLen + Number(nodeMax), `XLEN ${length} within maxLen ${maxLen} + one node (${nodeMax})`);
+  const list = await entries(redis, `${keyPrefix}MESSAGE_CREATE`);
+  t.is((list.at(-1)!.payload.d as { content: string }).content, 'more-4-499', 'the newest kept');
+
+  const json = publishDispatches(fake.cluster, { redis: REDIS_URL, keyPrefix: `${keyPrefix}json:`, encoding: 'json' });
+  t.teardown(() => json.close());
+  fake.emit('as-json', 'TYPING_START', 4);
+  await until(() => json.stats().published === 1, 'the JSON entry');
+  const [[, fields]] = (await redis.xrange(`${keyPrefix}json:TYPING_START`, '-', '+')) as [[string, string[]]];
+  t.deepEqual(fields[0], 'data');
+  t.like(JSON.parse(fields[1]!), { shardId: 4, payload: { op: 0, t: 'TYPING_START', d: { content: 'as-json' } }, origin: `4:fake-session:${JSON.parse(fields[1]!).payload.s}` });
+});
+
+redisTest(title('Redis paused 3 s under traffic: the shards stay connected, nothing is lost within maxPending, publishing resumes in order'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const { gw, cluster } = await clusterOnEmulator(t, 2, ['MESSAGE_CREATE']);
+  const statuses = collect(cluster.status$);
+  const publisher = publishDispatches(cluster, { redis: REDIS_URL, keyPrefix, maxPending: 10_000 });
+  t.teardown(() => publisher.close());
+  await cluster.connect();
+  const readyStatuses = statuses.events.length;
+  const traffic = gw.markerTraffic({ count: 2_000, rate: 500, prefix: 'p-' });
+  await until(() => publisher.stats().published >= 200, 'publishing under way');
+  const pauser = client(t);
+  await pauser.client('PAUSE', 3_000);
+  await until(() => publisher.stats().pending >= 200, 'entries held while Redis is paused');
+  await traffic.done;
+  await until(() => publisher.stats().published === 2_000, 'every marker published', 30_000);
+  t.deepEqual(statuses.events.slice(readyStatuses), [], 'no shard changed status: none waited on Redis');
+  t.is(publisher.stats().dropped, 0);
+  const list = await entries(client(t), `${keyPrefix}MESSAGE_CREATE`);
+  t.deepEqual(list.map((e) => (e.payload.d as { content: string }).content).sort(), [...traffic.markers].sort());
+  for (const [, numbers] of byShard(list)) t.true(ascending(numbers), 'each shard in order');
+});
+
+redisTest(title('Redis paused with more than maxPending arriving: the oldest unsent are dropped and counted (stats, events$), the rest written in order'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const { gw, cluster } = await clusterOnEmulator(t, 2, ['MESSAGE_CREATE']);
+  const statuses = collect(cluster.status$);
+  const dispatches = collect(cluster.dispatch$);
+  const maxPending = 100;
+  const publisher = publishDispatches(cluster, { redis: REDIS_URL, keyPrefix, maxPending });
+  t.teardown(() => publisher.close());
+  const reports = collect(publisher.events$);
+  await cluster.connect();
+  const readyStatuses = statuses.events.length;
+  await client(t).client('PAUSE', 3_000);
+  const traffic = gw.markerTraffic({ count: 600, rate: 3_000, prefix: 'o-' });
+  await traffic.done;
+  await dispatches.when(() => dispatches.events.length >= 600, 10_000);
+  await until(() => publisher.stats().pending === 0, 'the held entries written after the pause', 30_000);
+  const stats = publisher.stats();
+  t.true(stats.dropped > 0, `${stats.dropped} dropped`);
+  t.is(stats.published + stats.dropped, 600, 'every entry written or counted as dropped');
+  const dropReports = reports.events.filter((e): e is Extract<PublisherEvent, { type: 'dropped' }> => e.type === 'dropped');
+  t.is(dropReports.reduce((sum, e) => sum + e.count, 0), stats.dropped, 'every drop reported on events$');
+  t.true(dropReports.length < stats.dropped || stats.dropped === 1, 'reported per turn, not per entry');
+  const list = await entries(client(t), `${keyPrefix}MESSAGE_CREATE`);
+  t.is(list.length, stats.published);
+  for (const [, numbers] of byShard(list)) t.true(ascending(numbers), 'each shard in order');
+  t.deepEqual(statuses.events.slice(readyStatuses), [], 'the shards stayed connected');
+});
