@@ -4,11 +4,11 @@
  * @discordjs/brokers 1.x decodes) or as JSON text. `origin` is `${shardId}:${sessionId}:${s}`:
  * the same for an event a resume replays, so a worker can drop the repeat.
  */
-import { Encoder } from '@msgpack/msgpack';
 import { dispatchDataText } from '../gateway/dispatch-data.js';
 import { sessionIdOf } from '../shard/dispatch-session.js';
 import { frameTextOf } from '../shard/frame-text.js';
 import type { ShardDispatchEvent } from '../shard/types.js';
+import { MsgpackWriter } from './msgpack-write.js';
 
 /** How an entry's `data` is written: msgpack bytes (default, what @discordjs/brokers reads) or UTF-8 JSON text. */
 export type BrokerEncoding = 'msgpack' | 'json';
@@ -43,10 +43,30 @@ export const entryJson = (event: ShardDispatchEvent): string => {
   return `{"shardId":${event.shardId},"payload":{"op":0,"t":${JSON.stringify(event.t)},"s":${event.s},"d":${dText}},"origin":${JSON.stringify(dispatchOrigin(event))}}`;
 };
 
-/** Makes the function that encodes each dispatch's `data` (one msgpack encoder reused for every entry). */
+/**
+ * Makes the function that encodes each dispatch's `data`: JSON text, or MessagePack written by one
+ * reused `MsgpackWriter` (what `@msgpack/msgpack`'s `decode`, and so @discordjs/brokers, reads).
+ */
 export const createEntryEncoder = (encoding: BrokerEncoding): ((event: ShardDispatchEvent) => Buffer | string) => {
   if (encoding === 'json') return entryJson;
-  const encoder = new Encoder();
-  // the shared buffer is copied into Node's pool (small entries), cheaper than a fresh ArrayBuffer each
-  return (event) => Buffer.from(encoder.encodeSharedRef(entryData(event)));
+  const writer = new MsgpackWriter();
+  return (event) => {
+    writer.reset();
+    writer.mapHeader(3);
+    writer.string('shardId');
+    writer.number(event.shardId);
+    writer.string('payload');
+    writer.mapHeader(4);
+    writer.string('op');
+    writer.number(0);
+    writer.string('t');
+    writer.string(event.t);
+    writer.string('s');
+    writer.number(event.s);
+    writer.string('d');
+    writer.value(event.d, 2);
+    writer.string('origin');
+    writer.string(dispatchOrigin(event));
+    return writer.take();
+  };
 };

@@ -19,7 +19,7 @@ export interface PublishOptions {
   readonly encoding?: BrokerEncoding;
   /** Put before each stream's name (the event's `t`); default `''`, as @discordjs/brokers names its streams. */
   readonly keyPrefix?: string;
-  /** Most entries in one pipeline (default 1 000); the rest go in the next one, right after Redis answers. */
+  /** Most entries in one batch (default 1 000); the rest go in the next one, right after Redis answers. */
   readonly maxBatch?: number;
 }
 
@@ -30,7 +30,7 @@ export const PUBLISH_DEFAULTS = {
   maxBatch: 1_000,
   encoding: 'msgpack',
   keyPrefix: '',
-  /** Wait after a pipeline Redis refused as a whole (the connection failed), before sending it again, ms. */
+  /** Wait after a batch that did not reach Redis (the connection failed, or Redis busy), before sending it again, ms. */
   retryMs: 500,
   /** How long `close()` waits for the last entries to be written, ms. */
   closeTimeoutMs: 2_000,

@@ -1,6 +1,6 @@
 /**
- * The producer's bounded queue, pure: entries wait here until a pipeline takes them, and the
- * pipeline in flight still counts against the bound until Redis answers. At most `maxPending`
+ * The producer's bounded queue, pure: entries wait here until a batch takes them, and the
+ * batch in flight still counts against the bound until Redis answers. At most `maxPending`
  * entries are held (waiting + in flight); when one more comes, the oldest entry not yet sent is
  * dropped and counted, so the shards never wait and memory never grows past the bound. A batch
  * that fails goes back to the front, in its order, and is sent again; nothing is lost while the
@@ -26,7 +26,7 @@ export class PendingQueue<T> {
     return this.waitingCount + this.flight.length;
   }
 
-  /** Entries waiting for a pipeline. */
+  /** Entries waiting for a batch. */
   get waiting(): number {
     return this.waitingCount;
   }

@@ -7,7 +7,8 @@ import type { ShardDispatchEvent } from '../shard/types.js';
 import { createEntryEncoder } from './entry-encode.js';
 import { checkPublishOptions, PUBLISH_DEFAULTS, type PublishOptions } from './options.js';
 import { PendingQueue } from './pending-queue.js';
-import { sortAnswer } from './pipeline-answer.js';
+import { type BatchOutcome, sortFailure, sortReply } from './append-answer.js';
+import { defineAppend } from './append-script.js';
 
 /** What the producer has done since it started. */
 export interface PublisherStats {
@@ -17,15 +18,15 @@ export interface PublisherStats {
   readonly dropped: number;
   /** Entries Redis answered with an error (e.g. a key of another type), or that could not be encoded: not retried. */
   readonly rejected: number;
-  /** Entries held now: waiting plus the pipeline in flight. */
+  /** Entries held now: waiting plus the batch in flight. */
   readonly pending: number;
-  /** Pipelines Redis has answered. */
+  /** Batches Redis has answered (one call each). */
   readonly batches: number;
-  /** Entries in the last pipeline answered (0 before the first). */
+  /** Entries in the last batch answered (0 before the first). */
   readonly lastBatchSize: number;
-  /** Round trip of the last pipeline answered, ms (0 before the first). */
+  /** Round trip of the last batch answered, ms (0 before the first). */
   readonly lastRoundTripMs: number;
-  /** Sum of every answered pipeline's round trip, ms (with `batches`: the mean). */
+  /** Sum of every answered batch's round trip, ms (with `batches`: the mean). */
   readonly roundTripMsTotal: number;
   /** Whether the producer's Redis connection answers. */
   readonly redis: 'up' | 'down';
@@ -35,9 +36,9 @@ export interface PublisherStats {
 export type PublisherEvent =
   /** The queue was full: `count` entries dropped during one event-loop turn (`total` since the start). */
   | { readonly type: 'dropped'; readonly count: number; readonly total: number; readonly pending: number }
-  /** Redis answered `count` entries of a pipeline with an error; they are not sent again. */
+  /** Redis refused `count` entries of a batch for good (or they could not be encoded); they are not sent again. */
   | { readonly type: 'rejected'; readonly count: number; readonly reason: string }
-  /** `entries` of a pipeline did not reach Redis (the connection, or Redis busy for a while): back at the front, sent again after a pause. */
+  /** `entries` of a batch did not reach Redis (the connection, or Redis busy for a while): back at the front, sent again after a pause. */
   | { readonly type: 'retrying'; readonly entries: number; readonly reason: string };
 
 /** A running producer: the cluster's dispatches written to Redis Streams. */
@@ -58,8 +59,8 @@ export interface DispatchPublisher {
 /**
  * Publishes a cluster's dispatches to Redis Streams, in @discordjs/brokers' format: one stream
  * per event name (`${keyPrefix}${t}`), one `data` field holding `{ shardId, payload, origin }`.
- * The entries of one event-loop turn go out in one pipeline of `XADD key MAXLEN ~ maxLen * data …`,
- * one pipeline at a time; the shards never wait on Redis: at most `maxPending` entries are held,
+ * The entries of one event-loop turn go out in one call (a script running their
+ * `XADD key MAXLEN ~ maxLen * data …` in order: `append-script.ts`), one call at a time; the shards never wait on Redis: at most `maxPending` entries are held,
  * and past that the oldest are dropped and counted (`stats()`, `events$`, the metrics). Options are
  * checked up front (`INVALID_OPTIONS`).
  */
@@ -68,6 +69,7 @@ export const publishDispatches = (cluster: Pick<Cluster, 'dispatch$'>, options: 
   const client = resolveClient(options?.redis);
   const { redis } = client;
   const health = trackHealth(redis);
+  const append = defineAppend(redis);
   const encode = createEntryEncoder(checked.encoding);
   const maxLen = String(checked.maxLen);
   const { events: wanted, keyPrefix, maxBatch } = checked;
@@ -93,46 +95,48 @@ export const publishDispatches = (cluster: Pick<Cluster, 'dispatch$'>, options: 
     events$.next({ type: 'dropped', count, total: queue.dropped, pending: queue.pending });
   };
 
-  /** Sends the oldest waiting entries as one pipeline; settles when Redis answered (or the pipeline failed). */
+  /** Sends the oldest waiting entries in one call; settles when Redis answered (or the call failed). */
   const send = (): Promise<void> => {
     const batch = queue.take(maxBatch);
-    const pipeline = redis.pipeline();
-    for (const entry of batch) pipeline.xadd(entry.key, 'MAXLEN', '~', maxLen, '*', 'data', entry.data);
+    const keys = new Array<string>(batch.length);
+    const data = new Array<Buffer | string>(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      keys[i] = batch[i]!.key;
+      data[i] = batch[i]!.data;
+    }
     const started = performance.now();
-    return pipeline.exec().then(
-      (answer) => {
-        const outcome = sortAnswer(answer, batch.length);
-        const done = queue.settle(outcome.retry);
-        if (done > 0) {
-          lastRoundTripMs = performance.now() - started;
-          roundTripMsTotal += lastRoundTripMs;
-          batches++;
-          lastBatchSize = batch.length;
-          published += done - outcome.rejected;
-          health.ok();
-        }
-        if (outcome.rejected > 0) {
-          rejected += outcome.rejected;
-          events$.next({ type: 'rejected', count: outcome.rejected, reason: outcome.reason });
-        }
-        if (outcome.retry.length > 0) retryLater(outcome.retry.length, outcome.retryReason);
+    return append(keys, maxLen, data).then(
+      (reply) => {
+        lastRoundTripMs = performance.now() - started;
+        roundTripMsTotal += lastRoundTripMs;
+        batches++;
+        lastBatchSize = batch.length;
+        settle(sortReply(reply, batch.length));
       },
-      (error: unknown) => {
-        const entries = queue.inFlight;
-        queue.failed();
-        retryLater(entries, error instanceof Error ? error.message : String(error));
-      },
+      (error: unknown) => settle(sortFailure(error instanceof Error ? error : new Error(String(error)), batch.length)),
     );
   };
 
-  /** Some entries failed to reach Redis: they are at the front again; the next pipeline waits a moment. */
+  /** Applies a batch's outcome: written entries counted, refused ones reported, the rest put back for a retry. */
+  const settle = (outcome: BatchOutcome) => {
+    const done = queue.settle(outcome.retry);
+    published += done - outcome.rejected;
+    if (done > outcome.rejected) health.ok();
+    if (outcome.rejected > 0) {
+      rejected += outcome.rejected;
+      events$.next({ type: 'rejected', count: outcome.rejected, reason: outcome.reason });
+    }
+    if (outcome.retry.length > 0) retryLater(outcome.retry.length, outcome.retryReason);
+  };
+
+  /** Some entries failed to reach Redis: they are at the front again; the next batch waits a moment. */
   const retryLater = (entries: number, reason: string) => {
     health.failed(reason);
     events$.next({ type: 'retrying', entries, reason });
     if (!closed) retryTimer = setTimeout(retry, PUBLISH_DEFAULTS.retryMs);
   };
 
-  /** Once per event-loop turn with new entries: reports drops, and sends a pipeline unless one is in flight. */
+  /** Once per event-loop turn with new entries: reports drops, and sends a batch unless one is in flight. */
   const flush = () => {
     immediate = null;
     reportDrops();
@@ -182,7 +186,7 @@ export const publishDispatches = (cluster: Pick<Cluster, 'dispatch$'>, options: 
     await Promise.race([drain(), gaveUp]);
     clearTimeout(timer);
     reportDrops();
-    // what is still held is given up: counted, never silent (a pipeline still in flight may yet land)
+    // what is still held is given up: counted, never silent (a batch still in flight may yet land)
     const left = queue.clear();
     if (left > 0) {
       droppedAtClose += left;

@@ -64,12 +64,12 @@ redisTest(title('a @discordjs/brokers PubSubRedisBroker worker receives every ma
   t.is(stats.published, 400);
   t.is(stats.dropped, 0);
   t.is(stats.pending, 0);
-  t.true(stats.batches < 400, `${stats.batches} pipelines for 400 entries: never one round trip per event`);
+  t.true(stats.batches < 400, `${stats.batches} calls for 400 entries: never one round trip per event`);
   const redis = client(t);
   t.is(await redis.exists(`${keyPrefix}GUILD_CREATE`, `${keyPrefix}READY`), 0, 'unwanted events are not published');
 });
 
-redisTest(title("one event-loop turn's entries go out in one pipeline; streams stay within maxLen (~ slack: one stream node); JSON entries parse to the same data"), async (t) => {
+redisTest(title("one event-loop turn's entries go out in one call; streams stay within maxLen (~ slack: one stream node); JSON entries parse to the same data"), async (t) => {
   const keyPrefix = prefixFor(t);
   const redis = client(t);
   const fake = fakeCluster();
@@ -78,7 +78,7 @@ redisTest(title("one event-loop turn's entries go out in one pipeline; streams s
   t.teardown(() => publisher.close());
   for (let i = 0; i < 500; i++) fake.emit(`one-${i}`);
   await until(() => publisher.stats().published === 500, '500 published');
-  t.is(publisher.stats().batches, 1, 'one pipeline for one turn');
+  t.is(publisher.stats().batches, 1, 'one call for one turn');
   t.is(publisher.stats().lastBatchSize, 500);
   for (let turn = 0; turn < 5; turn++) {
     for (let i = 0; i < 500; i++) fake.emit(`more-${turn}-${i}`);
@@ -147,4 +147,29 @@ redisTest(title('Redis paused with more than maxPending arriving: the oldest uns
   t.is(list.length, stats.published);
   for (const [, numbers] of byShard(list)) t.true(ascending(numbers), 'each shard in order');
   t.deepEqual(statuses.events.slice(readyStatuses), [], 'the shards stayed connected');
+});
+
+redisTest(title('an entry Redis refuses for good is counted as rejected, the others of its batch are written; a flushed script is loaded again'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const redis = client(t);
+  await redis.set(`${keyPrefix}TYPING_START`, 'not a stream');
+  const fake = fakeCluster();
+  const publisher = publishDispatches(fake.cluster, { redis: REDIS_URL, keyPrefix });
+  t.teardown(() => publisher.close());
+  const reports = collect(publisher.events$);
+  fake.emit('a');
+  fake.emit('b', 'TYPING_START');
+  fake.emit('c');
+  await reports.when((e) => e.type === 'rejected');
+  await until(() => publisher.stats().pending === 0, 'the batch settled');
+  t.like(publisher.stats(), { published: 2, rejected: 1, dropped: 0, batches: 1 });
+  const refusal = reports.events.find((e) => e.type === 'rejected') as Extract<PublisherEvent, { type: 'rejected' }>;
+  t.is(refusal.count, 1);
+  t.regex(refusal.reason, /^WRONGTYPE/);
+  t.deepEqual((await entries(redis, `${keyPrefix}MESSAGE_CREATE`)).map((e) => (e.payload.d as { content: string }).content), ['a', 'c']);
+
+  await redis.script('FLUSH');
+  fake.emit('d');
+  await until(() => publisher.stats().published === 3, 'published after SCRIPT FLUSH');
+  t.is(publisher.stats().rejected, 1);
 });
