@@ -3,7 +3,7 @@ import { isDisclusterError } from '../../src/gateway/errors.js';
 import { publishDispatches, type PublishOptions } from '../../src/broker/index.js';
 import { collect } from '../helpers/collect.js';
 import { freePort } from '../redis/helpers.js';
-import { fakeCluster, until } from './helpers.js';
+import { fakeCluster, until } from './producer-helpers.js';
 
 /** Timers and immediates alive in this process. */
 const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout' || kind === 'Immediate').length;

@@ -6,7 +6,7 @@ import { publishDispatches, type PublisherEvent } from '../../src/broker/index.j
 import type { BrokerEntryData } from '../../src/broker/entry-encode.js';
 import { collect } from '../helpers/collect.js';
 import { client, prefixFor, REDIS_URL, skipReason } from '../redis/helpers.js';
-import { clusterOnEmulator, fakeCluster, until } from './helpers.js';
+import { clusterOnEmulator, fakeCluster, until } from './producer-helpers.js';
 
 const skipped = await skipReason();
 const redisTest = skipped === null ? test.serial : test.serial.skip;
