@@ -5,8 +5,9 @@ import { Redis } from 'ioredis';
 import { publishDispatches, type PublisherEvent } from '../../src/broker/index.js';
 import type { BrokerEntryData } from '../../src/broker/entry-encode.js';
 import { collect } from '../helpers/collect.js';
-import { client, prefixFor, REDIS_URL, skipReason } from '../redis/helpers.js';
-import { clusterOnEmulator, fakeCluster, until } from './producer-helpers.js';
+import { client, hasRedisServer, ownServer, prefixFor, REDIS_URL, skipReason } from '../redis/helpers.js';
+import { createCluster } from '../../src/cluster/cluster.js';
+import { clusterOnEmulator, fakeCluster, TOKEN, until } from './producer-helpers.js';
 
 const skipped = await skipReason();
 const redisTest = skipped === null ? test.serial : test.serial.skip;
@@ -172,4 +173,62 @@ redisTest(title('an entry Redis refuses for good is counted as rejected, the oth
   fake.emit('d');
   await until(() => publisher.stats().published === 3, 'published after SCRIPT FLUSH');
   t.is(publisher.stats().rejected, 1);
+});
+
+redisTest(title("a resume's replay keeps each event's origin: another process resuming from an older sequence publishes the same events with the same origins"), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const events = ['MESSAGE_CREATE'];
+  const { gw, cluster: first } = await clusterOnEmulator(t, 1, events);
+  const firstPublisher = publishDispatches(first, { redis: REDIS_URL, keyPrefix, events });
+  t.teardown(() => firstPublisher.close());
+  await first.connect();
+  const stale = first.sessions(); // as a store flushed before the traffic would hold it
+  const traffic = gw.markerTraffic({ count: 50, rate: 2_000, prefix: 'r-' });
+  await traffic.done;
+  await until(() => firstPublisher.stats().published === 50, 'the first process published 50');
+  await first.shutdown({ keepSessions: true });
+  await firstPublisher.close();
+
+  const second = createCluster({ token: TOKEN, intents: 513, shardIds: [0], totalShards: 1, gateway: { url: gw.url, maxConcurrency: 1 }, events, sessions: stale, timing: { identifyWindowMs: 20 } });
+  t.teardown(() => second.shutdown());
+  const secondPublisher = publishDispatches(second, { redis: REDIS_URL, keyPrefix, events });
+  t.teardown(() => secondPublisher.close());
+  await second.connect();
+  t.true(second.statuses().every((s) => s.status === 'resumed'), 'resumed, not identified');
+  await until(() => secondPublisher.stats().published === 50, 'the replayed events published again');
+
+  const list = await entries(client(t), `${keyPrefix}MESSAGE_CREATE`);
+  t.is(list.length, 100);
+  const byOrigin = new Map<string, string[]>();
+  for (const entry of list) byOrigin.set(entry.origin, [...(byOrigin.get(entry.origin) ?? []), (entry.payload.d as { content: string }).content]);
+  t.is(byOrigin.size, 50, 'each event published twice under one origin');
+  for (const [origin, contents] of byOrigin) {
+    t.is(contents.length, 2, origin);
+    t.is(contents[0], contents[1], `${origin}: the same event`);
+    t.true(origin.startsWith(`0:${stale[0]!.sessionId}:`), origin);
+  }
+});
+
+const ownRedisTest = hasRedisServer() ? test.serial : test.serial.skip;
+
+ownRedisTest('Redis gone and back: held entries bounded (the oldest dropped, counted), the rest written in order once Redis is back', async (t) => {
+  const server = await ownServer(t);
+  await server.start();
+  const fake = fakeCluster();
+  const publisher = publishDispatches(fake.cluster, { redis: server.url, maxPending: 100 });
+  t.teardown(() => publisher.close());
+  const reports = collect(publisher.events$);
+  for (let i = 0; i < 10; i++) fake.emit(`before-${i}`);
+  await until(() => publisher.stats().published === 10, 'the first 10 written');
+  await server.stop();
+  await until(() => publisher.stats().redis === 'down', 'the producer seeing Redis gone');
+  for (let i = 0; i < 150; i++) fake.emit(`during-${i}`);
+  t.like(publisher.stats(), { dropped: 50, pending: 100 }, 'bounded: the oldest 50 dropped');
+  await reports.when((e) => e.type === 'dropped' && e.total === 50);
+
+  await server.start(); // empty: no persistence
+  await until(() => publisher.stats().published === 110, 'the held 100 written once Redis is back', 30_000);
+  const contents = (await entries(client(t, server.url), 'MESSAGE_CREATE')).map((e) => (e.payload.d as { content: string }).content);
+  t.deepEqual(contents, Array.from({ length: 100 }, (_, i) => `during-${i + 50}`), 'the newest 100, in order');
+  t.like(publisher.stats(), { dropped: 50, pending: 0, rejected: 0, redis: 'up' });
 });
