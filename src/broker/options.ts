@@ -63,7 +63,7 @@ export const checkPublishOptions = (options: PublishOptions): CheckedPublishOpti
   }
   if (encoding !== 'msgpack' && encoding !== 'json') throw invalid(`encoding must be 'msgpack' or 'json', got ${String(encoding)}`);
   if (typeof keyPrefix !== 'string') throw invalid('keyPrefix must be a string');
-  const maxPending = wholeNumber(options.maxPending, 'maxPending', 1, 10_000_000, PUBLISH_DEFAULTS.maxPending);
+  const maxPending = wholeNumber(options.maxPending, 'maxPending', 1, 1_000_000, PUBLISH_DEFAULTS.maxPending);
   return {
     events: events === undefined ? undefined : new Set(events),
     maxLen: wholeNumber(options.maxLen, 'maxLen', 1, Number.MAX_SAFE_INTEGER, PUBLISH_DEFAULTS.maxLen),

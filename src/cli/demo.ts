@@ -255,7 +255,7 @@ console.log(
 );
 console.log(`  fatal shards: ${all.filter((r) => r.status === 'fatal').map((r) => r.label).join(', ') || 'none'}`);
 console.log(`  sessions kept for a restart: ${sessions.length}`);
-if (brokerStats) console.log(`  broker: ${brokerStats.published} published to Redis Streams (discluster-demo:<event>), ${brokerStats.dropped} dropped, ${brokerStats.rejected} rejected, ${brokerStats.batches} pipelines`);
+if (brokerStats) console.log(`  broker: ${brokerStats.published} published to Redis Streams (discluster-demo:<event>), ${brokerStats.dropped} dropped, ${brokerStats.rejected} rejected, ${brokerStats.batches} batches`);
 if (resharded) {
   const r = resharded;
   console.log(

@@ -185,7 +185,7 @@ export const exportReadings = (
   return remove;
 };
 
-/** The broker producer's metrics: counts and the last pipeline, read from its `stats()` at scrape time. */
+/** The broker producer's metrics: counts and the last batch, read from its `stats()` at scrape time. */
 const brokerMetrics = (name: (key: keyof typeof METRIC_NAMES) => string, read: Read): [string, Metric][] => {
   const value = (pick: (stats: PublisherStats) => number) => (r: MetricsReading, set: (labels: Labels, value: number) => void) => {
     if (r.broker) set({}, pick(r.broker));
@@ -194,10 +194,10 @@ const brokerMetrics = (name: (key: keyof typeof METRIC_NAMES) => string, read: R
     counter(name('brokerPublished'), 'Dispatches the broker producer wrote to Redis Streams.', [], read, value((s) => s.published)),
     counter(name('brokerDropped'), 'Dispatches the broker producer dropped because maxPending were held while Redis was slow or away (oldest first), or still held at close.', [], read, value((s) => s.dropped)),
     counter(name('brokerRejected'), 'Dispatches Redis refused for good (a reply error), or that could not be encoded: not retried.', [], read, value((s) => s.rejected)),
-    gauge(name('brokerPending'), 'Dispatches the broker producer holds: waiting for a pipeline, or in the one Redis has not answered yet.', [], read, value((s) => s.pending)),
-    counter(name('brokerBatches'), 'Pipelines Redis answered (with broker_published_total: the mean batch size).', [], read, value((s) => s.batches)),
-    gauge(name('brokerBatchSize'), 'Entries in the last pipeline Redis answered.', [], read, value((s) => s.lastBatchSize)),
-    gauge(name('brokerRoundTrip'), 'Round trip of the last pipeline Redis answered, in seconds.', [], read, value((s) => s.lastRoundTripMs / 1000)),
-    counter(name('brokerRoundTripTotal'), 'Sum of the round trips of every pipeline Redis answered, in seconds (with broker_batches_total: the mean).', [], read, value((s) => s.roundTripMsTotal / 1000)),
+    gauge(name('brokerPending'), 'Dispatches the broker producer holds: waiting for a batch, or in the one Redis has not answered yet.', [], read, value((s) => s.pending)),
+    counter(name('brokerBatches'), 'Batches Redis answered, one call each (with broker_published_total: the mean batch size).', [], read, value((s) => s.batches)),
+    gauge(name('brokerBatchSize'), 'Entries in the last batch Redis answered.', [], read, value((s) => s.lastBatchSize)),
+    gauge(name('brokerRoundTrip'), 'Round trip of the last batch Redis answered, in seconds.', [], read, value((s) => s.lastRoundTripMs / 1000)),
+    counter(name('brokerRoundTripTotal'), 'Sum of the round trips of every batch Redis answered, in seconds (with broker_batches_total: the mean).', [], read, value((s) => s.roundTripMsTotal / 1000)),
   ];
 };

@@ -10,7 +10,7 @@ import { pick, scrape, sum } from '../metrics/scrape.js';
 
 const cluster = () => ({ dispatch$: new Subject(), lifecycle$: new Subject(), identifyQueue: createMemoryIdentifyQueue({ maxConcurrency: 1 }), statuses: () => [] }) as unknown as Cluster;
 
-test("registerMetrics({ broker }): the producer's counts and last pipeline as broker_* metrics, read at scrape time; none without it", async (t) => {
+test("registerMetrics({ broker }): the producer's counts and last batch as broker_* metrics, read at scrape time; none without it", async (t) => {
   let stats: PublisherStats = { published: 0, dropped: 0, rejected: 0, pending: 0, batches: 0, lastBatchSize: 0, lastRoundTripMs: 0, roundTripMsTotal: 0, redis: 'up' };
   const registry = new Registry();
   const stop = registerMetrics(cluster(), { registry, broker: { stats: () => stats } });
