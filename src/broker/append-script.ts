@@ -28,7 +28,7 @@ return failed
 const APPEND_COMMAND = 'discluster_broker_append';
 
 /** Sends one batch: resolves to the script's reply (see above), rejects when the call itself failed. */
-export type AppendBatch = (keys: readonly string[], maxLen: string, data: readonly (Buffer | string)[]) => Promise<unknown>;
+export type AppendBatch = (keys: readonly string[], maxLen: string, data: readonly Buffer[]) => Promise<unknown>;
 
 /**
  * Registers the script on `redis` (`defineCommand`: EVALSHA, falling back to EVAL once after a

@@ -47,7 +47,7 @@ export const entryJson = (event: ShardDispatchEvent): string => {
  * Makes the function that encodes each dispatch's `data`: JSON text, or MessagePack written by one
  * reused `MsgpackWriter` (what `@msgpack/msgpack`'s `decode`, and so @discordjs/brokers, reads).
  */
-export const createEntryEncoder = (encoding: BrokerEncoding): ((event: ShardDispatchEvent) => Buffer | string) => {
+export const createEntryEncoder = (encoding: BrokerEncoding): ((event: ShardDispatchEvent) => Buffer) => {
   // as bytes: ioredis sends a Buffer as it is, where a long string costs it a measure and a copy
   if (encoding === 'json') return (event) => Buffer.from(entryJson(event));
   const writer = new MsgpackWriter();

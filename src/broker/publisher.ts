@@ -60,9 +60,10 @@ export interface DispatchPublisher {
  * Publishes a cluster's dispatches to Redis Streams, in @discordjs/brokers' format: one stream
  * per event name (`${keyPrefix}${t}`), one `data` field holding `{ shardId, payload, origin }`.
  * The entries of one event-loop turn go out in one call (a script running their
- * `XADD key MAXLEN ~ maxLen * data …` in order: `append-script.ts`), one call at a time; the shards never wait on Redis: at most `maxPending` entries are held,
- * and past that the oldest are dropped and counted (`stats()`, `events$`, the metrics). Options are
- * checked up front (`INVALID_OPTIONS`).
+ * `XADD key MAXLEN ~ maxLen * data …` in order: `append-script.ts`), one call at a time. The
+ * shards never wait on Redis: at most `maxPending` entries are held, and past that the oldest are
+ * dropped and counted (`stats()`, `events$`, the metrics). Options are checked up front
+ * (`INVALID_OPTIONS`).
  */
 export const publishDispatches = (cluster: Pick<Cluster, 'dispatch$'>, options: PublishOptions): DispatchPublisher => {
   const checked = checkPublishOptions(options);
@@ -73,7 +74,7 @@ export const publishDispatches = (cluster: Pick<Cluster, 'dispatch$'>, options: 
   const encode = createEntryEncoder(checked.encoding);
   const maxLen = String(checked.maxLen);
   const { events: wanted, keyPrefix, maxBatch } = checked;
-  const queue = new PendingQueue<{ readonly key: string; readonly data: Buffer | string }>(checked.maxPending);
+  const queue = new PendingQueue<{ readonly key: string; readonly data: Buffer }>(checked.maxPending);
   const events$ = new Subject<PublisherEvent>();
   let published = 0;
   let rejected = 0;
@@ -87,6 +88,8 @@ export const publishDispatches = (cluster: Pick<Cluster, 'dispatch$'>, options: 
   let immediate: NodeJS.Immediate | null = null;
   let retryTimer: NodeJS.Timeout | null = null;
   let inFlight: Promise<void> | null = null;
+  /** Moves when `close()` gives up what is held: an answer that comes later is for entries already counted. */
+  let epoch = 0;
 
   const reportDrops = () => {
     const count = queue.dropped - droppedReported;
@@ -99,21 +102,25 @@ export const publishDispatches = (cluster: Pick<Cluster, 'dispatch$'>, options: 
   const send = (): Promise<void> => {
     const batch = queue.take(maxBatch);
     const keys = new Array<string>(batch.length);
-    const data = new Array<Buffer | string>(batch.length);
+    const data = new Array<Buffer>(batch.length);
     for (let i = 0; i < batch.length; i++) {
       keys[i] = batch[i]!.key;
       data[i] = batch[i]!.data;
     }
     const started = performance.now();
+    const sentIn = epoch;
     return append(keys, maxLen, data).then(
       (reply) => {
+        if (sentIn !== epoch) return;
         lastRoundTripMs = performance.now() - started;
         roundTripMsTotal += lastRoundTripMs;
         batches++;
         lastBatchSize = batch.length;
         settle(sortReply(reply, batch.length));
       },
-      (error: unknown) => settle(sortFailure(error instanceof Error ? error : new Error(String(error)), batch.length)),
+      (error: unknown) => {
+        if (sentIn === epoch) settle(sortFailure(error instanceof Error ? error : new Error(String(error)), batch.length));
+      },
     );
   };
 
@@ -156,7 +163,7 @@ export const publishDispatches = (cluster: Pick<Cluster, 'dispatch$'>, options: 
 
   const onDispatch = (event: ShardDispatchEvent) => {
     if (wanted !== undefined && !wanted.has(event.t)) return;
-    let data: Buffer | string;
+    let data: Buffer;
     try {
       data = encode(event);
     } catch (error) {
@@ -188,6 +195,7 @@ export const publishDispatches = (cluster: Pick<Cluster, 'dispatch$'>, options: 
     reportDrops();
     // what is still held is given up: counted, never silent (a batch still in flight may yet land)
     const left = queue.clear();
+    epoch++;
     if (left > 0) {
       droppedAtClose += left;
       events$.next({ type: 'dropped', count: left, total: queue.dropped + droppedAtClose, pending: 0 });

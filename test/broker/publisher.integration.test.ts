@@ -232,3 +232,22 @@ ownRedisTest('Redis gone and back: held entries bounded (the oldest dropped, cou
   t.deepEqual(contents, Array.from({ length: 100 }, (_, i) => `during-${i + 50}`), 'the newest 100, in order');
   t.like(publisher.stats(), { dropped: 50, pending: 0, rejected: 0, redis: 'up' });
 });
+
+redisTest(title('close() while Redis is paused gives up after 2 s, counting what it held as dropped; the late answer changes nothing'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const fake = fakeCluster();
+  const publisher = publishDispatches(fake.cluster, { redis: REDIS_URL, keyPrefix });
+  const reports = collect(publisher.events$);
+  fake.emit('first');
+  await until(() => publisher.stats().published === 1, 'connected and writing');
+  const pauser = client(t);
+  await pauser.client('PAUSE', 3_000);
+  for (let i = 0; i < 20; i++) fake.emit(`held-${i}`);
+  await until(() => publisher.stats().pending === 20 && publisher.stats().batches === 1, 'the call sent and waiting');
+  await publisher.close();
+  t.like(publisher.stats(), { published: 1, dropped: 20, pending: 0 });
+  t.like(reports.events.at(-1), { type: 'dropped', count: 20, total: 20 });
+  // the paused call is answered (or cut) later: the counts stay as close() left them
+  await until(async () => (await client(t).ping()) === 'PONG', 'Redis answering again');
+  t.like(publisher.stats(), { published: 1, dropped: 20, pending: 0, rejected: 0 });
+});
