@@ -13,6 +13,8 @@ export interface PublishOptions {
   readonly events?: readonly string[];
   /** Each stream is trimmed to about this many entries (`XADD … MAXLEN ~`; default 100 000). */
   readonly maxLen?: number;
+  /** Also trim each stream by age: entries older than this many ms (Redis's clock) go, about (`MINID ~`; Redis 6.2 or later). Default: none. */
+  readonly maxAgeMs?: number;
   /** Entries held while Redis is slow or away, waiting and in flight; past it the oldest are dropped and counted (default 10 000). */
   readonly maxPending?: number;
   /** `data` as msgpack (default, what @discordjs/brokers reads) or as JSON text. */
@@ -40,6 +42,7 @@ export const PUBLISH_DEFAULTS = {
 export interface CheckedPublishOptions {
   readonly events: ReadonlySet<string> | undefined;
   readonly maxLen: number;
+  readonly maxAgeMs: number | undefined;
   readonly maxPending: number;
   readonly maxBatch: number;
   readonly encoding: BrokerEncoding;
@@ -67,6 +70,7 @@ export const checkPublishOptions = (options: PublishOptions): CheckedPublishOpti
   return {
     events: events === undefined ? undefined : new Set(events),
     maxLen: wholeNumber(options.maxLen, 'maxLen', 1, Number.MAX_SAFE_INTEGER, PUBLISH_DEFAULTS.maxLen),
+    maxAgeMs: options.maxAgeMs === undefined ? undefined : wholeNumber(options.maxAgeMs, 'maxAgeMs', 1, 366 * 86_400_000, 0),
     maxPending,
     maxBatch: Math.min(maxPending, wholeNumber(options.maxBatch, 'maxBatch', 1, 100_000, PUBLISH_DEFAULTS.maxBatch)),
     encoding,

@@ -73,6 +73,7 @@ export const publishDispatches = (cluster: Pick<Cluster, 'dispatch$'>, options: 
   const append = defineAppend(redis);
   const encode = createEntryEncoder(checked.encoding);
   const maxLen = String(checked.maxLen);
+  const maxAgeMs = checked.maxAgeMs === undefined ? '' : String(checked.maxAgeMs);
   const { events: wanted, keyPrefix, maxBatch } = checked;
   const queue = new PendingQueue<{ readonly key: string; readonly data: Buffer }>(checked.maxPending);
   const events$ = new Subject<PublisherEvent>();
@@ -109,7 +110,7 @@ export const publishDispatches = (cluster: Pick<Cluster, 'dispatch$'>, options: 
     }
     const started = performance.now();
     const sentIn = epoch;
-    return append(keys, maxLen, data).then(
+    return append(keys, maxLen, maxAgeMs, data).then(
       (reply) => {
         if (sentIn !== epoch) return;
         lastRoundTripMs = performance.now() - started;

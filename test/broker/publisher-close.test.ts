@@ -42,6 +42,8 @@ test('bad options are refused up front with INVALID_OPTIONS, before any connecti
     { redis: 'redis://127.0.0.1:1', maxLen: 0 },
     { redis: 'redis://127.0.0.1:1', maxLen: 1.5 },
     { redis: 'redis://127.0.0.1:1', maxPending: 0 },
+    { redis: 'redis://127.0.0.1:1', maxPending: 2_000_000 },
+    { redis: 'redis://127.0.0.1:1', maxAgeMs: 0 },
     { redis: 'redis://127.0.0.1:1', maxPending: '10' },
     { redis: 'redis://127.0.0.1:1', maxBatch: -1 },
     { redis: 'redis://127.0.0.1:1', encoding: 'cbor' },

@@ -251,3 +251,27 @@ redisTest(title('close() while Redis is paused gives up after 2 s, counting what
   await until(async () => (await client(t).ping()) === 'PONG', 'Redis answering again');
   t.like(publisher.stats(), { published: 1, dropped: 20, pending: 0, rejected: 0 });
 });
+
+redisTest(title('maxAgeMs also trims each stream by age (MINID ~ on Redis\'s clock): whole nodes of older entries go, the newest stay'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const redis = client(t);
+  const fake = fakeCluster();
+  const publisher = publishDispatches(fake.cluster, { redis: REDIS_URL, keyPrefix, maxAgeMs: 50 });
+  t.teardown(() => publisher.close());
+  const [, nodeMax] = (await redis.config('GET', 'stream-node-max-entries')) as [string, string];
+  const old = 3 * Number(nodeMax);
+  for (let i = 0; i < old; i++) fake.emit(`old-${i}`);
+  await until(() => publisher.stats().published === old, 'the old entries written');
+  t.is(await redis.xlen(`${keyPrefix}MESSAGE_CREATE`), old, 'nothing is older than 50 ms yet');
+  const now = async () => {
+    const [seconds, micros] = await redis.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  };
+  const written = await now();
+  await until(async () => (await now()) > written + 60, "Redis's clock 60 ms later");
+  fake.emit('new');
+  await until(() => publisher.stats().published === old + 1, 'the new entry written');
+  const length = await redis.xlen(`${keyPrefix}MESSAGE_CREATE`);
+  t.true(length <= Number(nodeMax) + 1, `XLEN ${length}: the full nodes of old entries trimmed`);
+  t.is(((await entries(redis, `${keyPrefix}MESSAGE_CREATE`)).at(-1)!.payload.d as { content: string }).content, 'new');
+});
