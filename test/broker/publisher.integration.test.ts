@@ -275,3 +275,20 @@ redisTest(title('maxAgeMs also trims each stream by age (MINID ~ on Redis\'s clo
   t.true(length <= Number(nodeMax) + 1, `XLEN ${length}: the full nodes of old entries trimmed`);
   t.is(((await entries(redis, `${keyPrefix}MESSAGE_CREATE`)).at(-1)!.payload.d as { content: string }).content, 'new');
 });
+
+redisTest(title('close() after real traffic: no subscription, timer or socket left (20 publishers opened and closed)'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const resources = () => process.getActiveResourcesInfo().filter((kind) => kind !== 'PipeWrap' && kind !== 'TTYWrap').sort().join(',');
+  const fake = fakeCluster();
+  await client(t).ping(); // the test's own client, opened before counting
+  const before = resources();
+  for (let round = 0; round < 20; round++) {
+    const publisher = publishDispatches(fake.cluster, { redis: REDIS_URL, keyPrefix, maxAgeMs: 60_000 });
+    for (let i = 0; i < 30; i++) fake.emit(`round-${round}-${i}`);
+    await until(() => publisher.stats().published === 30, `round ${round} written`);
+    await publisher.close();
+    t.false(fake.observed, `round ${round}: dispatch$ no longer observed`);
+  }
+  await until(() => resources() === before, `resources back to ${before} (now ${resources()})`, 5_000);
+  t.is(resources(), before);
+});
