@@ -8,6 +8,7 @@ export default defineConfig({
     'redis/index': 'src/redis/index.ts',
     'discordjs/index': 'src/discordjs/index.ts',
     'metrics/index': 'src/metrics/index.ts',
+    'broker/index': 'src/broker/index.ts',
     'control/process-entry': 'src/control/process-entry.ts',
     'control/worker-entry': 'src/control/worker-entry.ts',
   },

@@ -14,6 +14,7 @@ import { newShardLabel, retiredShardLabel } from './shard-labels.js';
 import { DEMO_RESHARD_TO, DEMO_SHARDS, resolveTarget } from './target.js';
 import { createView, type ShardRow, summaryTable } from './view.js';
 import { metricsPort, serveMetrics } from './metrics-server.js';
+import { BROKER_DEMO_EVENTS, startBrokerDemo } from './broker-demo.js';
 
 const DURATION_MS = Math.max(8, Number(process.env.DEMO_SECONDS ?? 30)) * 1000;
 const TICK_MS = 250;
@@ -78,7 +79,11 @@ for (const id of mainShards) row(id);
 
 const startedAt = performance.now();
 // MESSAGE_CREATEs are forwarded to CONTROL, which counts the emulator's unique markers.
-const main = spawnCluster({ ...common, clusterId: 'main', shardIds: mainShards, intents: target.intents, forward: { dispatches: gw ? ['MESSAGE_CREATE'] : [] } });
+// BROKER_REDIS_URL: the forwarded events published to Redis Streams (src/cli/broker-demo.ts)
+const brokerUrl = process.env.BROKER_REDIS_URL;
+const forwarded = brokerUrl ? [...BROKER_DEMO_EVENTS] : gw ? ['MESSAGE_CREATE'] : [];
+const main = spawnCluster({ ...common, clusterId: 'main', shardIds: mainShards, intents: target.intents, forward: { dispatches: forwarded } });
+const broker = brokerUrl ? startBrokerDemo(brokerUrl, [main]) : null;
 const markerCounts = new Map<string, number>();
 const fatalDemo = gw ? spawnCluster({ ...common, clusterId: 'fatal-demo', shardIds: [8], intents: target.intents | (1 << 8) }) : null;
 if (fatalDemo) row(8, 'shard 8 of 9 (fatal demo)');
@@ -135,7 +140,7 @@ process.once('SIGINT', () => {
   view.note('Ctrl-C: shutting down');
 });
 
-const header = () => `Discluster demo — ${target.kind} — ${((performance.now() - startedAt) / 1000).toFixed(1)} s`;
+const header = () => `Discluster demo — ${target.kind} — ${((performance.now() - startedAt) / 1000).toFixed(1)} s${broker ? ` — ${broker.line()}` : ''}`;
 let lastEvents = new Map<number, number>();
 /** Shards whose gateway was unreachable since they were last up. */
 const outage = new Set<number>();
@@ -237,6 +242,8 @@ const sessions = await main.shutdown({ keepSessions: true }).catch(() => main.se
 await fatalDemo?.shutdown().catch(() => []);
 await Promise.all([main.exited, fatalDemo?.exited]);
 await metrics?.close();
+const brokerStats = broker?.publisher.stats();
+await broker?.close();
 view.done();
 
 const all = final;
@@ -248,6 +255,7 @@ console.log(
 );
 console.log(`  fatal shards: ${all.filter((r) => r.status === 'fatal').map((r) => r.label).join(', ') || 'none'}`);
 console.log(`  sessions kept for a restart: ${sessions.length}`);
+if (brokerStats) console.log(`  broker: ${brokerStats.published} published to Redis Streams (discluster-demo:<event>), ${brokerStats.dropped} dropped, ${brokerStats.rejected} rejected, ${brokerStats.batches} batches`);
 if (resharded) {
   const r = resharded;
   console.log(

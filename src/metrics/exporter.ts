@@ -2,6 +2,7 @@ import { Counter, Gauge, type Metric, type Registry, type RegistryContentType } 
 import { DisclusterError } from '../gateway/errors.js';
 import type { ShardLifecycleCounts } from '../counting/lifecycle-counts.js';
 import { tallyStatuses } from '../counting/status-tally.js';
+import type { PublisherStats } from '../broker/publisher.js';
 
 /** Dispatches counted for one shard, by event label. */
 export interface ShardDispatchCounts {
@@ -25,6 +26,8 @@ export interface MetricsReading {
   readonly identifyWaiting: number | null;
   /** Dispatches not forwarded to CONTROL because it had fallen behind, by event name (CONTROL's metrics only). */
   readonly forwardDropped?: Readonly<Record<string, number>>;
+  /** The broker producer's counts (`publishDispatches`), when one is registered. */
+  readonly broker?: PublisherStats | null;
 }
 
 /** The metric names, without the prefix. */
@@ -39,6 +42,14 @@ export const METRIC_NAMES = {
   identifyLoopPauses: 'identify_loop_pauses_total',
   identifyWaiting: 'identify_queue_waiting',
   forwardDropped: 'forward_dropped_total',
+  brokerPublished: 'broker_published_total',
+  brokerDropped: 'broker_dropped_total',
+  brokerRejected: 'broker_rejected_total',
+  brokerPending: 'broker_pending',
+  brokerBatches: 'broker_batches_total',
+  brokerBatchSize: 'broker_batch_size',
+  brokerRoundTrip: 'broker_round_trip_seconds',
+  brokerRoundTripTotal: 'broker_round_trip_seconds_total',
 } as const;
 
 /** The default prefix of every metric name. */
@@ -107,7 +118,7 @@ export const exportReadings = (
   registry: Registry<RegistryContentType>,
   prefix: string,
   read: Read,
-  options: { readonly identifyWaiting: boolean; readonly forwardDropped?: boolean },
+  options: { readonly identifyWaiting: boolean; readonly forwardDropped?: boolean; readonly broker?: boolean },
 ): (() => void) => {
   const name = (key: keyof typeof METRIC_NAMES) => `${prefix}${METRIC_NAMES[key]}`;
   const metrics: [string, Metric][] = [
@@ -156,6 +167,7 @@ export const exportReadings = (
       }),
     );
   }
+  if (options.broker === true) metrics.push(...brokerMetrics(name, read));
   // names kept as registered: an OpenMetrics registry renames counters (drops `_total`) when it scrapes
   const added = new Map<string, Metric>();
   const remove = () => {
@@ -171,4 +183,21 @@ export const exportReadings = (
     registry.registerMetric(metric);
   }
   return remove;
+};
+
+/** The broker producer's metrics: counts and the last batch, read from its `stats()` at scrape time. */
+const brokerMetrics = (name: (key: keyof typeof METRIC_NAMES) => string, read: Read): [string, Metric][] => {
+  const value = (pick: (stats: PublisherStats) => number) => (r: MetricsReading, set: (labels: Labels, value: number) => void) => {
+    if (r.broker) set({}, pick(r.broker));
+  };
+  return [
+    counter(name('brokerPublished'), 'Dispatches the broker producer wrote to Redis Streams.', [], read, value((s) => s.published)),
+    counter(name('brokerDropped'), 'Dispatches the broker producer dropped because maxPending were held while Redis was slow or away (oldest first), or still held at close.', [], read, value((s) => s.dropped)),
+    counter(name('brokerRejected'), 'Dispatches Redis refused for good (a reply error), or that could not be encoded: not retried.', [], read, value((s) => s.rejected)),
+    gauge(name('brokerPending'), 'Dispatches the broker producer holds: waiting for a batch, or in the one Redis has not answered yet.', [], read, value((s) => s.pending)),
+    counter(name('brokerBatches'), 'Batches Redis answered, one call each (with broker_published_total: the mean batch size).', [], read, value((s) => s.batches)),
+    gauge(name('brokerBatchSize'), 'Entries in the last batch Redis answered.', [], read, value((s) => s.lastBatchSize)),
+    gauge(name('brokerRoundTrip'), 'Round trip of the last batch Redis answered, in seconds.', [], read, value((s) => s.lastRoundTripMs / 1000)),
+    counter(name('brokerRoundTripTotal'), 'Sum of the round trips of every batch Redis answered, in seconds (with broker_batches_total: the mean).', [], read, value((s) => s.roundTripMsTotal / 1000)),
+  ];
 };

@@ -2,6 +2,7 @@ import type { Registry, RegistryContentType } from 'prom-client';
 import type { Cluster } from '../cluster/cluster.js';
 import { DisclusterError } from '../gateway/errors.js';
 import type { IdentifyQueue } from '../shard/types.js';
+import type { DispatchPublisher } from '../broker/publisher.js';
 import { countCluster, type ClusterCounting } from '../counting/counting.js';
 import { DEFAULT_MAX_EVENT_NAMES } from '../counting/dispatch-counts.js';
 import { checkPrefix, DEFAULT_PREFIX, exportReadings, type MetricsReading } from './exporter.js';
@@ -16,6 +17,8 @@ export interface MetricsOptions {
   readonly maxEventNames?: number;
   /** The queue whose `waiting` count `identify_queue_waiting` reports (default the cluster's own). */
   readonly identifyQueue?: IdentifyQueue;
+  /** A broker producer (`publishDispatches` of `@discluster/cluster/broker`) whose counts the `broker_*` metrics report. */
+  readonly broker?: Pick<DispatchPublisher, 'stats'>;
 }
 
 /** Checks `maxEventNames`: an integer from 1 to 10000. */
@@ -41,6 +44,8 @@ export const registerMetrics = (cluster: Cluster, options: MetricsOptions): (() 
   const prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX);
   const maxEventNames = checkMaxEventNames(options.maxEventNames);
   const queue = options.identifyQueue ?? cluster.identifyQueue;
+  const { broker } = options;
+  if (broker !== undefined && typeof broker?.stats !== 'function') throw new DisclusterError('INVALID_OPTIONS', 'broker must be what publishDispatches returned');
   let counting: ClusterCounting | null = null;
   const read = (): MetricsReading => ({
     get dispatches() {
@@ -56,8 +61,11 @@ export const registerMetrics = (cluster: Cluster, options: MetricsOptions): (() 
     get identifyWaiting() {
       return queue?.waiting ?? null;
     },
+    get broker() {
+      return broker?.stats() ?? null;
+    },
   });
-  const removeMetrics = exportReadings(options.registry, prefix, read, { identifyWaiting: typeof queue?.waiting === 'number' });
+  const removeMetrics = exportReadings(options.registry, prefix, read, { identifyWaiting: typeof queue?.waiting === 'number', broker: broker !== undefined });
   const started = countCluster(cluster, maxEventNames);
   counting = started;
   return () => {

@@ -20,6 +20,7 @@ import { endUnreadable, type ReadingConnection, readMessage, readOversize, skipU
 import type { HandshakePhase } from './unreadable.js';
 import type { ShardState } from './shard-state.js';
 import { FRAME_TEXT } from './frame-text.js';
+import { SESSION_ID } from './dispatch-session.js';
 import type { ShardDispatchEvent, ShardEvent, ShardStatus } from './types.js';
 
 /**
@@ -208,7 +209,7 @@ class Connection implements InflateSink, HeartbeatListener, SocketOwner, Reading
       this.status('resumed');
       this.gateOpened();
     }
-    if (this.wanted === undefined || this.wanted.has(t)) this.subscriber.next({ type: 'dispatch', shardId: this.shardId, t, s, d, [FRAME_TEXT]: text } as ShardDispatchEvent);
+    if (this.wanted === undefined || this.wanted.has(t)) this.subscriber.next({ type: 'dispatch', shardId: this.shardId, t, s, d, [FRAME_TEXT]: text, [SESSION_ID]: this.state.session?.sessionId } as ShardDispatchEvent);
   }
 
   hello(d: unknown): void {
