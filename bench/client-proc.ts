@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { gcLog, notify, serve, wallNow } from './ipc.js';
+import { endMemTrace, startMemTrace } from './mem-trace.js';
 
 /** `BENCH_TRACE=<dir>`: write each latency window's samples (arrival, stamp, event name) and GC pauses there. */
 const TRACE_DIR = process.env.BENCH_TRACE;
@@ -15,6 +16,7 @@ const gcs = TRACE_DIR ? gcLog() : undefined;
 
 let client: RunningClient | undefined;
 let shardCount = 0;
+let contender = '';
 
 /** What a measurement window counts. */
 interface Window {
@@ -39,6 +41,7 @@ const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 const finish = (w: Window) => {
   w.finished = true;
   loopDelay.disable();
+  endMemTrace(contender);
   const elapsedMs = performance.now() - w.first;
   const cpu = process.cpuUsage(w.cpu0);
   const n = Math.min(w.delivered, w.latencies?.length ?? 0);
@@ -77,6 +80,7 @@ const memory = async () => {
 serve({
   async start(cfg: ClientConfig) {
     shardCount = cfg.shardIds.length;
+    contender = cfg.contender;
     client = await startClient(cfg, {
       event(t, d) {
         const w = window;
@@ -113,6 +117,7 @@ serve({
     gcs?.clear();
     loopDelay.reset();
     loopDelay.enable();
+    startMemTrace();
     window = {
       expectedFrames: args.expectedFrames,
       expectedEvents: args.expectedEvents ?? Infinity,

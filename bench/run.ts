@@ -15,7 +15,7 @@ import { compressionCases, zstdNode } from './zstd-node.js';
 import { forkPeer } from './ipc.js';
 import { markdown, targets, type Results } from './report.js';
 import { latency, memory, recovery, startup, throughput, type Sizes } from './scenarios.js';
-import { startupStorm } from './storm.js';
+import { startupStorm, STORM_CONTENDERS } from './storm.js';
 import { reshard, reshardSizes } from './reshard.js';
 import type { EmulatorOptions } from '../src/testing/index.js';
 
@@ -153,7 +153,7 @@ try {
   // not in a tiny run, and in a quick one only when asked for (--only=storm): ~400 MB rendered per run
   if (runs('storm') && !tiny && (!quick || only?.has('storm') === true)) await timed('storm', async () => {
     log(`[${elapsed()}] startup storm`);
-    results.storm = await startupStorm(emu, sizes, log);
+    results.storm = await startupStorm(emu, sizes, log, pick(STORM_CONTENDERS));
   });
   if (runs('recovery')) await timed('recovery', async () => {
     log(`[${elapsed()}] recovery`);

@@ -61,7 +61,9 @@ export const session = async <T>(
 ): Promise<T> => {
   const { url } = await emu.call<{ url: string }>('start', { token: TOKEN, ...emulator });
   const profile = (process.env.BENCH_PROF ?? '').split(',').includes(cfg(url).contender);
-  const client = forkPeer('./client-proc.ts', profile ? [...nodeArgs, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : nodeArgs, [], execPath);
+  const extra = process.env.BENCH_CLIENT_ARGS?.split(' ').filter((a) => a !== '') ?? []; // e.g. `--trace-gc` while profiling
+  const args = [...nodeArgs, ...extra, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])];
+  const client = forkPeer('./client-proc.ts', args, [], execPath);
   try {
     await beforeStart?.(client);
     const { readyMs } = await client.call<{ readyMs: number }>('start', cfg(url), 180_000);

@@ -157,7 +157,9 @@ export class ReadTurn<D> {
         if (this.spent()) return;
         const at = backlog.head;
         backlog.head += 2;
-        reader.handleFrame(items[at] as D, items[at + 1] as boolean);
+        const data = items[at] as D;
+        items[at] = false; // handled: the backlog no longer holds the frame (a view of its socket chunk) while the rest waits
+        reader.handleFrame(data, items[at + 1] as boolean);
         if (this.backlogs.get(reader) !== backlog) break; // flushed or forgotten by the frame's own handling
       }
       line.shift();
