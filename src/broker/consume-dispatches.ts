@@ -51,8 +51,10 @@ export const consumeDispatches = <K extends ConsumableEvent>(options: ConsumeDis
   const consumer$ = new Observable<ConsumedDispatch<K>>((subscriber) => {
     const main = resolveClient(options.redis);
     const commands = main.redis;
+    const quiet = () => {}; // errors are reported through trackHealth and onReport; this keeps ioredis from printing them
+    if (main.owned) commands.on('error', quiet);
     const reader = commands.duplicate();
-    reader.on('error', () => {}); // reported through trackHealth; keeps ioredis from printing
+    reader.on('error', quiet);
     const ledger = new InFlightLedger(o.maxInFlight, o.claimIdleMs);
     ledgers.add(ledger);
     const wake = new Wake(); // an ack freed a place
@@ -173,8 +175,11 @@ export const consumeDispatches = <K extends ConsumableEvent>(options: ConsumeDis
       .pipe(
         exhaustMap(() =>
           from(
-            claimIdleEntries(commands, o, ledger, handle).then(
-              (n) => void (counts.claimed += n),
+            claimIdleEntries(commands, o, ledger, (...entry) => {
+              counts.claimed++;
+              handle(...entry);
+            }).then(
+              () => {},
               (error: unknown) => {
                 if (closed) return;
                 counts.errors++;
