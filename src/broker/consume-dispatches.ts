@@ -1,6 +1,7 @@
 import { distinctUntilChanged, exhaustMap, from, interval, map, Observable, skip } from 'rxjs';
 import { releaseClient, resolveClient } from '../redis/client.js';
 import { trackHealth } from '../redis/health.js';
+import { AckBatcher } from './consume-acks.js';
 import { claimIdleEntries, type RawEntries } from './consume-claim.js';
 import { InFlightLedger } from './consume-in-flight.js';
 import { type ConsumableEvent, type ConsumedDispatch, type ConsumeDispatchesOptions, type ConsumerReport, type ConsumerStats, resolveConsumeOptions } from './consume-options.js';
@@ -56,6 +57,7 @@ export const consumeDispatches = <K extends ConsumableEvent>(options: ConsumeDis
     const reader = commands.duplicate();
     reader.on('error', quiet);
     const ledger = new InFlightLedger(o.maxInFlight, o.claimIdleMs);
+    const acks = new AckBatcher(commands, o.group);
     ledgers.add(ledger);
     const wake = new Wake(); // an ack freed a place
     const pause = new Wake(); // the backoff after a failure
@@ -103,7 +105,7 @@ export const consumeDispatches = <K extends ConsumableEvent>(options: ConsumeDis
         id,
         deliveries,
         ack: () =>
-          (acking ??= commands.xack(key, o.group, id).then(
+          (acking ??= acks.ack(key, id).then(
             () => {
               counts.acked++;
               if (ledger.acked(place)) wake.wake();
@@ -202,6 +204,7 @@ export const consumeDispatches = <K extends ConsumableEvent>(options: ConsumeDis
       health.close();
       reader.disconnect();
       ledgers.delete(ledger);
+      acks.flush(); // sent before the client's QUIT
       void releaseClient(main);
     };
   });
