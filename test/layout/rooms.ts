@@ -14,10 +14,10 @@ export const ROOMS: readonly { readonly room: string; readonly mayImport: readon
   { room: 'counting', mayImport: ['gateway', 'shard', 'reshard', 'cluster'] },
   { room: 'control', mayImport: ['gateway', 'shard', 'reshard', 'cluster', 'counting'] },
   { room: 'redis', mayImport: ['gateway', 'shard', 'reshard', 'cluster'] },
-  { room: 'discordjs', mayImport: ['gateway', 'shard', 'reshard', 'cluster'] },
   { room: 'broker', mayImport: ['gateway', 'shard', 'reshard', 'cluster', 'redis'] },
+  { room: 'discordjs', mayImport: ['gateway', 'shard', 'reshard', 'cluster'] },
   { room: 'metrics', mayImport: ['gateway', 'shard', 'reshard', 'cluster', 'counting', 'control', 'broker'] },
   { room: 'index.ts', mayImport: ['gateway', 'shard', 'rest', 'reshard', 'cluster', 'control'] },
   { room: 'testing', mayImport: [] },
-  { room: 'cli', mayImport: ['gateway', 'shard', 'rest', 'reshard', 'cluster', 'counting', 'control', 'redis', 'discordjs', 'broker', 'metrics', 'testing'] },
+  { room: 'cli', mayImport: ['gateway', 'shard', 'rest', 'reshard', 'cluster', 'counting', 'control', 'redis', 'broker', 'discordjs', 'metrics', 'testing'] },
 ];
