@@ -1,4 +1,4 @@
-import { distinctUntilChanged, exhaustMap, from, interval, map, Observable, skip } from 'rxjs';
+import { distinctUntilChanged, map, Observable, skip } from 'rxjs';
 import { releaseClient, resolveClient } from '../redis/client.js';
 import { trackHealth } from '../redis/health.js';
 import { AckBatcher } from './consume-acks.js';
@@ -136,16 +136,37 @@ export const consumeDispatches = <K extends ConsumableEvent>(options: ConsumeDis
       await pause.wait(retryInMs);
     };
 
+    /** When the next claim pass is due (`Date.now()` ms): the loop runs it between two reads. */
+    let nextClaimAt = Date.now() + o.claimEveryMs;
+
+    const claimIfDue = async () => {
+      if (Date.now() < nextClaimAt) return;
+      nextClaimAt = Date.now() + o.claimEveryMs;
+      try {
+        await claimIdleEntries(commands, o, ledger, (...entry) => {
+          counts.claimed++;
+          handle(...entry);
+        });
+      } catch (error) {
+        if (closed) return;
+        counts.errors++;
+        report({ type: 'error', during: 'claim', message: messageOf(error) }); // tried again at the next pass
+      }
+    };
+
     const readOnce = async () => {
+      const untilClaim = Math.max(1, nextClaimAt - Date.now());
       const perStream = readCountPerStream(ledger.free, o.batchSize, o.keys.length);
       if (perStream === 0) {
-        // Wait for an ack (or for the oldest lease to run out).
+        // Wait for an ack, or for the oldest lease to run out (a claim needs free places too).
         await wake.wait(ledger.nextExpiryIn() ?? undefined);
         return;
       }
       const places = ledger.reserve(perStream * o.keys.length);
       try {
-        const reply = (await reader.callBuffer('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', String(perStream), 'BLOCK', String(o.blockMs), 'STREAMS', ...o.keys, ...o.keys.map(() => '>'))) as [Buffer, RawEntries][] | null;
+        // BLOCK no longer than the next claim pass is due: claims and reads share one loop, so they never race for places.
+        const block = String(Math.min(o.blockMs, untilClaim));
+        const reply = (await reader.callBuffer('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', String(perStream), 'BLOCK', block, 'STREAMS', ...o.keys, ...o.keys.map(() => '>'))) as [Buffer, RawEntries][] | null;
         backoff.reset();
         for (const [name, entries] of reply ?? []) {
           const key = name.toString('utf8');
@@ -165,6 +186,8 @@ export const consumeDispatches = <K extends ConsumableEvent>(options: ConsumeDis
             groupsReady = true;
             backoff.reset();
           }
+          await claimIfDue();
+          if (closed) return;
           await readOnce();
         } catch (error) {
           if (closed) return;
@@ -173,33 +196,12 @@ export const consumeDispatches = <K extends ConsumableEvent>(options: ConsumeDis
       }
     };
 
-    const claims = interval(o.claimEveryMs)
-      .pipe(
-        exhaustMap(() =>
-          from(
-            claimIdleEntries(commands, o, ledger, (...entry) => {
-              counts.claimed++;
-              handle(...entry);
-            }).then(
-              () => {},
-              (error: unknown) => {
-                if (closed) return;
-                counts.errors++;
-                report({ type: 'error', during: 'claim', message: messageOf(error) });
-              },
-            ),
-          ),
-        ),
-      )
-      .subscribe();
-
     void loop();
 
     return () => {
       closed = true;
       wake.close();
       pause.close();
-      claims.unsubscribe();
       healthSubscription.unsubscribe();
       health.close();
       reader.disconnect();

@@ -228,3 +228,22 @@ redisTest(title('unsubscribing closes the read connection (and the client made f
   t.true(errors - errorsWhileDown <= 5, `${errors} failed reads in all (a busy loop would be thousands)`);
   t.true(errors < 20, `${errors} errors`);
 });
+
+redisTest(title("a read waiting on an idle stream does not keep claims out: with batchSize = maxInFlight, a dead consumer's entries are still claimed"), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const redis = client(t);
+  await xaddEntries(redis, keyPrefix, Array.from({ length: 4 }, (_, i) => marker(i)));
+  const a = consume(t, { keyPrefix, group: 'g', consumer: 'a', maxInFlight: 4, batchSize: 4, claimIdleMs: 150 });
+  let taken = 0;
+  await until(a.items, () => ++taken === 4);
+  a.subscription.unsubscribe(); // dies holding all 4
+  const b = consume(t, { keyPrefix, group: 'g', consumer: 'b', maxInFlight: 4, batchSize: 4, claimIdleMs: 150, blockMs: 60_000 });
+  const seen = new Set<number>();
+  await until(b.items, (item) => {
+    seen.add(markerOf(item));
+    void item.ack();
+    return seen.size === 4;
+  });
+  t.is(seen.size, 4);
+  t.is(b.consumer$.stats().claimed, 4);
+});
