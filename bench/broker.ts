@@ -58,7 +58,7 @@ const freePort = async (): Promise<number> => {
 };
 
 /** A redis-server on a free port, no persistence; `stop()` kills it. */
-const startRedis = async (): Promise<{ url: string; stop: () => Promise<void> }> => {
+export const startRedis = async (): Promise<{ url: string; stop: () => Promise<void> }> => {
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
