@@ -151,8 +151,8 @@ try {
     log(`[${elapsed()}] reshard: ${r.from} → ${r.to} shards at ${r.rate} events/s`);
     results.reshard = await reshard(r, log);
   }
-  // needs redis-server on PATH (the bench starts its own on a free port)
-  if (runs('broker')) {
+  // needs redis-server on PATH (the bench starts its own on a free port); in a tiny or quick run only when asked for (--only=broker)
+  if (runs('broker') && (!quick || only?.has('broker') === true)) {
     if (spawnSync('redis-server', ['--version']).status !== 0) log('broker: skipped, no redis-server on PATH');
     else {
       const b = tiny ? { rates: [5_000], seconds: 0.5, unpacedCount: 2_000 } : quick ? { rates: [5_000, 20_000], seconds: 1, unpacedCount: 20_000 } : { rates: [5_000, 20_000], seconds: 3, unpacedCount: 100_000 };
