@@ -4,6 +4,7 @@ import { trackHealth } from '../redis/health.js';
 import { AckBatcher } from './consume-acks.js';
 import { claimIdleEntries, type RawEntries } from './consume-claim.js';
 import { InFlightLedger } from './consume-in-flight.js';
+import { pruneIdleConsumers, pruneIdleMs } from './consume-prune.js';
 import { type ConsumableEvent, type ConsumedDispatch, type ConsumeDispatchesOptions, type ConsumerReport, type ConsumerStats, resolveConsumeOptions } from './consume-options.js';
 import { Backoff, Wake } from './consume-wake.js';
 import { decideDelivery, readCountPerStream } from './dead-letter-decision.js';
@@ -138,6 +139,7 @@ export const consumeDispatches = <K extends ConsumableEvent>(options: ConsumeDis
 
     /** When the next claim pass is due (`Date.now()` ms): the loop runs it between two reads. */
     let nextClaimAt = Date.now() + o.claimEveryMs;
+    const pruneAfterMs = pruneIdleMs(o.claimIdleMs, o.blockMs);
 
     const claimIfDue = async () => {
       if (Date.now() < nextClaimAt) return;
@@ -147,6 +149,10 @@ export const consumeDispatches = <K extends ConsumableEvent>(options: ConsumeDis
           counts.claimed++;
           handle(...entry);
         });
+        for (const key of o.keys) {
+          const removed = await pruneIdleConsumers(commands, key, o.group, o.consumer, pruneAfterMs);
+          if (removed > 0) report({ type: 'consumers-removed', stream: key, count: removed });
+        }
       } catch (error) {
         if (closed) return;
         counts.errors++;

@@ -61,6 +61,8 @@ export interface ConsumedDispatch<K extends string = ConsumableEvent> {
 export type ConsumerReport =
   | { readonly type: 'dead-letter'; readonly stream: string; readonly id: string; readonly deliveries: number; readonly reason: DeadLetterReason; readonly detail?: string }
   | { readonly type: 'claimed'; readonly stream: string; readonly count: number }
+  /** Consumers of the group with nothing pending and idle long past any live one's reads (dead or gone workers), removed. */
+  | { readonly type: 'consumers-removed'; readonly stream: string; readonly count: number }
   | { readonly type: 'error'; readonly during: 'read' | 'claim' | 'dead-letter' | 'group'; readonly message: string; readonly retryInMs?: number }
   | { readonly type: 'redis'; readonly state: 'up' | 'down'; readonly reason?: string };
 

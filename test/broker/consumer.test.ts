@@ -247,3 +247,20 @@ redisTest(title("a read waiting on an idle stream does not keep claims out: with
   t.is(seen.size, 4);
   t.is(b.consumer$.stats().claimed, 4);
 });
+
+redisTest(title('consumers that left with nothing pending are removed from the group by a live one (no name piles up)'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const redis = client(t);
+  const key = `${keyPrefix}MESSAGE_CREATE`;
+  await xaddEntries(redis, keyPrefix, [marker(0), marker(1)]);
+  const gone = consume(t, { keyPrefix, group: 'g', consumer: 'gone', claimIdleMs: 100, blockMs: 100, batchSize: 1, maxInFlight: 1 });
+  await until(gone.items, (item) => (void item.ack(), true));
+  gone.subscription.unsubscribe(); // acked what it took: nothing pending
+  const names = async () => ((await redis.xinfo('CONSUMERS', key, 'g')) as unknown[][]).map((fields) => String(fields[1])).sort();
+  t.deepEqual(await names(), ['gone']);
+  const live = consume(t, { keyPrefix, group: 'g', consumer: 'live', claimIdleMs: 100, blockMs: 100 });
+  live.items.subscribe((item) => void item.ack());
+  const removed = await until(live.reports, (r) => r.type === 'consumers-removed');
+  t.like(removed, { stream: key, count: 1 });
+  t.deepEqual(await names(), ['live']);
+});
