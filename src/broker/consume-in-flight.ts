@@ -5,7 +5,8 @@
  * keeps a worker that never acks from stalling its consumer for good. Places are also reserved
  * for a read or a claim before it is sent, so what comes back always fits.
  *
- * The bound: `live + reserved <= max` at all times, where `live` counts the unexpired entries.
+ * The bound: `live <= max` at all times, where `live` counts the unexpired entries (a read or a
+ * claim delivers only into places it reserved, so `live + reserved <= max` outside a hand-out).
  */
 export class InFlightLedger {
   /** Entry key → when it was (last) delivered. Insertion order is delivery order: the oldest first. */
