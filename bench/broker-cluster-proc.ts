@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { encode } from '@msgpack/msgpack';
 import { Redis } from 'ioredis';
-import { createCluster, type Cluster } from '../src/index.js';
+import { createCluster as createClusterFromSource, type Cluster } from '../src/index.js';
 import { serve } from './ipc.js';
 
 interface Publisher {
@@ -17,15 +17,23 @@ interface Publisher {
 }
 type PublishDispatches = (cluster: Cluster, options: { redis: string; keyPrefix?: string; events?: readonly string[] }) => { stats(): { published: number; dropped: number }; close(): Promise<void> };
 
-/** `publishDispatches` from dist/broker (built) or src/broker, or undefined when neither has it. */
-const loadProducer = async (): Promise<PublishDispatches | undefined> => {
-  for (const candidate of ['../dist/broker/index.js', '../src/broker/index.ts']) {
-    const url = new URL(candidate, import.meta.url);
-    if (!existsSync(url)) continue;
-    const module = (await import(url.href)) as { publishDispatches?: PublishDispatches };
-    if (module.publishDispatches !== undefined) return module.publishDispatches;
+type CreateCluster = typeof import('../src/index.js').createCluster;
+
+/**
+ * `createCluster` and `publishDispatches` from one build: dist/ (built) or src/, so the producer
+ * reads the session ids the cluster's shards attach (a module-private symbol: the two must be
+ * the same copy). `publishDispatches` is undefined when the tree has no producer.
+ */
+const loadLibrary = async (): Promise<{ createCluster: CreateCluster; publishDispatches?: PublishDispatches }> => {
+  for (const [root, broker] of [['../dist/index.js', '../dist/broker/index.js'], ['../src/index.ts', '../src/broker/index.ts']] as const) {
+    const rootUrl = new URL(root, import.meta.url);
+    const brokerUrl = new URL(broker, import.meta.url);
+    if (!existsSync(rootUrl) || !existsSync(brokerUrl)) continue;
+    const { createCluster } = (await import(rootUrl.href)) as { createCluster: CreateCluster };
+    const { publishDispatches } = (await import(brokerUrl.href)) as { publishDispatches?: PublishDispatches };
+    if (publishDispatches !== undefined) return { createCluster, publishDispatches };
   }
-  return undefined;
+  return { createCluster: createClusterFromSource };
 };
 
 /** The stand-in: one pipeline of `XADD key MAXLEN ~ 100000 * data <msgpack>` per event-loop turn, one in flight; unbounded (it is a bench tool, not the producer). */
@@ -68,6 +76,7 @@ let publisher: Publisher | undefined;
 
 serve({
   async start(args: { url: string; shards: number; redisUrl: string; keyPrefix: string; events: string[] }) {
+    const { createCluster, publishDispatches: produce } = await loadLibrary();
     cluster = createCluster({
       token: 'bench-token',
       intents: 513,
@@ -78,7 +87,6 @@ serve({
       events: args.events,
       timing: { identifyWindowMs: 1, helloTimeoutMs: 120_000, readyTimeoutMs: 120_000 },
     });
-    const produce = await loadProducer();
     if (produce !== undefined) {
       const p = produce(cluster, { redis: args.redisUrl, keyPrefix: args.keyPrefix, events: args.events });
       publisher = { name: 'publishDispatches', stats: () => p.stats(), close: () => p.close() };

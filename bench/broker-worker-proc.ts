@@ -12,6 +12,8 @@ interface Window {
   readonly ends: number;
   readonly latencies: Float64Array;
   delivered: number;
+  /** Entries whose origin names no gateway session (`shard::s`): 0 when the producer sees the sessions. */
+  noSession: number;
   endsSeen: number;
   firstAt: number;
   lastAt: number;
@@ -30,7 +32,7 @@ const finish = (w: Window) => {
   w.finished = true;
   clearTimeout(w.quiet);
   const cpu = process.cpuUsage(w.cpu0);
-  notify('done', { delivered: w.delivered, firstAt: w.firstAt, lastAt: w.lastAt, cpuUs: cpu.user + cpu.system, latencies: Array.from(w.latencies.subarray(0, Math.min(w.delivered, w.latencies.length))), consumer: stats?.() });
+  notify('done', { delivered: w.delivered, noSession: w.noSession, firstAt: w.firstAt, lastAt: w.lastAt, cpuUs: cpu.user + cpu.system, latencies: Array.from(w.latencies.subarray(0, Math.min(w.delivered, w.latencies.length))), consumer: stats?.() });
 };
 
 serve({
@@ -57,6 +59,7 @@ serve({
       const now = wallNow();
       const ts = (entry.payload.d as { emulator_ts?: unknown }).emulator_ts;
       if (w.delivered === 0) w.firstAt = now;
+      if (entry.origin.includes('::')) w.noSession++;
       w.lastAt = now;
       if (typeof ts === 'number' && w.delivered < w.latencies.length) w.latencies[w.delivered] = now - ts;
       if (++w.delivered === w.expected) finish(w);
@@ -65,7 +68,7 @@ serve({
     return null;
   },
   begin(args: { expected: number; ends: number }) {
-    window = { expected: args.expected, ends: args.ends, latencies: new Float64Array(args.expected), delivered: 0, endsSeen: 0, firstAt: 0, lastAt: 0, cpu0: process.cpuUsage(), finished: false, quiet: undefined };
+    window = { expected: args.expected, ends: args.ends, latencies: new Float64Array(args.expected), delivered: 0, noSession: 0, endsSeen: 0, firstAt: 0, lastAt: 0, cpu0: process.cpuUsage(), finished: false, quiet: undefined };
     return null;
   },
   /** The open window's counts so far (for a run that stopped waiting). */

@@ -26,6 +26,8 @@ export interface BrokerRow {
   readonly sent: number;
   readonly delivered: number;
   readonly dropped: number;
+  /** Entries whose origin names no gateway session (should be 0: the producer reads each dispatch's session). */
+  readonly originsWithoutSession: number;
   /** Events per second the gateway (emulator) achieved: on a loaded machine it may fall short of the offered rate. */
   readonly gatewayRate: number;
   /** Events handled per second by the worker, from the first one handled to the last. */
@@ -78,6 +80,7 @@ export const startRedis = async (): Promise<{ url: string; stop: () => Promise<v
 
 interface Done {
   delivered: number;
+  noSession: number;
   firstAt: number;
   lastAt: number;
   cpuUs: number;
@@ -114,6 +117,7 @@ export const brokerEndToEnd = async (emu: Peer, sizes: BrokerSizes, log: Log): P
           sent: streamed.sent,
           delivered: result.delivered,
           dropped: after.dropped - before.dropped,
+          originsWithoutSession: result.noSession,
           gatewayRate: Math.round(streamed.pacing?.achievedRate ?? (streamed.sent * 1000) / streamed.ms),
           endToEndRate: Math.round((result.delivered * 1000) / Math.max(1, result.lastAt - result.firstAt)),
           p50: p.p50,
