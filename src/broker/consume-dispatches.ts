@@ -22,9 +22,9 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 /**
  * Reads dispatches from Redis Streams (as `publishDispatches` or @discordjs/brokers write them)
  * in a consumer group, for stateless workers. Cold: subscribing creates the groups (XGROUP CREATE
- * … MKSTREAM; an existing group is kept) and starts reading; unsubscribing stops the read loop and
- * the claim timer and closes the read connection (and the client, when it was created from a URL
- * or options).
+ * … MKSTREAM; an existing group is kept) and starts one loop that reads and, every
+ * `claimIdleMs / 2`, claims; unsubscribing stops it, sends the acks already given and closes the
+ * read connection (and the client, when it was created from a URL or options).
  *
  * - **At least once.** An entry is acknowledged only by its `ack()`. One that is not acked
  *   within `claimIdleMs` (its consumer died, or its handler hangs) is claimed by a live consumer
