@@ -1,6 +1,8 @@
 import test, { type ExecutionContext } from 'ava';
 import { PubSubRedisBroker } from '@discordjs/brokers';
 import { Redis } from 'ioredis';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { mergeMap, ReplaySubject, Subject } from 'rxjs';
 import { consumeDispatches, type ConsumedDispatch, type ConsumeDispatchesOptions, type ConsumerReport } from '../../src/broker/consumer.js';
 import { client, ownServer, hasRedisServer, prefixFor, REDIS_URL, skipReason } from '../redis/helpers.js';
@@ -263,4 +265,37 @@ redisTest(title('consumers that left with nothing pending are removed from the g
   const removed = await until(live.reports, (r) => r.type === 'consumers-removed');
   t.like(removed, { stream: key, count: 1 });
   t.deepEqual(await names(), ['live']);
+});
+
+redisTest(title('a worker process SIGKILLed mid-batch (acks it gave answered, the rest held): another consumer handles every other marker, none lost'), async (t) => {
+  const keyPrefix = prefixFor(t);
+  const redis = client(t);
+  const N = 300;
+  await xaddEntries(redis, keyPrefix, Array.from({ length: N }, (_, i) => marker(i)));
+  const child = fork(fileURLToPath(new URL('./fixtures/consumer-process.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, CONSUMER_CHILD: JSON.stringify({ url: REDIS_URL, keyPrefix, group: 'g', consumer: 'doomed', ackFirst: 10 }) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')));
+  const acked = new Set<number>();
+  const held = new Set<number>();
+  await new Promise<void>((resolve) =>
+    child.on('message', ({ marker: m, acked: done }: { marker: number; acked: boolean }) => {
+      (done ? acked : held).add(m);
+      if (acked.size === 10 && held.size >= 5) resolve();
+    }),
+  );
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+  t.true((await pendingCount(redis, `${keyPrefix}MESSAGE_CREATE`, 'g')) >= held.size, "the dead worker's entries are pending");
+  const b = consume(t, { keyPrefix, group: 'g', consumer: 'survivor', claimIdleMs: 200 });
+  const handled = new Set(acked);
+  await until(b.items, (item) => {
+    handled.add(markerOf(item));
+    void item.ack();
+    return handled.size === N;
+  });
+  t.is(handled.size, N, 'none lost');
+  t.true(b.consumer$.stats().claimed >= held.size, `${b.consumer$.stats().claimed} claimed, ${held.size} held by the dead worker`);
 });
