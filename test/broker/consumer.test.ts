@@ -24,6 +24,13 @@ const consume = (t: ExecutionContext, options: Partial<ConsumeDispatchesOptions<
   return { consumer$, items, reports, subscription };
 };
 
+/**
+ * Acks without waiting: a test that does not check this ack may end (and close the consumer's
+ * client) before Redis answers it on a loaded machine; the entry then stays pending, which is
+ * the guarantee, not a failure of the test.
+ */
+const ackLater = (item: Item) => void item.ack().catch(() => {});
+
 const markerOf = (item: Item) => Number((item.payload.d as { id: string }).id);
 
 redisTest(title("our consumer receives every marker published by @discordjs/brokers' PubSubRedisBroker.publish, then nothing is left pending"), async (t) => {
@@ -62,7 +69,7 @@ redisTest(title('a consumer killed mid-batch without acking: another consumer of
   await until(a.items, (item) => {
     if (++taken <= 10) {
       handled.add(markerOf(item));
-      void item.ack();
+      ackLater(item);
     }
     return taken === 32;
   });
@@ -75,7 +82,7 @@ redisTest(title('a consumer killed mid-batch without acking: another consumer of
   await until(b.items, (item) => {
     if (handled.has(markerOf(item))) repeats++;
     handled.add(markerOf(item));
-    void item.ack();
+    ackLater(item);
     return handled.size === N;
   });
   t.is(handled.size, N, 'none lost');
@@ -97,7 +104,7 @@ redisTest(title('maxDeliveries: an entry never acked is delivered maxDeliveries 
   const poisonDeliveries: number[] = [];
   items.subscribe((item) => {
     if (item.id === poisonId) poisonDeliveries.push(item.deliveries); // the handler throws on it: never acked
-    else void item.ack();
+    else ackLater(item);
   });
   const buried = await until(reports, (r) => r.type === 'dead-letter' && r.reason === 'max-deliveries');
   const undecodable = await until(reports, (r) => r.type === 'dead-letter' && r.reason === 'undecodable');
@@ -162,7 +169,7 @@ redisTest(title('two groups each get every event; two consumers of one group sha
     const seen = new Set<number>();
     c.items.subscribe((item) => {
       seen.add(markerOf(item));
-      void item.ack();
+      ackLater(item);
     });
     return seen;
   };
@@ -209,7 +216,7 @@ redisTest(title('unsubscribing closes the read connection (and the client made f
   const consumer$ = consumeDispatches({ redis: server.url, keyPrefix, group: 'g', consumer: 'c', events: ['MESSAGE_CREATE'], blockMs: 200, onReport: (r) => reports.next(r) });
   const subscription = consumer$.subscribe((item) => {
     items.next(item);
-    void item.ack();
+    ackLater(item);
   });
   t.teardown(() => subscription.unsubscribe());
   const writer = new Redis(server.url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
@@ -243,7 +250,7 @@ redisTest(title("a read waiting on an idle stream does not keep claims out: with
   const seen = new Set<number>();
   await until(b.items, (item) => {
     seen.add(markerOf(item));
-    void item.ack();
+    ackLater(item);
     return seen.size === 4;
   });
   t.is(seen.size, 4);
@@ -256,12 +263,12 @@ redisTest(title('consumers that left with nothing pending are removed from the g
   const key = `${keyPrefix}MESSAGE_CREATE`;
   await xaddEntries(redis, keyPrefix, [marker(0), marker(1)]);
   const gone = consume(t, { keyPrefix, group: 'g', consumer: 'gone', claimIdleMs: 100, blockMs: 100, batchSize: 1, maxInFlight: 1 });
-  await until(gone.items, (item) => (void item.ack(), true));
+  await until(gone.items, (item) => (ackLater(item), true));
   gone.subscription.unsubscribe(); // acked what it took: nothing pending
   const names = async () => ((await redis.xinfo('CONSUMERS', key, 'g')) as unknown[][]).map((fields) => String(fields[1])).sort();
   t.deepEqual(await names(), ['gone']);
   const live = consume(t, { keyPrefix, group: 'g', consumer: 'live', claimIdleMs: 100, blockMs: 100 });
-  live.items.subscribe((item) => void item.ack());
+  live.items.subscribe((item) => ackLater(item));
   const removed = await until(live.reports, (r) => r.type === 'consumers-removed');
   t.like(removed, { stream: key, count: 1 });
   t.deepEqual(await names(), ['live']);
@@ -293,7 +300,7 @@ redisTest(title('a worker process SIGKILLed mid-batch (acks it gave answered, th
   const handled = new Set(acked);
   await until(b.items, (item) => {
     handled.add(markerOf(item));
-    void item.ack();
+    ackLater(item);
     return handled.size === N;
   });
   t.is(handled.size, N, 'none lost');
