@@ -3,6 +3,7 @@ import type { LatencyRow, MemoryRow, RecoveryRow, StartupRow, ThroughputRow } fr
 import type { ReshardRow } from './reshard.js';
 import { round } from './stats.js';
 import type { StormRow } from './storm.js';
+import type { BrokerRow } from './broker.js';
 
 export interface Results {
   readonly machine: { nproc: number; node: string; loadBefore: number[]; loadAfter: number[]; date: string; mode: string; command: string };
@@ -13,6 +14,7 @@ export interface Results {
   recovery: RecoveryRow[] | undefined;
   storm?: StormRow[] | undefined;
   reshard?: ReshardRow[] | undefined;
+  broker?: BrokerRow[] | undefined;
   targets?: Target[];
   /** Each scenario's own wall-clock duration, in the order they ran. */
   durations?: { scenario: string; seconds: number }[];
@@ -190,6 +192,16 @@ export const markdown = (r: Results): string => {
   if (r.targets && r.targets.length > 0) {
     parts.push('### Targets');
     parts.push(table(['target', 'measured', 'met'], r.targets.map((t) => [t.target, t.measured, t.met === undefined ? '?' : t.met ? 'yes' : '**no**'])));
+  }
+  if (r.broker) {
+    const first = r.broker[0];
+    parts.push(`### Broker end to end: gateway → cluster (${first?.shards ?? 4} shards, producer: ${first?.producer ?? '?'}) → Redis Streams → one worker (consumeDispatches, ack each), MESSAGE_CREATE`);
+    parts.push(
+      table(
+        ['offered', 'gateway achieved events/s', 'sent', 'handled by the worker', 'dropped by the producer', 'end-to-end events/s', 'p50 send → handler', 'p99', 'max', 'cluster CPU µs/event', 'worker CPU µs/event', 'load (1 min) before → after'],
+        r.broker.map((b) => [b.offeredRate === null ? 'unpaced' : `${b.offeredRate}/s`, b.gatewayRate, b.sent, b.delivered, b.dropped, b.endToEndRate, `${round(b.p50, 1)} ms`, `${round(b.p99, 1)} ms`, `${round(b.max, 1)} ms`, round(b.clusterCpuUsPerEvent, 1), round(b.workerCpuUsPerEvent, 1), b.load.map((l) => l.toFixed(2)).join(' → ')]),
+      ),
+    );
   }
   if (r.durations !== undefined && r.durations.length > 0) {
     const total = r.durations.reduce((sum, d) => sum + d.seconds, 0);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick | --tiny] [--only=throughput,latency,memory,startup,recovery,storm,reshard] [--case=TEXT] [--contenders=a,b] [--reshard-lag=MS]`
+ * `npm run bench [-- --quick | --tiny] [--only=throughput,latency,memory,startup,recovery,storm,reshard,broker] [--case=TEXT] [--contenders=a,b] [--reshard-lag=MS]`
  *
  * Ours against @discordjs/ws and bare `ws` clients (the floor), each contender in a fresh child
  * process, the gateway emulator in another. Prints markdown tables and writes bench/results.json.
@@ -17,6 +17,8 @@ import { markdown, targets, type Results } from './report.js';
 import { latency, memory, recovery, startup, throughput, type Sizes } from './scenarios.js';
 import { startupStorm, STORM_CONTENDERS } from './storm.js';
 import { reshard, reshardSizes } from './reshard.js';
+import { brokerEndToEnd } from './broker.js';
+import { spawnSync } from 'node:child_process';
 import type { EmulatorOptions } from '../src/testing/index.js';
 
 const argv = process.argv.slice(2);
@@ -97,6 +99,7 @@ const results: Results = {
   recovery: undefined,
   storm: undefined,
   reshard: undefined,
+  broker: undefined,
 };
 
 const NO_COMPRESSION: readonly ContenderName[] = ['ours', 'djs', 'ws-zlib-sync', 'ws-frames'];
@@ -164,6 +167,15 @@ try {
     const r = { ...reshardSizes(tiny ? 'tiny' : quick ? 'quick' : 'full'), ...(lagArg === undefined ? {} : { newLagMs: Number(lagArg) }) };
     log(`[${elapsed()}] reshard: ${r.from} → ${r.to} shards at ${r.rate} events/s`);
     results.reshard = await reshard(r, log);
+  });
+  // needs redis-server on PATH (the bench starts its own on a free port); in a tiny or quick run only when asked for (--only=broker)
+  if (runs('broker') && (!quick || only?.has('broker') === true)) await timed('broker', async () => {
+    if (spawnSync('redis-server', ['--version']).status !== 0) log('broker: skipped, no redis-server on PATH');
+    else {
+      const b = tiny ? { rates: [5_000], seconds: 0.5, unpacedCount: 2_000 } : quick ? { rates: [5_000, 20_000], seconds: 1, unpacedCount: 20_000 } : { rates: [5_000, 20_000], seconds: 3, unpacedCount: 100_000 };
+      log(`[${elapsed()}] broker: gateway → cluster → Redis → worker at ${b.rates.join(', ')} events/s and unpaced`);
+      results.broker = await brokerEndToEnd(emu, b, log);
+    }
   });
 } finally {
   await emu.kill();

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -54,4 +54,17 @@ test('examples/reshard.ts reshards 2 → 4 shards when /gateway/bot recommends i
   t.is(repeated, '0');
   t.is(lost, '0');
   t.regex(stdout, /identifies in all: 6; emulator rule violations: 0/);
+});
+
+test.serial('examples/worker.ts: two workers in one group answer every !ping through REST; the one killed mid-stream leaves its pings to the other', async (t) => {
+  if (spawnSync('redis-server', ['--version']).status !== 0) return t.pass('skipped: no redis-server on PATH');
+  const { stdout } = await run('npx', ['tsx', 'examples/worker.ts'], { env: { ...process.env, DISCORD_TOKEN: '', REDIS_URL: '' }, timeout: 90_000 });
+  const [, sent, answered, , lost] = /pings: (\d+) sent, (\d+) answered, (\d+) answered twice, (\d+) lost/.exec(stdout) ?? [];
+  t.true(Number(sent) > 0, stdout);
+  t.is(answered, sent);
+  t.is(lost, '0');
+  const held = /worker a killed mid-stream holding (\d+) pings/.exec(stdout)?.[1];
+  const finished = /answered (\d+) pings worker a had taken/.exec(stdout)?.[1];
+  if (held !== undefined) t.true(Number(finished) >= Number(held), `b finished ${finished} of the ${held} a held`);
+  t.regex(stdout, /published \d+, dropped 0/);
 });
