@@ -1,0 +1,195 @@
+import test, { type ExecutionContext } from 'ava';
+import { createCluster, type Cluster } from '../../src/cluster/cluster.js';
+import { fleetMember } from '../../src/control/fleet-member.js';
+import { reshardFleet } from '../../src/control/fleet.js';
+import { isDisclusterError } from '../../src/gateway/errors.js';
+import type { FleetReshardPlan } from '../../src/reshard/crossing.js';
+import type { HandoverLedger, HandoverSide } from '../../src/reshard/ledger.js';
+import { createMemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
+import type { IdentifyQueue, ShardDispatchEvent } from '../../src/shard/types.js';
+import { createEmulator, type Emulator } from '../../src/testing/index.js';
+import { collect, type Collected } from '../helpers/collect.js';
+
+const TOKEN = 'fleet-reshard-test-token';
+const WINDOW = 200;
+const MARGIN = 100;
+const MATCH_WINDOW = 1500;
+const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
+
+/** The multiset rule of `HandoverLedger`, in memory, never forgetting (a test runs well within any window); counts its operations. */
+const testLedger = (): HandoverLedger & { readonly ops: { offers: number; keys: number }; failing: boolean } => {
+  const counts = new Map<string, { old: number; new: number }>();
+  const ledger = {
+    ops: { offers: 0, keys: 0 },
+    failing: false,
+    async offer(side: HandoverSide, keys: readonly string[]) {
+      if (ledger.failing) throw new Error('ledger unreachable (test)');
+      ledger.ops.offers++;
+      ledger.ops.keys += keys.length;
+      return keys.map((key) => {
+        const c = counts.get(key) ?? { old: 0, new: 0 };
+        counts.set(key, c);
+        c[side]++;
+        return c[side] > c[side === 'old' ? 'new' : 'old'];
+      });
+    },
+    close: async () => {},
+  };
+  return ledger;
+};
+
+interface Fleet {
+  readonly gw: Emulator;
+  readonly clusters: Record<string, Cluster>;
+  readonly dispatches: Record<string, Collected<ShardDispatchEvent>>;
+  readonly fatals: unknown[];
+  readonly ledger: ReturnType<typeof testLedger>;
+  readonly queue: IdentifyQueue;
+}
+
+/** Two clusters of one bot on one emulator, A with shards 0-1 of 4 and B with 2-3, one identify queue, one ledger. */
+const fleet = async (t: ExecutionContext, lag: { old: number; new: number }): Promise<Fleet> => {
+  const gw = await createEmulator({ token: TOKEN, shards: 4, heartbeatInterval: 500, identifyWindowMs: WINDOW, guilds: 24, maxConcurrency: 4 });
+  t.teardown(() => gw.close());
+  gw.delayLayout(4, lag.old);
+  gw.delayLayout(6, lag.new);
+  const queue = createMemoryIdentifyQueue({ maxConcurrency: 4, windowMs: WINDOW, safetyMarginMs: MARGIN });
+  const ledger = testLedger();
+  const clusters: Record<string, Cluster> = {};
+  const dispatches: Record<string, Collected<ShardDispatchEvent>> = {};
+  const fatals: unknown[] = [];
+  for (const [id, shardIds] of [['a', [0, 1]], ['b', [2, 3]]] as const) {
+    const c = createCluster({
+      token: TOKEN,
+      intents: 513,
+      shardIds,
+      totalShards: 4,
+      gateway: { url: gw.url, maxConcurrency: 4 },
+      identifyQueue: queue,
+      timing: { identifyWindowMs: WINDOW, identifyMarginMs: MARGIN, backoff: { initialMs: 20, maxMs: 100 }, reshardMatchWindowMs: MATCH_WINDOW },
+    });
+    t.teardown(() => c.shutdown());
+    clusters[id] = c;
+    dispatches[id] = collect(c.dispatch$);
+    c.fatal$.subscribe((e) => fatals.push(e));
+  }
+  await Promise.all(Object.values(clusters).map((c) => c.connect()));
+  return { gw, clusters, dispatches, fatals, ledger, queue };
+};
+
+const PLAN: FleetReshardPlan = {
+  from: { totalShards: 4, clusters: { a: [0, 1], b: [2, 3] } },
+  to: { totalShards: 6, clusters: { a: [0, 1, 2], b: [3, 4, 5] } },
+};
+
+const markerCounts = (events: readonly ShardDispatchEvent[]): Map<string, number> => {
+  const counts = new Map<string, number>();
+  for (const e of events) {
+    if (e.t !== 'MESSAGE_CREATE') continue;
+    const content = (e.d as { content?: string }).content ?? '';
+    counts.set(content, (counts.get(content) ?? 0) + 1);
+  }
+  return counts;
+};
+
+const eventually = async (condition: () => boolean, ms = 15_000): Promise<boolean> => {
+  const deadline = performance.now() + ms;
+  while (!condition()) {
+    if (performance.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return true;
+};
+
+/** Every marker (and a tail marker per guild) seen exactly once across the fleet's dispatch$. */
+const checkExactlyOnce = async (t: ExecutionContext, f: Fleet, traffic: ReturnType<Emulator['markerTraffic']>) => {
+  traffic.stop();
+  const { sent } = await traffic.done;
+  const all = () => [...f.dispatches.a!.events, ...f.dispatches.b!.events];
+  const tail = f.gw.guilds.map((g, i) => (f.gw.dispatchMessage(g.id, `tail-${i}`), `tail-${i}`));
+  t.true(await eventually(() => tail.every((m) => markerCounts(all()).has(m))), 'the tail markers arrived');
+  const counts = markerCounts(all());
+  const missing = traffic.markers.filter((m) => !counts.has(m));
+  const repeated = [...counts].filter(([, n]) => n > 1);
+  t.deepEqual(missing, [], `lost markers (of ${sent})`);
+  t.deepEqual(repeated, [], 'markers emitted twice');
+  t.is(counts.size, sent + tail.length);
+  t.deepEqual(f.fatals, []);
+  t.deepEqual(f.gw.violations, []);
+  return sent;
+};
+
+for (const [oldLag, newLag] of [
+  [0, 0],
+  [0, 500],
+  [500, 0],
+] as const) {
+  test.serial(`4 -> 6 over two clusters sharing a ledger, old layout ${oldLag} ms and new ${newLag} ms late: every marker exactly once across the fleet`, async (t) => {
+    const f = await fleet(t, { old: oldLag, new: newLag });
+    const lifecycle = { a: collect(f.clusters.a!.lifecycle$), b: collect(f.clusters.b!.lifecycle$) };
+    const traffic = f.gw.markerTraffic({ rate: 400 });
+    t.teardown(() => traffic.stop());
+    for (const id of range(4)) await eventually(() => [...f.dispatches.a!.events, ...f.dispatches.b!.events].some((e) => e.t === 'MESSAGE_CREATE' && e.shardId === id));
+    const phases: string[] = [];
+    const members = { a: fleetMember(f.clusters.a!, f.ledger), b: fleetMember(f.clusters.b!, f.ledger) };
+    const report = await reshardFleet(members, PLAN, { identifyQueue: f.queue, onPhase: (phase) => phases.push(phase) });
+    t.deepEqual(phases, ['preparing', 'switching', 'retiring']);
+    t.deepEqual(f.clusters.a!.layout(), { totalShards: 6, shardIds: [0, 1, 2] });
+    t.deepEqual(f.clusters.b!.layout(), { totalShards: 6, shardIds: [3, 4, 5] });
+    for (const id of ['a', 'b'] as const) {
+      const r = report.clusters[id]!;
+      t.is(r.identifies, 3);
+      t.truthy(r.ledger, 'the crossing guilds went through the ledger');
+      t.log(`${id}: ${JSON.stringify({ ...r, from: undefined, to: undefined })}`);
+      // progress: ready counts up to 3 of 3, then prepared
+      const progress = lifecycle[id].events.flatMap((e) => (e.type === 'reshard' ? [`${e.phase}${e.ready === undefined ? '' : ` ${e.ready}/${e.total}`}`] : []));
+      t.deepEqual(progress.filter((p) => !p.startsWith('preparing ')), ['preparing', 'prepared 3/3', 'handing-over', 'done']);
+      t.true(progress.includes('preparing 3/3'));
+    }
+    const sent = await checkExactlyOnce(t, f, traffic);
+    t.true(f.ledger.ops.keys > 0);
+    t.log(`${sent} markers; ledger: ${f.ledger.ops.offers} offers of ${f.ledger.ops.keys} keys`);
+    t.false(f.gw.sessions.some((s) => s.numShards === 4 && s.live), 'no old session live');
+  });
+}
+
+test.serial('a new shard closed with 4011 while the fleet prepares aborts every cluster: old layout intact, every marker once, nothing on fatal$', async (t) => {
+  const f = await fleet(t, { old: 0, new: 0 });
+  const traffic = f.gw.markerTraffic({ rate: 400 });
+  t.teardown(() => traffic.stop());
+  const lifecycleB = collect(f.clusters.b!.lifecycle$);
+  const members = { a: fleetMember(f.clusters.a!, f.ledger), b: fleetMember(f.clusters.b!, f.ledger) };
+  const result = reshardFleet(members, PLAN, { identifyQueue: f.queue });
+  // shard 3 of 6 identifies in the first wave; B's shards 4 and 5 (buckets 0 and 1) wait for the next window, so B is not prepared yet
+  await lifecycleB.when((e) => e.type === 'reshard-status' && e.totalShards === 6 && e.shardId === 3 && e.status === 'ready', 10_000);
+  const conn = f.gw.sessions.find((s) => s.numShards === 6 && s.shardId === 3 && s.live)!.connectionId!;
+  t.is(f.gw.closeShard({ connectionId: conn }, 4011), 1);
+  const error = await t.throwsAsync(result, { message: /cluster b did not prepare .*new shard 3 stopped \(close 4011\)/ });
+  t.true(isDisclusterError(error, 'RESHARD_ABORTED'));
+  t.deepEqual(f.clusters.a!.layout(), { totalShards: 4, shardIds: [0, 1] });
+  t.deepEqual(f.clusters.b!.layout(), { totalShards: 4, shardIds: [2, 3] });
+  t.true(await eventually(() => !f.gw.sessions.some((s) => s.numShards === 6 && s.live)), 'no session of the new layout is live');
+  t.is(f.gw.sessions.filter((s) => s.numShards === 4 && s.live).length, 4);
+  await checkExactlyOnce(t, f, traffic);
+});
+
+test('a fleet reshard the shared identify budget cannot pay, or a plan that does not match the handles, is refused before anything is sent', async (t) => {
+  const calls: string[] = [];
+  const member = (id: string) => ({
+    reshardPrepare: async () => void calls.push(`prepare ${id}`),
+    reshardSwitch: async () => void calls.push(`switch ${id}`),
+    reshardRetire: async () => {
+      throw new Error('not here');
+    },
+    reshardAbort: async () => void calls.push(`abort ${id}`),
+  });
+  const queue = { acquire: () => ({}) as never, remaining: 7 } as unknown as IdentifyQueue;
+  // 3 + 1 margin per cluster = 8 > 7
+  const error = await t.throwsAsync(reshardFleet({ a: member('a'), b: member('b') }, PLAN, { identifyQueue: queue }), { message: /need 8 identifies .* has 7 left/ });
+  t.true(isDisclusterError(error, 'RESHARD_REFUSED'));
+  await t.throwsAsync(reshardFleet({ a: member('a') }, PLAN), { message: /handles are \[a\]/ });
+  await t.throwsAsync(reshardFleet({ a: member('a'), b: member('b') }, { ...PLAN, to: { totalShards: 6, clusters: { a: [0, 1, 2], b: [3, 4] } } }), {
+    message: /1 of 6 shards belong to no cluster/,
+  });
+  t.deepEqual(calls, []);
+});
