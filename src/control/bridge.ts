@@ -6,6 +6,8 @@ import { STOP_DEADLINE_MS } from '../cluster/signal-stop.js';
 import { isDisclusterError } from '../gateway/errors.js';
 import type { GatewayPresenceUpdateData } from 'discord-api-types/v10';
 import type { SessionSnapshot, ShardCommand } from '../shard/types.js';
+import type { HandoverLedger } from '../reshard/ledger.js';
+import { createPhaseHandler } from './bridge-phases.js';
 import { clusterMessages, reshardedMessage, scrub } from './cluster-events.js';
 import { PROTOCOL_VERSION } from './codec-fields.js';
 import { decodeMessage, type Rejection, TO_CLUSTER_LIMITS } from './decode.js';
@@ -26,6 +28,8 @@ export interface BridgeOptions {
   readonly createCluster?: (options: ClusterOptions) => Cluster;
   /** Reported in `spawned` (default `process.pid`). */
   readonly pid?: number;
+  /** The ledger a fleet reshard (`reshard-prepare` with `fleet`) sends the crossing guilds' events through; without it such a prepare is refused. */
+  readonly handoverLedger?: HandoverLedger;
 }
 
 /** A running bridge. */
@@ -149,6 +153,8 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
     );
   };
 
+  const phase = createPhaseHandler(send, refuse, options.handoverLedger);
+
   const stop = (keepSessions: boolean) => {
     stopping ??= (async () => {
       const sessions = cluster === null ? [] : await cluster.shutdown({ keepSessions }).catch(() => []);
@@ -176,6 +182,12 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
         return send({ type: 'pong', nonce: m.nonce, eventLoopLagMs: lag.read() });
       case 'reshard':
         return reshard(m);
+      case 'reshard-prepare':
+      case 'reshard-switch':
+      case 'reshard-retire':
+      case 'reshard-abort':
+        if (cluster === null || stopping !== null) return fail('not-started', 'no cluster is running: send start first', m.type, m.nonce);
+        return phase(cluster, m);
       case 'forward-read':
         return forwarder?.read(m.read);
       case 'shutdown':
