@@ -47,23 +47,23 @@ interface Fleet {
   readonly queue: IdentifyQueue;
 }
 
-/** Two clusters of one bot on one emulator, A with shards 0-1 of 4 and B with 2-3, one identify queue, one ledger. */
-const fleet = async (t: ExecutionContext, lag: { old: number; new: number }): Promise<Fleet> => {
-  const gw = await createEmulator({ token: TOKEN, shards: 4, heartbeatInterval: 500, identifyWindowMs: WINDOW, guilds: 24, maxConcurrency: 4 });
+/** The clusters of `plan.from` on one emulator, sharing one identify queue and one ledger. */
+const fleet = async (t: ExecutionContext, lag: { old: number; new: number }, plan = PLAN): Promise<Fleet> => {
+  const gw = await createEmulator({ token: TOKEN, shards: plan.from.totalShards, heartbeatInterval: 500, identifyWindowMs: WINDOW, guilds: 36, maxConcurrency: 4, heartbeatTimeoutMs: 20_000 });
   t.teardown(() => gw.close());
-  gw.delayLayout(4, lag.old);
-  gw.delayLayout(6, lag.new);
+  gw.delayLayout(plan.from.totalShards, lag.old);
+  gw.delayLayout(plan.to.totalShards, lag.new);
   const queue = createMemoryIdentifyQueue({ maxConcurrency: 4, windowMs: WINDOW, safetyMarginMs: MARGIN });
   const ledger = testLedger();
   const clusters: Record<string, Cluster> = {};
   const dispatches: Record<string, Collected<ShardDispatchEvent>> = {};
   const fatals: unknown[] = [];
-  for (const [id, shardIds] of [['a', [0, 1]], ['b', [2, 3]]] as const) {
+  for (const [id, shardIds] of Object.entries(plan.from.clusters)) {
     const c = createCluster({
       token: TOKEN,
       intents: 513,
       shardIds,
-      totalShards: 4,
+      totalShards: plan.from.totalShards,
       gateway: { url: gw.url, maxConcurrency: 4 },
       identifyQueue: queue,
       timing: { identifyWindowMs: WINDOW, identifyMarginMs: MARGIN, backoff: { initialMs: 20, maxMs: 100 }, reshardMatchWindowMs: MATCH_WINDOW },
@@ -80,6 +80,11 @@ const fleet = async (t: ExecutionContext, lag: { old: number; new: number }): Pr
 const PLAN: FleetReshardPlan = {
   from: { totalShards: 4, clusters: { a: [0, 1], b: [2, 3] } },
   to: { totalShards: 6, clusters: { a: [0, 1, 2], b: [3, 4, 5] } },
+};
+/** 6 -> 9 over three clusters with contiguous ranges: most guilds cross. */
+const PLAN_3: FleetReshardPlan = {
+  from: { totalShards: 6, clusters: { a: [0, 1], b: [2, 3], c: [4, 5] } },
+  to: { totalShards: 9, clusters: { a: [0, 1, 2], b: [3, 4, 5], c: [6, 7, 8] } },
 };
 
 const markerCounts = (events: readonly ShardDispatchEvent[]): Map<string, number> => {
@@ -105,7 +110,7 @@ const eventually = async (condition: () => boolean, ms = 15_000): Promise<boolea
 const checkExactlyOnce = async (t: ExecutionContext, f: Fleet, traffic: ReturnType<Emulator['markerTraffic']>) => {
   traffic.stop();
   const { sent } = await traffic.done;
-  const all = () => [...f.dispatches.a!.events, ...f.dispatches.b!.events];
+  const all = () => Object.values(f.dispatches).flatMap((d) => d.events);
   const tail = f.gw.guilds.map((g, i) => (f.gw.dispatchMessage(g.id, `tail-${i}`), `tail-${i}`));
   t.true(await eventually(() => tail.every((m) => markerCounts(all()).has(m))), 'the tail markers arrived');
   const counts = markerCounts(all());
@@ -119,39 +124,84 @@ const checkExactlyOnce = async (t: ExecutionContext, f: Fleet, traffic: ReturnTy
   return sent;
 };
 
-for (const [oldLag, newLag] of [
-  [0, 0],
-  [0, 500],
-  [500, 0],
+for (const [plan, oldLag, newLag] of [
+  [PLAN, 0, 0],
+  [PLAN, 0, 50],
+  [PLAN, 0, 500],
+  [PLAN, 50, 0],
+  [PLAN, 500, 0],
+  [PLAN_3, 0, 0],
+  [PLAN_3, 0, 500],
+  [PLAN_3, 500, 0],
 ] as const) {
-  test.serial(`4 -> 6 over two clusters sharing a ledger, old layout ${oldLag} ms and new ${newLag} ms late: every marker exactly once across the fleet`, async (t) => {
-    const f = await fleet(t, { old: oldLag, new: newLag });
-    const lifecycle = { a: collect(f.clusters.a!.lifecycle$), b: collect(f.clusters.b!.lifecycle$) };
+  const shape = `${plan.from.totalShards} -> ${plan.to.totalShards} over ${Object.keys(plan.to.clusters).length} clusters`;
+  test.serial(`${shape} sharing a ledger, old layout ${oldLag} ms and new ${newLag} ms late: every marker exactly once across the fleet`, async (t) => {
+    const f = await fleet(t, { old: oldLag, new: newLag }, plan);
+    const ids = Object.keys(plan.to.clusters);
+    const lifecycle = Object.fromEntries(ids.map((id) => [id, collect(f.clusters[id]!.lifecycle$)]));
     const traffic = f.gw.markerTraffic({ rate: 400 });
     t.teardown(() => traffic.stop());
-    for (const id of range(4)) await eventually(() => [...f.dispatches.a!.events, ...f.dispatches.b!.events].some((e) => e.t === 'MESSAGE_CREATE' && e.shardId === id));
+    const all = () => Object.values(f.dispatches).flatMap((d) => d.events);
+    for (const id of range(plan.from.totalShards)) await eventually(() => all().some((e) => e.t === 'MESSAGE_CREATE' && e.shardId === id));
     const phases: string[] = [];
-    const members = { a: fleetMember(f.clusters.a!, f.ledger), b: fleetMember(f.clusters.b!, f.ledger) };
-    const report = await reshardFleet(members, PLAN, { identifyQueue: f.queue, onPhase: (phase) => phases.push(phase) });
+    const members = Object.fromEntries(ids.map((id) => [id, fleetMember(f.clusters[id]!, f.ledger)]));
+    const report = await reshardFleet(members, plan, { identifyQueue: f.queue, onPhase: (phase) => phases.push(phase) });
     t.deepEqual(phases, ['preparing', 'switching', 'retiring']);
-    t.deepEqual(f.clusters.a!.layout(), { totalShards: 6, shardIds: [0, 1, 2] });
-    t.deepEqual(f.clusters.b!.layout(), { totalShards: 6, shardIds: [3, 4, 5] });
-    for (const id of ['a', 'b'] as const) {
+    for (const id of ids) {
+      const shardIds = plan.to.clusters[id]!;
+      t.deepEqual(f.clusters[id]!.layout(), { totalShards: plan.to.totalShards, shardIds });
       const r = report.clusters[id]!;
-      t.is(r.identifies, 3);
+      t.is(r.identifies, shardIds.length);
       t.truthy(r.ledger, 'the crossing guilds went through the ledger');
+      t.is(r.ledger!.fallbacks, 0);
       t.log(`${id}: ${JSON.stringify({ ...r, from: undefined, to: undefined })}`);
-      // progress: ready counts up to 3 of 3, then prepared
-      const progress = lifecycle[id].events.flatMap((e) => (e.type === 'reshard' ? [`${e.phase}${e.ready === undefined ? '' : ` ${e.ready}/${e.total}`}`] : []));
-      t.deepEqual(progress.filter((p) => !p.startsWith('preparing ')), ['preparing', 'prepared 3/3', 'handing-over', 'done']);
-      t.true(progress.includes('preparing 3/3'));
+      // progress: ready counts up to n of n, then prepared
+      const progress = lifecycle[id]!.events.flatMap((e) => (e.type === 'reshard' ? [`${e.phase}${e.ready === undefined ? '' : ` ${e.ready}/${e.total}`}`] : []));
+      t.deepEqual(progress.filter((p) => !p.startsWith('preparing ')), ['preparing', `prepared ${shardIds.length}/${shardIds.length}`, 'handing-over', 'done']);
+      t.true(progress.includes(`preparing ${shardIds.length}/${shardIds.length}`));
     }
     const sent = await checkExactlyOnce(t, f, traffic);
     t.true(f.ledger.ops.keys > 0);
-    t.log(`${sent} markers; ledger: ${f.ledger.ops.offers} offers of ${f.ledger.ops.keys} keys`);
-    t.false(f.gw.sessions.some((s) => s.numShards === 4 && s.live), 'no old session live');
+    t.log(`${sent} markers; ledger: ${f.ledger.ops.offers} offers of ${f.ledger.ops.keys} keys (${(f.ledger.ops.keys / sent).toFixed(2)} keys per marker sent over the whole run)`);
+    t.false(f.gw.sessions.some((s) => s.numShards === plan.from.totalShards && s.live), 'no old session live');
   });
 }
+
+test.serial('the ledger unreachable for 2 s across the switch: its copies go out at-least-once, counted and reported; nothing is lost', async (t) => {
+  const f = await fleet(t, { old: 0, new: 0 });
+  const lifecycle = { a: collect(f.clusters.a!.lifecycle$), b: collect(f.clusters.b!.lifecycle$) };
+  const traffic = f.gw.markerTraffic({ rate: 400 });
+  t.teardown(() => traffic.stop());
+  const members = { a: fleetMember(f.clusters.a!, f.ledger), b: fleetMember(f.clusters.b!, f.ledger) };
+  let outage: Promise<void> = Promise.resolve();
+  const report = await reshardFleet(members, PLAN, {
+    identifyQueue: f.queue,
+    onPhase: (phase) => {
+      if (phase !== 'switching') return;
+      f.ledger.failing = true;
+      // the fault lasts 2 s of wall time (the duration of the outage, not a wait for a state)
+      outage = new Promise((resolve) => setTimeout(resolve, 2000)).then(() => void (f.ledger.failing = false));
+    },
+  });
+  await outage;
+  traffic.stop();
+  const { sent } = await traffic.done;
+  const all = () => [...f.dispatches.a!.events, ...f.dispatches.b!.events];
+  const tail = f.gw.guilds.map((g, i) => (f.gw.dispatchMessage(g.id, `tail-${i}`), `tail-${i}`));
+  t.true(await eventually(() => tail.every((m) => markerCounts(all()).has(m))));
+  const counts = markerCounts(all());
+  t.deepEqual(traffic.markers.filter((m) => !counts.has(m)), [], `nothing lost (of ${sent})`);
+  const fallbacks = report.clusters.a!.ledger!.fallbacks + report.clusters.b!.ledger!.fallbacks;
+  const repeated = [...counts.values()].filter((n) => n > 1).length;
+  t.true(fallbacks > 0, 'copies were emitted without a verdict');
+  t.true(repeated <= fallbacks, `repeats (${repeated}) only among the copies emitted without a verdict (${fallbacks})`);
+  for (const id of ['a', 'b'] as const) {
+    const states = lifecycle[id].events.flatMap((e) => (e.type === 'reshard-ledger' ? [e.state] : []));
+    if (report.clusters[id]!.ledger!.fallbacks > 0) t.is(states[0], 'unreachable', `${id} reported the outage`);
+  }
+  t.deepEqual(f.fatals, []);
+  t.log(`${sent} markers, ${fallbacks} copies emitted without a verdict, ${repeated} markers twice`);
+});
 
 test.serial('a new shard closed with 4011 while the fleet prepares aborts every cluster: old layout intact, every marker once, nothing on fatal$', async (t) => {
   const f = await fleet(t, { old: 0, new: 0 });
