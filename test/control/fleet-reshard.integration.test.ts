@@ -8,7 +8,7 @@ import type { HandoverLedger, HandoverSide } from '../../src/reshard/ledger.js';
 import { createMemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
 import type { IdentifyQueue, ShardDispatchEvent } from '../../src/shard/types.js';
 import { createEmulator, type Emulator } from '../../src/testing/index.js';
-import { collect, type Collected } from '../helpers/collect.js';
+import { activeResources, collect, type Collected } from '../helpers/collect.js';
 
 const TOKEN = 'fleet-reshard-test-token';
 const WINDOW = 200;
@@ -242,4 +242,39 @@ test('a fleet reshard the shared identify budget cannot pay, or a plan that does
     message: /1 of 6 shards belong to no cluster/,
   });
   t.deepEqual(calls, []);
+});
+
+test.serial('one cluster phase by phase: switch before ready and retire before switch are refused, abort after the switch does nothing; no handle left', async (t) => {
+  const gw = await createEmulator({ token: TOKEN, shards: 2, heartbeatInterval: 500, identifyWindowMs: WINDOW, guilds: 8, maxConcurrency: 1 });
+  t.teardown(() => gw.close());
+  const baseline = activeResources();
+  const c = createCluster({
+    token: TOKEN,
+    intents: 513,
+    shardIds: [0, 1],
+    totalShards: 2,
+    gateway: { url: gw.url, maxConcurrency: 1 },
+    timing: { identifyWindowMs: WINDOW, identifyMarginMs: MARGIN, reshardMatchWindowMs: 300 },
+  });
+  await c.connect();
+  const ledger = testLedger();
+  t.throws(() => c.prepareReshard({ totalShards: 3, shardIds: [0, 1, 2] }, { fleet: { plan: PLAN, clusterId: 'a', ledger } }), {
+    message: /fleet reshard refused: the plan gives cluster a 3 shards \(0\.\.2 of 6\), not 3 shards \(0\.\.2 of 3\)/,
+  });
+  const phased = c.prepareReshard({ totalShards: 3, shardIds: [0, 1, 2] });
+  t.throws(() => c.prepareReshard({ totalShards: 4, shardIds: [0] }), { message: /another reshard is running/ });
+  await t.throwsAsync(phased.switch(), { message: /not ready yet/ });
+  await t.throwsAsync(phased.retire(), { message: /has not switched yet/ });
+  await phased.prepared;
+  t.deepEqual(c.layout(), { totalShards: 2, shardIds: [0, 1] }, 'prepared, not switched: the old layout runs');
+  await phased.switch();
+  t.deepEqual(c.layout(), { totalShards: 3, shardIds: [0, 1, 2] });
+  await phased.abort();
+  const report = await phased.retire();
+  t.deepEqual(report.to, { totalShards: 3, shardIds: [0, 1, 2] });
+  t.false(gw.sessions.some((s) => s.numShards === 2 && s.live));
+  await c.shutdown();
+  const deadline = performance.now() + 2000;
+  while (JSON.stringify(activeResources()) !== JSON.stringify(baseline) && performance.now() < deadline) await new Promise((r) => setImmediate(r));
+  t.deepEqual(activeResources(), baseline);
 });
