@@ -1,7 +1,6 @@
 import type { ShardDispatchEvent } from '../shard/types.js';
 import { type Crossing, rawHandoverKey } from './crossing.js';
 import type { HandoverLedger, HandoverSide } from './ledger.js';
-import { PendingMultiset } from './pending-multiset.js';
 import type { ReshardLedgerEvent } from './reshard-events.js';
 
 /** Counters of a ledger route (part of `ReshardReport.ledger`). */
@@ -20,10 +19,12 @@ export interface LedgerCounts {
 export interface LedgerRouteOptions {
   readonly ledger: HandoverLedger;
   readonly crossing: Crossing;
-  /** Where admitted copies go (`dispatch$`). */
-  readonly emit: (event: ShardDispatchEvent) => void;
-  /** The match window: new copies are held at most this long before the switch; the route stays on this long after the old set closed. */
+  /** Where admitted copies go: the old set's output, or `dispatch$` for the new set's. */
+  readonly emit: (event: ShardDispatchEvent, side: HandoverSide) => void;
+  /** The match window: how long after the old set closed (or after an abort) copies are still judged. */
   readonly windowMs: number;
+  /** The clock (the cluster's scheduler). */
+  readonly now: () => number;
   /** Reports the ledger becoming unreachable (and reachable again). */
   readonly report: (event: ReshardLedgerEvent) => void;
 }
@@ -38,12 +39,14 @@ interface Offer {
  * The part of one cluster's reshard that goes through a shared `HandoverLedger`: events of guilds
  * that cross clusters (`Crossing`). The rest stays with the in-process `Handover`.
  *
- * - old set: every crossing copy is offered at once as `old` and emitted if admitted;
- * - new set, before the switch: crossing copies are held (as the in-process handover holds them)
- *   and offered at the switch, or once held `windowMs` (the old set missed them);
- * - new set, from the switch: offered at once as `new`;
- * - after the old set closed, `windowMs` more, then off (`finished`): a lagging new set's late
- *   copies of what another cluster's old set emitted are still matched.
+ * From the preparation on, every crossing copy, from the old set (`old`) or the new set (`new`),
+ * is offered at once and emitted if the ledger admits it: across the fleet, per key, `max(old,
+ * new)` copies go out, whichever process saw them first. Copies are never held back: a held copy
+ * could outlive the ledger's memory of its twin. The route then ends by time:
+ * - `close()` (the old set is no longer read): new copies are still judged for `windowMs` (a
+ *   lagging new set brings late copies of what another cluster's old set emitted), then off;
+ * - `abort()` (the preparation was abandoned): old copies are still judged for `windowMs` (another
+ *   cluster's new set may have emitted their twin first), then off.
  *
  * Offers are batched per microtask turn and emitted in arrival order once their verdicts came. A
  * ledger that rejects an offer (unreachable) makes the route emit that batch as is (at-least-once),
@@ -51,68 +54,51 @@ interface Offer {
  */
 export class LedgerRoute {
   readonly counts: LedgerCounts = { offered: 0, admitted: 0, suppressed: 0, fallbacks: 0 };
-  private phase: 'overlap' | 'switched' | 'closing' | 'off' = 'overlap';
-  private readonly held = new PendingMultiset<ShardDispatchEvent>();
+  /** Which sides are still judged, until when (`Infinity`: until `close` or `abort`). */
+  private judged: { readonly old: boolean; readonly new: boolean; readonly until: number } = { old: true, new: true, until: Infinity };
   private batch: Offer[] = [];
   private tail: Promise<void> = Promise.resolve();
   private inFlight = 0;
-  private closedAt = 0;
   private reachable = true;
 
   constructor(private readonly options: LedgerRouteOptions) {}
 
-  /** An event of the old set: true when the route took it (a crossing guild's), false to leave it to the in-process handover. */
+  /** An event of the old set: true when the route took it (a crossing guild's), false to leave it to the in-process handover (or to the old set's output). */
   fromOld(event: ShardDispatchEvent): boolean {
-    if (this.phase === 'off' || this.phase === 'closing' || !this.options.crossing.oldCopy(event)) return false;
-    this.offer('old', event, rawHandoverKey(event));
+    if (!this.judging('old') || !this.options.crossing.oldCopy(event)) return false;
+    this.offer('old', event);
     return true;
   }
 
   /** An event of the new set (start-up noise already taken out): true when the route took it. */
-  fromNew(event: ShardDispatchEvent, now: number): boolean {
-    if (this.phase === 'off' || !this.options.crossing.newCopy(event)) return false;
-    const key = rawHandoverKey(event);
-    if (this.phase === 'overlap') this.held.add(key, event, now);
-    else this.offer('new', event, key);
+  fromNew(event: ShardDispatchEvent): boolean {
+    if (!this.judging('new') || !this.options.crossing.newCopy(event)) return false;
+    this.offer('new', event);
     return true;
   }
 
-  /** The switch: held new copies are offered in their order; from now on new copies are offered at once. */
-  switchOver(): void {
-    if (this.phase !== 'overlap') return;
-    this.phase = 'switched';
-    this.held.drain((event) => this.offer('new', event, rawHandoverKey(event)));
+  /** The old set is no longer read: only new copies are judged, for one more window. */
+  close(): void {
+    if (this.judged.until === Infinity) this.judged = { old: false, new: true, until: this.options.now() + this.options.windowMs };
   }
 
-  /** Offers held new copies older than the window; turns the route off `windowMs` after the old set closed. */
-  expire(now: number): void {
-    if (this.phase === 'overlap') this.held.expire(now - this.options.windowMs, (event) => this.offer('new', event, rawHandoverKey(event)));
-    if (this.phase === 'closing' && now - this.closedAt >= this.options.windowMs) this.phase = 'off';
-  }
-
-  /** The old set is no longer read. */
-  close(now: number): void {
-    this.switchOver();
-    if (this.phase === 'switched') {
-      this.phase = 'closing';
-      this.closedAt = now;
-    }
-  }
-
-  /** The preparation was abandoned: held new copies are dropped (the old set delivered or will deliver them), the route is off. */
+  /** The preparation was abandoned: only old copies are judged, for one more window. */
   abort(): void {
-    this.held.drain();
-    this.phase = 'off';
+    if (this.judged.until === Infinity) this.judged = { old: true, new: false, until: this.options.now() + this.options.windowMs };
   }
 
-  /** Off, and every verdict asked for has come and been acted on. */
+  /** No side is judged any more, and every verdict asked for has come and been acted on. */
   get finished(): boolean {
-    return this.phase === 'off' && this.inFlight === 0 && this.batch.length === 0;
+    return this.options.now() >= this.judged.until && this.inFlight === 0 && this.batch.length === 0;
   }
 
-  private offer(side: HandoverSide, event: ShardDispatchEvent, key: string): void {
+  private judging(side: HandoverSide): boolean {
+    return this.judged[side] && this.options.now() < this.judged.until;
+  }
+
+  private offer(side: HandoverSide, event: ShardDispatchEvent): void {
     if (this.batch.length === 0) queueMicrotask(this.flush);
-    this.batch.push({ side, event, key });
+    this.batch.push({ side, event, key: rawHandoverKey(event) });
   }
 
   /** Sends this turn's offers, one call per side, and queues their verdicts behind the previous ones. */
@@ -137,23 +123,24 @@ export class LedgerRoute {
   };
 
   private act(offers: readonly Offer[], result: readonly boolean[] | Error): void {
+    const { emit, report } = this.options;
     if (result instanceof Error) {
       this.counts.fallbacks += offers.length;
       if (this.reachable) {
         this.reachable = false;
-        this.options.report({ type: 'reshard-ledger', state: 'unreachable', fallbacks: this.counts.fallbacks, reason: result.message.slice(0, 512) });
+        report({ type: 'reshard-ledger', state: 'unreachable', fallbacks: this.counts.fallbacks, reason: result.message.slice(0, 512) });
       }
-      for (const o of offers) this.options.emit(o.event);
+      for (const o of offers) emit(o.event, o.side);
       return;
     }
     if (!this.reachable) {
       this.reachable = true;
-      this.options.report({ type: 'reshard-ledger', state: 'reachable', fallbacks: this.counts.fallbacks });
+      report({ type: 'reshard-ledger', state: 'reachable', fallbacks: this.counts.fallbacks });
     }
     offers.forEach((o, i) => {
       if (result[i] === true) {
         this.counts.admitted++;
-        this.options.emit(o.event);
+        emit(o.event, o.side);
       } else this.counts.suppressed++;
     });
   }

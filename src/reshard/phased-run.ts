@@ -36,14 +36,16 @@ export const startPhasedReshard = <S extends ReshardSet>(host: ReshardHost<S>, l
   checkFleet(options, host.current.layout, layout);
   const gate = new PhaseGate();
   const fleet = options.fleet;
+  const oldOutput = host.current.output;
   const route =
     fleet === undefined
       ? undefined
       : new LedgerRoute({
           ledger: fleet.ledger,
           crossing: crossingOf(fleet.plan, fleet.clusterId),
-          emit: (event) => host.dispatch$.next(event),
+          emit: (event, side) => (side === 'old' ? oldOutput : host.dispatch$).next(event),
           windowMs: host.timing.reshardMatchWindowMs ?? RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs,
+          now: () => host.scheduler.now(),
           report: (event) => host.lifecycle(event),
         });
   const run = new ReshardRun(host, layout, { gate, ...(route ? { route } : {}) });

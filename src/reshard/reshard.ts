@@ -115,12 +115,7 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
     this.prepareTimeout = scheduler.schedule(() => this.abort(new DisclusterError('RESHARD_ABORTED', `${this.describe()} aborted: the new shards were not ready within ${timeoutMs} ms`)), timeoutMs);
     this.timers.add(this.prepareTimeout);
     const matchMs = timing.reshardMatchWindowMs ?? RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs;
-    this.timers.add(
-      interval(Math.max(10, Math.floor(matchMs / 4)), scheduler).subscribe(() => {
-        this.handover.expire(scheduler.now());
-        extras.route?.expire(scheduler.now());
-      }),
-    );
+    this.timers.add(interval(Math.max(10, Math.floor(matchMs / 4)), scheduler).subscribe(() => this.handover.expire(scheduler.now())));
 
     this.old.output = { next: (event) => extras.route?.fromOld(event) || this.handover.fromOld(event, scheduler.now(), this.twinPossible(event)) };
     host.lifecycle({ type: 'reshard', phase: 'preparing', from: this.from, to });
@@ -168,7 +163,7 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
       }
     }
     if (this.wanted !== null && !this.wanted.has(event.t)) return;
-    if (this.extras.route?.fromNew(event, now)) return;
+    if (this.extras.route?.fromNew(event)) return;
     this.handover.fromNew(event, now);
   }
 
@@ -233,7 +228,6 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
     host.lifecycle({ type: 'reshard', phase: 'handing-over', from: this.from, to: this.to });
     this.old.listener = IGNORE;
     this.handover.switchOver(now);
-    this.extras.route?.switchOver();
     host.adopt(this.next);
     const matchMs = host.timing.reshardMatchWindowMs ?? RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs;
     // phased: the old set is read until the driver retires it, and at least for the match window
@@ -246,7 +240,7 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
     this.old.output = DISCARD;
     this.closed = this.old.stop(false, host.shutdownMs);
     await this.closed;
-    this.extras.route?.close(host.scheduler.now());
+    this.extras.route?.close();
     // a lagging new set may still bring copies of what the old set emitted just before the close:
     // its events keep going through the handover until each old one was matched or forgotten
     await this.handoverFinished();
@@ -283,9 +277,11 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
     if (this.phase !== 'preparing') return this.closed ?? Promise.resolve();
     this.phase = 'aborted';
     this.timers.unsubscribe();
-    this.extras.route?.abort();
     this.extras.gate?.markAborted(error);
-    this.old.output = this.oldOutput;
+    const { route } = this.extras;
+    route?.abort();
+    // another cluster's new set may have emitted a crossing event first: its twin here is still judged for a window
+    this.old.output = route === undefined ? this.oldOutput : { next: (event) => route.fromOld(event) || this.oldOutput.next(event) };
     this.next.listener = IGNORE;
     this.next.output = DISCARD;
     this.closed = this.next.stop(false, this.host.shutdownMs).then(() => {

@@ -16,9 +16,12 @@ const MARGIN = 100;
 const MATCH_WINDOW = 1500;
 const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
 
-/** The multiset rule of `HandoverLedger`, in memory, never forgetting (a test runs well within any window); counts its operations. */
-const testLedger = (): HandoverLedger & { readonly ops: { offers: number; keys: number }; failing: boolean } => {
-  const counts = new Map<string, { old: number; new: number }>();
+/**
+ * The multiset rule of `HandoverLedger`, in memory, forgetting a key `windowMs` after its last
+ * offer as the real ledgers do (here the match window, as CONTROL's default ledger); counts its operations.
+ */
+const testLedger = (windowMs = MATCH_WINDOW): HandoverLedger & { readonly ops: { offers: number; keys: number }; failing: boolean } => {
+  const counts = new Map<string, { old: number; new: number; at: number }>();
   const ledger = {
     ops: { offers: 0, keys: 0 },
     failing: false,
@@ -26,9 +29,12 @@ const testLedger = (): HandoverLedger & { readonly ops: { offers: number; keys: 
       if (ledger.failing) throw new Error('ledger unreachable (test)');
       ledger.ops.offers++;
       ledger.ops.keys += keys.length;
+      const now = performance.now();
       return keys.map((key) => {
-        const c = counts.get(key) ?? { old: 0, new: 0 };
+        const known = counts.get(key);
+        const c = known !== undefined && now - known.at < windowMs ? known : { old: 0, new: 0, at: now };
         counts.set(key, c);
+        c.at = now;
         c[side]++;
         return c[side] > c[side === 'old' ? 'new' : 'old'];
       });
@@ -124,8 +130,10 @@ const checkExactlyOnce = async (t: ExecutionContext, f: Fleet, traffic: ReturnTy
   return sent;
 };
 
-for (const [plan, oldLag, newLag] of [
+for (const [plan, oldLag, newLag, holdBarrierMs = 0] of [
   [PLAN, 0, 0],
+  // one cluster prepared long before the other: the overlap outlasts the ledger's window twice over
+  [PLAN, 0, 50, 2 * MATCH_WINDOW],
   [PLAN, 0, 50],
   [PLAN, 0, 500],
   [PLAN, 50, 0],
@@ -135,7 +143,8 @@ for (const [plan, oldLag, newLag] of [
   [PLAN_3, 500, 0],
 ] as const) {
   const shape = `${plan.from.totalShards} -> ${plan.to.totalShards} over ${Object.keys(plan.to.clusters).length} clusters`;
-  test.serial(`${shape} sharing a ledger, old layout ${oldLag} ms and new ${newLag} ms late: every marker exactly once across the fleet`, async (t) => {
+  const held = holdBarrierMs > 0 ? `, the barrier held ${holdBarrierMs} ms` : '';
+  test.serial(`${shape} sharing a ledger, old layout ${oldLag} ms and new ${newLag} ms late${held}: every marker exactly once across the fleet`, async (t) => {
     const f = await fleet(t, { old: oldLag, new: newLag }, plan);
     const ids = Object.keys(plan.to.clusters);
     const lifecycle = Object.fromEntries(ids.map((id) => [id, collect(f.clusters[id]!.lifecycle$)]));
@@ -145,6 +154,12 @@ for (const [plan, oldLag, newLag] of [
     for (const id of range(plan.from.totalShards)) await eventually(() => all().some((e) => e.t === 'MESSAGE_CREATE' && e.shardId === id));
     const phases: string[] = [];
     const members = Object.fromEntries(ids.map((id) => [id, fleetMember(f.clusters[id]!, f.ledger)]));
+    if (holdBarrierMs > 0) {
+      // a slow cluster: its preparation ends holdBarrierMs after its shards are ready (the length of the fault, not a wait for a state)
+      const slow = members[ids[0]!]!;
+      const prepare = slow.reshardPrepare.bind(slow);
+      members[ids[0]!] = { ...slow, reshardPrepare: async (layout, o) => (await prepare(layout, o), await new Promise((r) => setTimeout(r, holdBarrierMs))) };
+    }
     const report = await reshardFleet(members, plan, { identifyQueue: f.queue, onPhase: (phase) => phases.push(phase) });
     t.deepEqual(phases, ['preparing', 'switching', 'retiring']);
     for (const id of ids) {
