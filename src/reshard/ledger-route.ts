@@ -1,6 +1,7 @@
 import type { ShardDispatchEvent } from '../shard/types.js';
 import { type Crossing, rawHandoverKey } from './crossing.js';
 import type { HandoverLedger, HandoverSide } from './ledger.js';
+import { PendingMultiset } from './pending-multiset.js';
 import type { ReshardLedgerEvent } from './reshard-events.js';
 
 /** Counters of a ledger route (part of `ReshardReport.ledger`). */
@@ -39,10 +40,13 @@ interface Offer {
  * The part of one cluster's reshard that goes through a shared `HandoverLedger`: events of guilds
  * that cross clusters (`Crossing`). The rest stays with the in-process `Handover`.
  *
- * From the preparation on, every crossing copy, from the old set (`old`) or the new set (`new`),
- * is offered at once and emitted if the ledger admits it: across the fleet, per key, `max(old,
- * new)` copies go out, whichever process saw them first. Copies are never held back: a held copy
- * could outlive the ledger's memory of its twin. The route then ends by time:
+ * From the preparation on, every crossing copy is offered (`old` from the old set, `new` from the
+ * new set) and emitted if the ledger admits it: across the fleet, per key, `max(old, new)` copies
+ * go out. Old copies are offered at once. Before the switch, new copies are held a quarter of the
+ * window (`holdMs`) first: when both copies come close together the old set's goes out, as in one
+ * process, so a cluster that aborts has emitted next to nothing of its own. Never longer: a copy
+ * held past the ledger's memory of its twin (`windowMs` after the twin's offer) would go out twice.
+ * The switch offers what is held; from then on new copies are offered at once. The route ends by time:
  * - `close()` (the old set is no longer read): new copies are still judged for `windowMs` (a
  *   lagging new set brings late copies of what another cluster's old set emitted), then off;
  * - `abort()` (the preparation was abandoned): old copies are still judged for `windowMs` (another
@@ -56,6 +60,9 @@ export class LedgerRoute {
   readonly counts: LedgerCounts = { offered: 0, admitted: 0, suppressed: 0, fallbacks: 0 };
   /** Which sides are still judged, until when (`Infinity`: until `close` or `abort`). */
   private judged: { readonly old: boolean; readonly new: boolean; readonly until: number } = { old: true, new: true, until: Infinity };
+  /** New copies held before the switch. */
+  private readonly held = new PendingMultiset<ShardDispatchEvent>();
+  private switched = false;
   private batch: Offer[] = [];
   private tail: Promise<void> = Promise.resolve();
   private inFlight = 0;
@@ -73,23 +80,42 @@ export class LedgerRoute {
   /** An event of the new set (start-up noise already taken out): true when the route took it. */
   fromNew(event: ShardDispatchEvent): boolean {
     if (!this.judging('new') || !this.options.crossing.newCopy(event)) return false;
-    this.offer('new', event);
+    if (this.switched) this.offer('new', event);
+    else this.held.add('', event, this.options.now());
     return true;
+  }
+
+  /** Held new copies are offered, in their order; from now on new copies are offered at once. */
+  switchOver(): void {
+    this.switched = true;
+    this.held.drain((event) => this.offer('new', event));
+  }
+
+  /** Offers the new copies held for `holdMs` (a quarter of the window). */
+  expire(): void {
+    this.held.expire(this.options.now() - this.holdMs, (event) => this.offer('new', event));
+  }
+
+  /** How long a new copy is held before the switch. */
+  get holdMs(): number {
+    return Math.floor(this.options.windowMs / 4);
   }
 
   /** The old set is no longer read: only new copies are judged, for one more window. */
   close(): void {
+    this.switchOver();
     if (this.judged.until === Infinity) this.judged = { old: false, new: true, until: this.options.now() + this.options.windowMs };
   }
 
-  /** The preparation was abandoned: only old copies are judged, for one more window. */
+  /** The preparation was abandoned: held new copies are dropped, only old copies are judged, for one more window. */
   abort(): void {
+    this.held.drain();
     if (this.judged.until === Infinity) this.judged = { old: true, new: false, until: this.options.now() + this.options.windowMs };
   }
 
   /** No side is judged any more, and every verdict asked for has come and been acted on. */
   get finished(): boolean {
-    return this.options.now() >= this.judged.until && this.inFlight === 0 && this.batch.length === 0;
+    return this.options.now() >= this.judged.until && this.held.size === 0 && this.inFlight === 0 && this.batch.length === 0;
   }
 
   private judging(side: HandoverSide): boolean {

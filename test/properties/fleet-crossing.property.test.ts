@@ -69,11 +69,12 @@ const ev = (n: number): ShardDispatchEvent => ({ type: 'dispatch', shardId: 0, t
 const everything = { oldCopy: () => true, newCopy: () => true };
 const flushed = () => new Promise((resolve) => setImmediate(resolve));
 
-test('two routes sharing a ledger: whatever the interleaving of the two clusters\' copies, every event exactly once across both', async (t) => {
+test('two routes sharing a ledger: whatever the interleaving of the two clusters\' copies and the switch point, every event exactly once across both', async (t) => {
   await fc.assert(
     fc.asyncProperty(
       fc.array(fc.record({ side: fc.constantFrom('old' as const, 'new' as const), n: fc.nat({ max: 20 }) }), { maxLength: 60 }),
-      async (arrivals) => {
+      fc.nat({ max: 60 }),
+      async (arrivals, switchAt) => {
         const ledger = memoryLedger();
         const out: number[] = [];
         const emit = (e: ShardDispatchEvent) => out.push(e.s);
@@ -87,10 +88,12 @@ test('two routes sharing a ledger: whatever the interleaving of the two clusters
           else newCluster.fromNew(ev(n));
         };
         for (const [i, { side, n }] of arrivals.entries()) {
+          if (i === switchAt) [oldCluster, newCluster].forEach((r) => r.switchOver());
           deliver(side, n);
           if (i % 7 === 0) await flushed();
         }
         // each set eventually delivers every occurrence the other had
+        [oldCluster, newCluster].forEach((r) => r.switchOver());
         for (const n of new Set([...seen.old.keys(), ...seen.new.keys()])) {
           const a = seen.old.get(n) ?? 0;
           const b = seen.new.get(n) ?? 0;
@@ -134,35 +137,49 @@ test('a ledger that cannot be reached: the copies go out as they came (at-least-
   ]);
 });
 
-test('after close the new side is judged one more window and the old side no more; after an abort the other way round', async (t) => {
+test('before the switch new copies are held a quarter of the window, then offered; the switch offers the rest; an abort drops them', async (t) => {
   const ledger = memoryLedger();
   const out: Array<[number, string]> = [];
   let now = 0;
   const options = { ledger, crossing: everything, emit: (e: ShardDispatchEvent, side: string) => out.push([e.s, side]), windowMs: 100, now: () => now, report: () => {} };
   const route = new LedgerRoute(options);
   t.true(route.fromNew(ev(1)));
+  now = 10;
+  t.true(route.fromNew(ev(2)));
+  t.true(route.fromOld(ev(2)));
   await flushed();
-  t.true(route.fromOld(ev(1)));
+  t.deepEqual(out, [[2, 'old']], 'held: the old copy, close behind, goes out first');
+  now = 26;
+  route.expire();
   await flushed();
-  t.deepEqual(out, [[1, 'new']], 'the first copy wins, from whichever side');
+  t.deepEqual(out, [[2, 'old'], [1, 'new']], 'held past 25 ms, a quarter of the window: the old set did not have it');
+  route.switchOver();
+  await flushed();
+  t.deepEqual(out.length, 2, 'the twin of 2 is refused at the switch');
+  t.true(route.fromNew(ev(3)));
+  await flushed();
+  t.deepEqual(out.at(-1), [3, 'new'], 'after the switch new copies are offered at once');
+
   now = 200;
   route.close();
-  t.false(route.fromOld(ev(2)), 'the old set is no longer read');
+  t.false(route.fromOld(ev(4)), 'the old set is no longer read');
   now = 250;
-  t.true(route.fromNew(ev(3)), 'still judged one window after the close');
-  t.false(route.finished);
+  t.true(route.fromNew(ev(5)), 'still judged one window after the close');
   await flushed();
+  t.false(route.finished);
   now = 300;
   t.true(route.finished);
-  t.false(route.fromNew(ev(4)));
+  t.false(route.fromNew(ev(6)));
 
   now = 0;
   const aborted = new LedgerRoute(options);
+  t.true(aborted.fromNew(ev(9)));
   aborted.abort();
-  t.false(aborted.fromNew(ev(9)), 'the new set is dropped');
-  t.true(aborted.fromOld(ev(10)), 'another cluster\'s new set may have emitted its twin first');
+  t.false(aborted.fromNew(ev(10)), 'the new set is dropped');
+  t.true(aborted.fromOld(ev(11)), 'old copies are still judged a window');
   now = 100;
-  t.false(aborted.fromOld(ev(11)), 'one window later the old set emits as before');
+  t.false(aborted.fromOld(ev(12)), 'one window later the old set emits as before');
   await flushed();
+  t.false(out.some(([n]) => n === 9 || n === 10), 'nothing held was emitted');
   t.true(aborted.finished);
 });
