@@ -182,6 +182,19 @@ for (const [plan, oldLag, newLag, holdBarrierMs = 0] of [
   });
 }
 
+test.serial('4 -> 8 split so that no guild changes cluster (new shard s where s % 4 ran): every marker exactly once, not one ledger operation', async (t) => {
+  const plan: FleetReshardPlan = { from: PLAN.from, to: { totalShards: 8, clusters: { a: [0, 1, 4, 5], b: [2, 3, 6, 7] } } };
+  const f = await fleet(t, { old: 0, new: 50 }, plan);
+  const traffic = f.gw.markerTraffic({ rate: 400 });
+  t.teardown(() => traffic.stop());
+  const members = { a: fleetMember(f.clusters.a!, f.ledger), b: fleetMember(f.clusters.b!, f.ledger) };
+  const report = await reshardFleet(members, plan, { identifyQueue: f.queue });
+  t.deepEqual(report.clusters.a!.ledger, { offered: 0, admitted: 0, suppressed: 0, fallbacks: 0 });
+  t.deepEqual(report.clusters.b!.ledger, { offered: 0, admitted: 0, suppressed: 0, fallbacks: 0 });
+  await checkExactlyOnce(t, f, traffic);
+  t.is(f.ledger.ops.keys, 0);
+});
+
 test.serial('the ledger unreachable for 2 s across the switch: its copies go out at-least-once, counted and reported; nothing is lost', async (t) => {
   const f = await fleet(t, { old: 0, new: 0 });
   const lifecycle = { a: collect(f.clusters.a!.lifecycle$), b: collect(f.clusters.b!.lifecycle$) };
