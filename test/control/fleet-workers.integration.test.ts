@@ -1,5 +1,11 @@
 import test, { type ExecutionContext } from 'ava';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import type { Duplex } from 'node:stream';
 import { MessageChannel, Worker } from 'node:worker_threads';
+import { ipcTransport } from '../../src/control/ipc-transport.js';
+import type { Transport } from '../../src/control/transport.js';
 import { reshardFleet } from '../../src/control/fleet.js';
 import { createClusterHandle, type ClusterHandle } from '../../src/control/handle.js';
 import { portTransport } from '../../src/control/port-transport.js';
@@ -42,26 +48,56 @@ interface Member {
   readonly inbound: Collected<ToControlMessage>;
 }
 
-/** A cluster in a worker thread (test/control/fixtures/fleet-worker.ts) under CONTROL's handle; its ledger offers answered here from `ledger`. */
-const worker = (t: ExecutionContext, gw: Emulator, clusterId: string, shardIds: number[], totalShards: number, queue: MemoryIdentifyQueue, ledger: HandoverLedger): Member => {
+type Mode = 'worker' | 'process';
+/** Answers one ledger offer from `ledger`. */
+const answer = (ledger: HandoverLedger, m: { id: number; side: HandoverSide; keys: string[] }, reply: (answer: unknown) => void) =>
+  ledger.offer(m.side, m.keys).then(
+    (verdicts) => reply({ id: m.id, verdicts }),
+    (error: unknown) => reply({ id: m.id, error: String(error) }),
+  );
+
+/** A worker thread (fixtures/fleet-worker.ts) whose ledger offers come over a second port. */
+const thread = (ledger: HandoverLedger): { transport: Transport; exited: Promise<number>; kill(): void; disconnect(): void } => {
   const channel = new MessageChannel();
   const ledgerChannel = new MessageChannel();
-  ledgerChannel.port1.on('message', (m: { id: number; side: HandoverSide; keys: string[] }) => {
-    ledger.offer(m.side, m.keys).then(
-      (verdicts) => ledgerChannel.port1.postMessage({ id: m.id, verdicts }),
-      (error: unknown) => ledgerChannel.port1.postMessage({ id: m.id, error: String(error) }),
-    );
-  });
-  const thread = new Worker(new URL('./fixtures/fleet-worker.mjs', import.meta.url), {
+  ledgerChannel.port1.on('message', (m: { id: number; side: HandoverSide; keys: string[] }) => void answer(ledger, m, (a) => ledgerChannel.port1.postMessage(a)));
+  const worker = new Worker(new URL('./fixtures/fleet-worker.mjs', import.meta.url), {
     workerData: { port: channel.port2, ledgerPort: ledgerChannel.port2 },
     transferList: [channel.port2, ledgerChannel.port2],
   });
-  thread.on('error', () => {});
-  const exited = new Promise<number>((resolve) => thread.once('exit', resolve)).then((code) => {
+  worker.on('error', () => {});
+  const exited = new Promise<number>((resolve) => worker.once('exit', resolve)).then((code) => {
     channel.port1.close();
     ledgerChannel.port1.close();
     return code;
   });
+  return { transport: portTransport(channel.port1), exited, kill: () => void worker.terminate(), disconnect: () => channel.port1.close() };
+};
+
+/** A child process (fixtures/fleet-process.ts) whose ledger offers come as JSON lines over its fd 4. */
+const child = (ledger: HandoverLedger): { transport: Transport; exited: Promise<number>; kill(): void; disconnect(): void } => {
+  const proc = fork(fileURLToPath(new URL('./fixtures/fleet-process.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
+    serialization: 'json',
+  });
+  const ledgerPipe = proc.stdio[4] as Duplex;
+  // reset when the child is killed (its end is reported through `exited`); readline passes its input's errors on
+  ledgerPipe.on('error', () => {});
+  const lines = createInterface({ input: ledgerPipe }).on('error', () => {});
+  lines.on('line', (line) => void answer(ledger, JSON.parse(line), (a) => ledgerPipe.writable && ledgerPipe.write(`${JSON.stringify(a)}\n`)));
+  const channelClosed = new Promise<void>((resolve) => (proc.connected ? proc.once('disconnect', resolve) : resolve()));
+  const exited = new Promise<number>((resolve) => proc.once('exit', (code) => resolve(code ?? 1))).then(async (code) => {
+    await channelClosed;
+    ledgerPipe.destroy();
+    return code;
+  });
+  return { transport: ipcTransport(proc), exited, kill: () => void proc.kill('SIGKILL'), disconnect: () => proc.connected && proc.disconnect() };
+};
+
+/** A cluster in a worker thread or a child process under CONTROL's handle; its ledger offers answered here from `ledger`. */
+const member = (t: ExecutionContext, mode: Mode, gw: Emulator, clusterId: string, shardIds: number[], totalShards: number, queue: MemoryIdentifyQueue, ledger: HandoverLedger): Member => {
+  const { transport, exited, kill, disconnect } = mode === 'worker' ? thread(ledger) : child(ledger);
   const start: StartMessage = {
     type: 'start',
     protocol: 1,
@@ -75,15 +111,7 @@ const worker = (t: ExecutionContext, gw: Emulator, clusterId: string, shardIds: 
     timing: { identifyWindowMs: WINDOW, identifyMarginMs: 100, helloTimeoutMs: 3000, readyTimeoutMs: 5000, backoff: { initialMs: 20, maxMs: 100 }, reshardMatchWindowMs: MATCH_WINDOW },
     forward: { dispatches: ['MESSAGE_CREATE'] },
   };
-  const handle = createClusterHandle({
-    transport: portTransport(channel.port1),
-    start,
-    identifyQueue: queue,
-    exited,
-    kill: () => void thread.terminate(),
-    disconnect: () => channel.port1.close(),
-    requestTimeoutMs: 10_000,
-  });
+  const handle = createClusterHandle({ transport, start, identifyQueue: queue, exited, kill, disconnect, requestTimeoutMs: 10_000 });
   const inbound = collect(handle.messages$);
   t.teardown(async () => {
     handle.kill();
@@ -92,14 +120,14 @@ const worker = (t: ExecutionContext, gw: Emulator, clusterId: string, shardIds: 
   return { handle, inbound };
 };
 
-const fleet = async (t: ExecutionContext, plan: FleetReshardPlan, lag: { old: number; new: number }) => {
+const fleet = async (t: ExecutionContext, mode: Mode, plan: FleetReshardPlan, lag: { old: number; new: number }) => {
   const gw = await createEmulator({ token: TOKEN, shards: plan.from.totalShards, heartbeatInterval: 500, identifyWindowMs: WINDOW, guilds: 36, maxConcurrency: 4, heartbeatTimeoutMs: 20_000 });
   t.teardown(() => gw.close());
   gw.delayLayout(plan.from.totalShards, lag.old);
   gw.delayLayout(plan.to.totalShards, lag.new);
   const queue = createMemoryIdentifyQueue({ maxConcurrency: 4, windowMs: WINDOW, safetyMarginMs: 100 });
   const ledger = sharedLedger();
-  const members = Object.fromEntries(Object.entries(plan.from.clusters).map(([id, ids]) => [id, worker(t, gw, id, [...ids], plan.from.totalShards, queue, ledger)]));
+  const members = Object.fromEntries(Object.entries(plan.from.clusters).map(([id, ids]) => [id, member(t, mode, gw, id, [...ids], plan.from.totalShards, queue, ledger)]));
   await Promise.all(Object.values(members).map((m) => m.handle.ready));
   return { gw, queue, ledger, members };
 };
@@ -128,14 +156,16 @@ const PLAN_3: FleetReshardPlan = {
   to: { totalShards: 9, clusters: { a: [0, 1, 2], b: [3, 4, 5], c: [6, 7, 8] } },
 };
 
-for (const [plan, oldLag, newLag] of [
-  [PLAN, 0, 500],
-  [PLAN_3, 0, 0],
-  [PLAN_3, 500, 0],
+for (const [mode, plan, oldLag, newLag] of [
+  ['worker', PLAN, 0, 500],
+  ['worker', PLAN_3, 0, 0],
+  ['worker', PLAN_3, 500, 0],
+  ['process', PLAN, 500, 50],
+  ['process', PLAN_3, 50, 500],
 ] as const) {
-  const shape = `${plan.from.totalShards} -> ${plan.to.totalShards} over ${Object.keys(plan.to.clusters).length} clusters in worker threads`;
+  const shape = `${plan.from.totalShards} -> ${plan.to.totalShards} over ${Object.keys(plan.to.clusters).length} clusters in ${mode === 'worker' ? 'worker threads' : 'child processes'}`;
   test.serial(`${shape}, old layout ${oldLag} ms and new ${newLag} ms late: every marker exactly once at CONTROL`, async (t) => {
-    const { gw, queue, ledger, members } = await fleet(t, plan, { old: oldLag, new: newLag });
+    const { gw, queue, ledger, members } = await fleet(t, mode, plan, { old: oldLag, new: newLag });
     const all = Object.values(members);
     const traffic = gw.markerTraffic({ rate: 400 });
     t.teardown(() => traffic.stop());
@@ -161,8 +191,9 @@ for (const [plan, oldLag, newLag] of [
   });
 }
 
-test.serial('a cluster thread killed while the fleet prepares: the fleet aborts, the survivor keeps its old layout, every marker of its guilds once', async (t) => {
-  const { gw, queue, members } = await fleet(t, PLAN, { old: 0, new: 0 });
+for (const mode of ['worker', 'process'] as const) {
+test.serial(`a cluster ${mode === 'worker' ? 'thread' : 'process'} killed while the fleet prepares: the fleet aborts, the survivor keeps its old layout, every marker of its guilds once`, async (t) => {
+  const { gw, queue, members } = await fleet(t, mode, PLAN, { old: 0, new: 0 });
   const traffic = gw.markerTraffic({ rate: 400 });
   // and markers on a's guilds only (old shards 0 and 1 of 4): a runs throughout, so each must reach it once
   const mine = [...gw.guildsOf(0, 4), ...gw.guildsOf(1, 4)];
@@ -187,3 +218,4 @@ test.serial('a cluster thread killed while the fleet prepares: the fleet aborts,
   t.deepEqual(ofA.markers.filter((m) => counts.get(m) !== 1), [], "every marker of a's guilds reached a exactly once (b's guilds died with b)");
   t.deepEqual((await members.a!.handle.stats()).shards.map((s) => s.shardId), [0, 1]);
 });
+}
