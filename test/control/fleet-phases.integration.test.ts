@@ -4,6 +4,7 @@ import { Subject } from 'rxjs';
 import { createClusterHandle, type ClusterHandle } from '../../src/control/handle.js';
 import { reshardFleet } from '../../src/control/fleet.js';
 import { bridgeCluster, decodeMessage, type StartMessage, TO_CLUSTER, TO_CLUSTER_LIMITS, TO_CONTROL, TO_CONTROL_LIMITS, type ToControlMessage, type ToControlOf } from '../../src/control/index.js';
+import { reshardMessage } from '../../src/control/cluster-events.js';
 import { isDisclusterError } from '../../src/gateway/errors.js';
 import type { FleetReshardPlan } from '../../src/reshard/crossing.js';
 import type { HandoverLedger, HandoverSide } from '../../src/reshard/ledger.js';
@@ -44,6 +45,17 @@ test('the phase messages decode at both ends; a malformed one names the field', 
   t.true(E.isRight(toControl(resharded)));
   t.true(E.isRight(toControl({ ...resharded, ledger: { offered: 4, admitted: 2, suppressed: 2, fallbacks: 0 } })));
   t.true(E.isLeft(toControl({ ...resharded, ledger: { offered: 4 } })));
+});
+
+test('a ledger outage on lifecycle$ becomes a reshard-ledger message; the progress carries ready/total', (t) => {
+  const unreachable = reshardMessage({ type: 'reshard-ledger', state: 'unreachable', fallbacks: 3, reason: 'x'.repeat(5000) });
+  t.like(unreachable, { type: 'reshard-ledger', state: 'unreachable', fallbacks: 3 });
+  t.true(E.isRight(toControl(unreachable)));
+  t.deepEqual(reshardMessage({ type: 'reshard-ledger', state: 'reachable', fallbacks: 3 }), { type: 'reshard-ledger', state: 'reachable', fallbacks: 3 });
+  const layouts = { from: { totalShards: 4, shardIds: [0, 1] }, to: { totalShards: 6, shardIds: [0, 1, 2] } };
+  const progress = reshardMessage({ type: 'reshard', phase: 'preparing', ...layouts, ready: 2, total: 3 });
+  t.like(progress, { type: 'reshard-progress', phase: 'preparing', ready: 2, total: 3 });
+  t.true(E.isRight(toControl(progress)));
 });
 
 const sharedLedger = (): HandoverLedger & { keys: number } => {
