@@ -61,7 +61,7 @@ export class LedgerRoute {
   /** Which sides are still judged, until when (`Infinity`: until `close` or `abort`). */
   private judged: { readonly old: boolean; readonly new: boolean; readonly until: number } = { old: true, new: true, until: Infinity };
   /** New copies held before the switch. */
-  private readonly held = new PendingMultiset<ShardDispatchEvent>();
+  private readonly held = new PendingMultiset<Offer>();
   private switched = false;
   private batch: Offer[] = [];
   private tail: Promise<void> = Promise.resolve();
@@ -80,20 +80,21 @@ export class LedgerRoute {
   /** An event of the new set (start-up noise already taken out): true when the route took it. */
   fromNew(event: ShardDispatchEvent): boolean {
     if (!this.judging('new') || !this.options.crossing.newCopy(event)) return false;
-    if (this.switched) this.offer('new', event);
-    else this.held.add('', event, this.options.now());
+    const key = rawHandoverKey(event);
+    if (this.switched) this.offer('new', event, key);
+    else this.held.add(key, { side: 'new', event, key }, this.options.now());
     return true;
   }
 
   /** Held new copies are offered, in their order; from now on new copies are offered at once. */
   switchOver(): void {
     this.switched = true;
-    this.held.drain((event) => this.offer('new', event));
+    this.held.drain(this.push);
   }
 
   /** Offers the new copies held for `holdMs` (a quarter of the window). */
   expire(): void {
-    this.held.expire(this.options.now() - this.holdMs, (event) => this.offer('new', event));
+    this.held.expire(this.options.now() - this.holdMs, this.push);
   }
 
   /** How long a new copy is held before the switch. */
@@ -122,10 +123,15 @@ export class LedgerRoute {
     return this.judged[side] && this.options.now() < this.judged.until;
   }
 
-  private offer(side: HandoverSide, event: ShardDispatchEvent): void {
-    if (this.batch.length === 0) queueMicrotask(this.flush);
-    this.batch.push({ side, event, key: rawHandoverKey(event) });
+  private offer(side: HandoverSide, event: ShardDispatchEvent, key = rawHandoverKey(event)): void {
+    this.push({ side, event, key });
   }
+
+  /** Adds an offer to this turn's batch. */
+  private readonly push = (offer: Offer): void => {
+    if (this.batch.length === 0) queueMicrotask(this.flush);
+    this.batch.push(offer);
+  };
 
   /** Sends this turn's offers, one call per side, and queues their verdicts behind the previous ones. */
   private readonly flush = (): void => {
