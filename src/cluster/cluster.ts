@@ -14,6 +14,8 @@ import type { DispatchSink, ReshardHost } from '../reshard/host.js';
 import { describeLayout, type ShardLayout } from '../reshard/layout.js';
 import type { ReshardReport } from '../reshard/reshard-events.js';
 import { checkReshard, ReshardRun } from '../reshard/reshard.js';
+import type { PhasedReshard, PhasedReshardOptions } from '../reshard/phased.js';
+import { startPhasedReshard } from '../reshard/phased-run.js';
 
 export type { ShardLifecycleEvent } from '../shard/lifecycle-event.js';
 export type { ClusterLifecycleEvent } from './lifecycle-event.js';
@@ -61,6 +63,12 @@ export interface Cluster {
    * `CLUSTER_SHUT_DOWN`); nothing reaches `fatal$`. One reshard at a time, once `connect()` resolved.
    */
   reshard(layout: ShardLayout): Promise<ReshardReport>;
+  /**
+   * The same reshard run by an outside driver phase by phase (a fleet: `reshardFleet`): checked as
+   * `reshard` is (throws `RESHARD_REFUSED`), the new set opens now and waits for `switch()`; with
+   * `options.fleet`, events of guilds that cross clusters go through its `HandoverLedger`.
+   */
+  prepareReshard(layout: ShardLayout, options?: PhasedReshardOptions): PhasedReshard;
   /** Closes every shard (4000 and snapshots returned with `keepSessions`, else 1000). */
   shutdown(options?: { readonly keepSessions?: boolean }): Promise<SessionSnapshot[]>;
 }
@@ -184,6 +192,17 @@ export const createCluster = (options: ClusterOptions): Cluster => {
     timing: options.timing ?? {},
   };
 
+  const checked = (layout: ShardLayout) => checkReshard(layout, { shutDown: shutDown !== null, connected: readyFired, busy: resharding !== null, identifyQueue });
+  /** The running reshard, until it ends. */
+  const track = (run: ReshardRun<ShardSet>) => {
+    resharding = run;
+    const finished = () => {
+      if (resharding === run) resharding = null;
+    };
+    run.report.then(finished, finished);
+    return run;
+  };
+
   return {
     dispatch$: dispatch$.asObservable(),
     fatal$: fatal$.asObservable(),
@@ -222,22 +241,15 @@ export const createCluster = (options: ClusterOptions): Cluster => {
     },
     reshard(layout) {
       try {
-        const checked = checkReshard(layout, {
-          shutDown: shutDown !== null,
-          connected: readyFired,
-          busy: resharding !== null,
-          identifyQueue,
-        });
-        const run = new ReshardRun(host, checked);
-        resharding = run;
-        const finished = () => {
-          if (resharding === run) resharding = null;
-        };
-        run.report.then(finished, finished);
-        return run.report;
+        return track(new ReshardRun(host, checked(layout))).report;
       } catch (error) {
         return Promise.reject(error);
       }
+    },
+    prepareReshard(layout, phasedOptions) {
+      const { run, phased } = startPhasedReshard(host, checked(layout), phasedOptions);
+      track(run);
+      return phased;
     },
     shutdown({ keepSessions = false } = {}) {
       shutDown ??= (async () => {

@@ -1,5 +1,5 @@
-import type { ClusterReshardEvent, ReshardShardStatusEvent } from '../reshard/reshard-events.js';
+import type { ClusterReshardEvent, ReshardLedgerEvent, ReshardShardStatusEvent } from '../reshard/reshard-events.js';
 import type { ShardLifecycleEvent } from '../shard/lifecycle-event.js';
 
-/** `lifecycle$`: the running shards' events other than dispatches, plus a reshard's phases and its new shards' statuses. */
-export type ClusterLifecycleEvent = ShardLifecycleEvent | ClusterReshardEvent | ReshardShardStatusEvent;
+/** `lifecycle$`: the running shards' events other than dispatches, plus a reshard's phases, its new shards' statuses and its ledger's state. */
+export type ClusterLifecycleEvent = ShardLifecycleEvent | ClusterReshardEvent | ReshardShardStatusEvent | ReshardLedgerEvent;

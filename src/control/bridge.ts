@@ -6,6 +6,8 @@ import { STOP_DEADLINE_MS } from '../cluster/signal-stop.js';
 import { isDisclusterError } from '../gateway/errors.js';
 import type { GatewayPresenceUpdateData } from 'discord-api-types/v10';
 import type { SessionSnapshot, ShardCommand } from '../shard/types.js';
+import type { HandoverLedger } from '../reshard/ledger.js';
+import { createPhaseHandler } from './bridge-phases.js';
 import { clusterMessages, reshardedMessage, scrub } from './cluster-events.js';
 import { PROTOCOL_VERSION } from './codec-fields.js';
 import { decodeMessage, type Rejection, TO_CLUSTER_LIMITS } from './decode.js';
@@ -13,7 +15,6 @@ import { type Forwarder, forwardDispatches } from './forwarder.js';
 import { startLagMonitor } from './lag.js';
 import { createRemoteIdentifyQueue, type RemoteIdentifyQueue } from './remote-identify-queue.js';
 import { createRemoteHandoverLedger } from './ledger-remote.js';
-import type { HandoverLedger } from '../reshard/ledger.js';
 import { countCluster, type ClusterCounting } from '../counting/counting.js';
 import { statsOf } from './stats.js';
 import { type ReshardMessage, type StartMessage, TO_CLUSTER, type ToClusterMessage } from './to-cluster.js';
@@ -28,6 +29,8 @@ export interface BridgeOptions {
   readonly createCluster?: (options: ClusterOptions) => Cluster;
   /** Reported in `spawned` (default `process.pid`). */
   readonly pid?: number;
+  /** The ledger a fleet reshard (`reshard-prepare` with `fleet`) sends the crossing guilds' events through; default: the one CONTROL holds, over this channel (`ledger-offer` / `ledger-verdicts`). */
+  readonly handoverLedger?: HandoverLedger;
 }
 
 /** A running bridge. */
@@ -154,6 +157,8 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
     );
   };
 
+  const phase = createPhaseHandler(send, refuse, options.handoverLedger ?? ledger);
+
   const stop = (keepSessions: boolean) => {
     stopping ??= (async () => {
       const sessions = cluster === null ? [] : await cluster.shutdown({ keepSessions }).catch(() => []);
@@ -182,6 +187,12 @@ export const bridgeCluster = (options: BridgeOptions): Bridge => {
         return send({ type: 'pong', nonce: m.nonce, eventLoopLagMs: lag.read() });
       case 'reshard':
         return reshard(m);
+      case 'reshard-prepare':
+      case 'reshard-switch':
+      case 'reshard-retire':
+      case 'reshard-abort':
+        if (cluster === null || stopping !== null) return fail('not-started', 'no cluster is running: send start first', m.type, m.nonce);
+        return phase(cluster, m);
       case 'forward-read':
         return forwarder?.read(m.read);
       case 'ledger-verdicts':

@@ -13,7 +13,12 @@ export const reshardMessage = (event: ClusterLifecycleEvent): ToControlMessage |
   if (event.type === 'reshard') {
     const reason = event.reason === undefined ? {} : { reason: event.reason.slice(0, 4096) };
     const held = event.peakHeld === undefined ? {} : { peakHeld: event.peakHeld };
-    return { type: 'reshard-progress', phase: event.phase, from: wireLayout(event.from), to: wireLayout(event.to), ...reason, ...held };
+    const ready = event.ready === undefined || event.total === undefined ? {} : { ready: event.ready, total: event.total };
+    return { type: 'reshard-progress', phase: event.phase, from: wireLayout(event.from), to: wireLayout(event.to), ...reason, ...held, ...ready };
+  }
+  if (event.type === 'reshard-ledger') {
+    const reason = event.reason === undefined ? {} : { reason: event.reason.slice(0, 4096) };
+    return { type: 'reshard-ledger', state: event.state, fallbacks: event.fallbacks, ...reason };
   }
   if (event.type === 'reshard-status') {
     const code = event.code === undefined ? {} : { code: event.code };
@@ -33,6 +38,7 @@ export const reshardedMessage = (nonce: number, report: ReshardReport): ToContro
   handoffMs: report.handoffMs,
   duplicatesSuppressed: report.duplicatesSuppressed,
   recoveredFromNewSet: report.recoveredFromNewSet,
+  ...(report.ledger === undefined ? {} : { ledger: { ...report.ledger } }),
 });
 
 /**

@@ -3,11 +3,13 @@ import { type Observable, Subject } from 'rxjs';
 import { DisclusterError, type ErrorCode } from '../gateway/errors.js';
 import type { IdentifyQueue, SessionSnapshot, ShardCommand } from '../shard/types.js';
 import type { HandoverLedger } from '../reshard/ledger.js';
+import type { FleetReshardPlan } from '../reshard/crossing.js';
 import { reshardBudgetMargin } from '../reshard/reshard.js';
 import { decodeMessage, TO_CONTROL_LIMITS } from './decode.js';
 import { acknowledgeForwards } from './forward-acks.js';
 import { createIdentifyBroker } from './identify-broker.js';
 import { createLedgerBroker } from './ledger-broker.js';
+import type { FleetPrepareOptions } from './fleet-member.js';
 import { createRequests } from './requests.js';
 import type { StartMessage, ToClusterMessage } from './to-cluster.js';
 import { TO_CONTROL, type ToControlMessage, type ToControlOf } from './to-control.js';
@@ -39,6 +41,19 @@ export interface ClusterHandle {
    * (`RESHARD_REFUSED`) before anything is sent.
    */
   reshard(layout: ReshardLayout, options?: { readonly timeoutMs?: number }): Promise<ReshardReply>;
+  /**
+   * Phase 1 of a reshard driven from outside (`reshardFleet`; the `reshard-prepare` message): the
+   * cluster opens the new shards and resolves once every one is ready; rejects as `reshard` does
+   * (refused up front when CONTROL's identify queue cannot pay). `fleet` names the cluster in a fleet
+   * plan: its crossing guilds then go through the cluster's handover ledger.
+   */
+  reshardPrepare(layout: ReshardLayout, options?: FleetPrepareOptions): Promise<void>;
+  /** Phase 2 (`reshard-switch`): the prepared set takes over `dispatch$`. */
+  reshardSwitch(): Promise<void>;
+  /** Phase 3 (`reshard-retire`): the old shards close (1000) after the match window; resolves with the report. */
+  reshardRetire(options?: { readonly timeoutMs?: number }): Promise<ReshardReply>;
+  /** Abort (`reshard-abort`): the set being prepared is dropped, the old layout runs on. */
+  reshardAbort(): Promise<void>;
   /** Closes every shard and resolves with the sessions (with `keepSessions`, resumable); the cluster then exits. */
   shutdown(options?: { readonly keepSessions?: boolean }): Promise<SessionSnapshot[]>;
   /** Sends anything as is, valid or not (for tests of the protocol). */
@@ -109,6 +124,12 @@ export const budgetShortfall = (queue: IdentifyQueue | null, shards: number): st
   const need = shards + reshardBudgetMargin(shards);
   return typeof remaining === 'number' && remaining < need ? `${shards} new shards need ${need} identifies (with a margin); CONTROL's identify queue has ${remaining} left` : null;
 };
+
+/** A fleet layout as the protocol carries it (fresh arrays). */
+const wireFleetLayout = (layout: FleetReshardPlan['from']) => ({
+  totalShards: layout.totalShards,
+  clusters: Object.fromEntries(Object.entries(layout.clusters).map(([id, ids]) => [id, [...ids]])),
+});
 
 /** Runs CONTROL's end of the protocol over a transport: start on `spawned`, replies by nonce, identify leases. */
 export const createClusterHandle = (options: HandleOptions): ClusterHandle => {
@@ -194,6 +215,23 @@ export const createClusterHandle = (options: HandleOptions): ClusterHandle => {
       const build = (nonce: number) => send({ type: 'reshard', totalShards: layout.totalShards, shardIds: [...layout.shardIds], nonce });
       const { type: _type, nonce: _nonce, ...report } = await requests.request('resharded', build, timeoutMs, 'reshard', reshardRefusal);
       return report;
+    },
+    async reshardPrepare(layout, { fleet, timeoutMs = RESHARD_TIMEOUT_MS } = {}) {
+      const shortfall = budgetShortfall(options.identifyQueue, layout.shardIds.length);
+      if (shortfall !== null) throw new DisclusterError('RESHARD_REFUSED', `reshard refused by CONTROL: ${shortfall}`);
+      const wireFleet = fleet === undefined ? {} : { fleet: { clusterId: fleet.clusterId, from: wireFleetLayout(fleet.plan.from), to: wireFleetLayout(fleet.plan.to) } };
+      const build = (nonce: number) => send({ type: 'reshard-prepare', totalShards: layout.totalShards, shardIds: [...layout.shardIds], ...wireFleet, nonce });
+      await requests.request('reshard-phase', build, timeoutMs, 'reshard-prepare', reshardRefusal);
+    },
+    async reshardSwitch() {
+      await requests.request('reshard-phase', (nonce) => send({ type: 'reshard-switch', nonce }), requestTimeoutMs, 'reshard-switch', reshardRefusal);
+    },
+    async reshardRetire({ timeoutMs = RESHARD_TIMEOUT_MS } = {}) {
+      const { type: _type, nonce: _nonce, ...report } = await requests.request('resharded', (nonce) => send({ type: 'reshard-retire', nonce }), timeoutMs, 'reshard-retire', reshardRefusal);
+      return report;
+    },
+    async reshardAbort() {
+      await requests.request('reshard-phase', (nonce) => send({ type: 'reshard-abort', nonce }), requestTimeoutMs, 'reshard-abort', reshardRefusal);
     },
     async shutdown({ keepSessions = false } = {}) {
       const stopped = await requests.request('stopped', (nonce) => send({ type: 'shutdown', keepSessions, nonce }), requestTimeoutMs, 'shutdown');

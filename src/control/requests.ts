@@ -2,7 +2,7 @@ import { DisclusterError } from '../gateway/errors.js';
 import type { ToControlMessage, ToControlOf, ToControlType } from './to-control.js';
 
 /** Reply types: each answers a request by echoing its nonce. */
-export type ReplyType = 'command-result' | 'stats' | 'pong' | 'stopped' | 'resharded';
+export type ReplyType = 'command-result' | 'stats' | 'pong' | 'stopped' | 'resharded' | 'reshard-phase';
 
 interface Pending {
   readonly expect: ReplyType;
@@ -32,7 +32,7 @@ export interface Requests {
   failAll(error: Error): void;
 }
 
-const REPLY_TYPES: ReadonlySet<ToControlType> = new Set<ReplyType>(['command-result', 'stats', 'pong', 'stopped', 'resharded']);
+const REPLY_TYPES: ReadonlySet<ToControlType> = new Set<ReplyType>(['command-result', 'stats', 'pong', 'stopped', 'resharded', 'reshard-phase']);
 
 const refused = (message: ToControlOf<'error'>) =>
   new DisclusterError('PROTOCOL_INVALID', `the cluster refused the request (${message.code}): ${message.message}`);

@@ -5,6 +5,7 @@
 import * as t from 'io-ts';
 import {
   boundedArray,
+  boundedRecord,
   CommandPayloadCodec,
   Count,
   DispatchName,
@@ -103,6 +104,43 @@ export const ShutdownCodec = t.type({ type: t.literal('shutdown'), keepSessions:
  */
 export const ReshardCodec = t.intersection([t.type({ type: t.literal('reshard'), nonce: Nonce }), LayoutCodec], 'reshard');
 
+/** Most clusters a fleet layout may name. */
+export const MAX_FLEET_CLUSTERS = 1024;
+
+/** A fleet's layout: the shard count and, per cluster id, the ids it runs (in `reshard-prepare`). */
+export const FleetLayoutCodec = t.type(
+  {
+    totalShards: intBetween(1, 1_000_000),
+    clusters: boundedRecord(nonEmptyString(128, 'cluster id (string, 1..128)'), boundedArray(ShardId, MAX_CLUSTER_SHARDS), MAX_FLEET_CLUSTERS),
+  },
+  'fleet layout',
+);
+
+/**
+ * `reshard-prepare`: the first phase of a reshard an outside driver runs (`reshardFleet`): open the
+ * new layout's shards and wait. Answered by `reshard-phase` (`prepared`) once every new shard is
+ * ready, or `error` (`reshard-failed`) if it is refused or aborts. With `fleet`, this cluster is
+ * `fleet.clusterId` of a fleet going from `fleet.from` to `fleet.to`: events of guilds that cross
+ * clusters go through the cluster's handover ledger.
+ */
+export const ReshardPrepareCodec = t.intersection(
+  [
+    t.type({ type: t.literal('reshard-prepare'), nonce: Nonce }),
+    LayoutCodec,
+    t.partial({ fleet: t.type({ clusterId: nonEmptyString(128), from: FleetLayoutCodec, to: FleetLayoutCodec }, 'fleet') }),
+  ],
+  'reshard-prepare',
+);
+
+/** `reshard-switch`: hand over to the prepared set; answered by `reshard-phase` (`switched`) or `error`. */
+export const ReshardSwitchCodec = t.type({ type: t.literal('reshard-switch'), nonce: Nonce }, 'reshard-switch');
+
+/** `reshard-retire`: close the old set once the match window after the switch has passed; answered by `resharded` or `error`. */
+export const ReshardRetireCodec = t.type({ type: t.literal('reshard-retire'), nonce: Nonce }, 'reshard-retire');
+
+/** `reshard-abort`: drop the set being prepared, keep the old layout; answered by `reshard-phase` (`aborted`). Nothing to abort is not an error. */
+export const ReshardAbortCodec = t.type({ type: t.literal('reshard-abort'), nonce: Nonce }, 'reshard-abort');
+
 /**
  * `forward-read`: CONTROL has taken `read` forwarded `dispatch` messages from the channel since
  * the start (cumulative). The cluster forwards at most `forward.maxUnreadBytes` that CONTROL has
@@ -135,6 +173,10 @@ export const TO_CLUSTER = {
   ping: PingCodec,
   shutdown: ShutdownCodec,
   reshard: ReshardCodec,
+  'reshard-prepare': ReshardPrepareCodec,
+  'reshard-switch': ReshardSwitchCodec,
+  'reshard-retire': ReshardRetireCodec,
+  'reshard-abort': ReshardAbortCodec,
   'forward-read': ForwardReadCodec,
   'ledger-verdicts': LedgerVerdictsCodec,
 } as const;
@@ -145,6 +187,8 @@ export type StartMessage = t.TypeOf<typeof StartCodec>;
 export type CommandMessage = t.TypeOf<typeof CommandCodec>;
 /** `reshard`. */
 export type ReshardMessage = t.TypeOf<typeof ReshardCodec>;
+/** `reshard-prepare`. */
+export type ReshardPrepareMessage = t.TypeOf<typeof ReshardPrepareCodec>;
 /** Any message from CONTROL to a cluster. */
 export type ToClusterMessage = { [K in keyof typeof TO_CLUSTER]: t.TypeOf<(typeof TO_CLUSTER)[K]> }[keyof typeof TO_CLUSTER];
 /** The `type` of a message from CONTROL. */

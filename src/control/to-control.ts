@@ -154,32 +154,59 @@ export const ForwardDroppedCodec = t.type(
   'forward-dropped',
 );
 
-/** `resharded`: the reply to `reshard`, the cluster's `ReshardReport`; the new layout is in place. */
-export const ReshardedCodec = t.type(
-  {
-    type: t.literal('resharded'),
-    nonce: Nonce,
-    from: LayoutCodec,
-    to: LayoutCodec,
-    identifies: Count,
-    elapsedMs: FiniteNumber,
-    handoffMs: FiniteNumber,
-    duplicatesSuppressed: Count,
-    recoveredFromNewSet: Count,
-  },
+/** `resharded`: the reply to `reshard` (and `reshard-retire`), the cluster's `ReshardReport`; the new layout is in place. `ledger` after a fleet reshard with a ledger. */
+export const ReshardedCodec = t.intersection(
+  [
+    t.type({
+      type: t.literal('resharded'),
+      nonce: Nonce,
+      from: LayoutCodec,
+      to: LayoutCodec,
+      identifies: Count,
+      elapsedMs: FiniteNumber,
+      handoffMs: FiniteNumber,
+      duplicatesSuppressed: Count,
+      recoveredFromNewSet: Count,
+    }),
+    t.partial({ ledger: t.type({ offered: Count, admitted: Count, suppressed: Count, fallbacks: Count }, 'ledger counts') }),
+  ],
   'resharded',
 );
 
 /** Phases of a reshard, as `lifecycle$` reports them. */
-export const ReshardPhaseCodec = t.keyof({ preparing: null, 'handing-over': null, done: null, aborted: null }, 'reshard phase');
+export const ReshardPhaseCodec = t.keyof({ preparing: null, prepared: null, 'handing-over': null, done: null, aborted: null }, 'reshard phase');
 
 /**
  * `reshard-progress`: the running reshard moved to `phase`; `reason` comes with `aborted`,
- * `peakHeld` (most events the handover held at once) with `done`.
+ * `peakHeld` (most events the handover held at once) with `done`. A phased reshard
+ * (`reshard-prepare`) also reports `preparing` with `ready` (new shards ready so far) of `total`
+ * each time a new shard becomes ready, then `prepared` when all are.
  */
 export const ReshardProgressCodec = t.intersection(
-  [t.type({ type: t.literal('reshard-progress'), phase: ReshardPhaseCodec, from: LayoutCodec, to: LayoutCodec }), t.partial({ reason: Text, peakHeld: Count })],
+  [
+    t.type({ type: t.literal('reshard-progress'), phase: ReshardPhaseCodec, from: LayoutCodec, to: LayoutCodec }),
+    t.partial({ reason: Text, peakHeld: Count, ready: Count, total: Count }),
+  ],
   'reshard-progress',
+);
+
+/** `reshard-phase`: the reply to `reshard-prepare` (`prepared`: every new shard is ready), `reshard-switch` (`switched`) and `reshard-abort` (`aborted`). */
+export const ReshardPhaseReplyCodec = t.type(
+  { type: t.literal('reshard-phase'), nonce: Nonce, phase: t.keyof({ prepared: null, switched: null, aborted: null }, 'phase reached') },
+  'reshard-phase',
+);
+
+/**
+ * `reshard-ledger`: the handover ledger of a fleet reshard could not be reached (`unreachable`: the
+ * copies it should have judged are emitted as they come, at-least-once; `fallbacks` counts them)
+ * or answers again (`reachable`).
+ */
+export const ReshardLedgerCodec = t.intersection(
+  [
+    t.type({ type: t.literal('reshard-ledger'), state: t.keyof({ unreachable: null, reachable: null }, 'ledger state'), fallbacks: Count }),
+    t.partial({ reason: Text }),
+  ],
+  'reshard-ledger',
 );
 
 /**
@@ -259,6 +286,8 @@ export const TO_CONTROL = {
   'forward-dropped': ForwardDroppedCodec,
   resharded: ReshardedCodec,
   'reshard-progress': ReshardProgressCodec,
+  'reshard-phase': ReshardPhaseReplyCodec,
+  'reshard-ledger': ReshardLedgerCodec,
   'reshard-status': ReshardStatusCodec,
   'message-dropped': MessageDroppedCodec,
   'identify-loop': IdentifyLoopCodec,

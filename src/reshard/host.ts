@@ -2,7 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { ShardLifecycleEvent } from '../shard/lifecycle-event.js';
 import type { IdentifyQueue, SessionSnapshot, ShardDispatchEvent } from '../shard/types.js';
 import type { ShardLayout } from './layout.js';
-import type { ClusterReshardEvent, ReshardShardStatusEvent } from './reshard-events.js';
+import type { ClusterReshardEvent, ReshardLedgerEvent, ReshardShardStatusEvent } from './reshard-events.js';
 import type { ReshardTiming } from './timing.js';
 
 /**
@@ -41,7 +41,7 @@ export interface ReshardHost<S extends ReshardSet = ReshardSet> {
   /** Makes `next` the running set: its sessions saved, the ids it lacks dropped from the store, its events the cluster's. */
   adopt(next: S): void;
   readonly dispatch$: DispatchSink;
-  lifecycle(event: ClusterReshardEvent | ReshardShardStatusEvent): void;
+  lifecycle(event: ClusterReshardEvent | ReshardShardStatusEvent | ReshardLedgerEvent): void;
   readonly scheduler: SchedulerLike;
   readonly identifyQueue: IdentifyQueue;
   /** The cluster's `events` option. */

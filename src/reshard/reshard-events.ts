@@ -17,10 +17,16 @@ export interface ReshardReport {
   readonly duplicatesSuppressed: number;
   /** Events only the new set delivered (the old set had not, or never would): emitted from the new set. */
   readonly recoveredFromNewSet: number;
+  /** In a fleet reshard with a `HandoverLedger`: what went through it (events of guilds that cross clusters). */
+  readonly ledger?: { readonly offered: number; readonly admitted: number; readonly suppressed: number; readonly fallbacks: number };
 }
 
-/** Where a reshard is: `preparing` (the new set identifies), `handing-over`, then `done` or `aborted`. */
-export type ReshardPhase = 'preparing' | 'handing-over' | 'done' | 'aborted';
+/**
+ * Where a reshard is: `preparing` (the new set identifies), `handing-over`, then `done` or
+ * `aborted`. A phased reshard (`prepareReshard`) adds `prepared`: every new shard is ready, the
+ * cluster waits for its driver's switch.
+ */
+export type ReshardPhase = 'preparing' | 'prepared' | 'handing-over' | 'done' | 'aborted';
 
 /** `lifecycle$`: a reshard changed phase. `report` comes with `done`, `reason` with `aborted`. */
 export interface ClusterReshardEvent {
@@ -32,6 +38,22 @@ export interface ClusterReshardEvent {
   readonly reason?: string;
   /** With `done`: most events the handover held at once (old ones awaiting their twin plus new ones held back). */
   readonly peakHeld?: number;
+  /** A phased reshard while preparing: new shards ready (READY and their guilds) so far, of `total`. */
+  readonly ready?: number;
+  readonly total?: number;
+}
+
+/**
+ * `lifecycle$`: the `HandoverLedger` of a fleet reshard could not be reached (`unreachable`: the
+ * copies it should have judged are emitted as they come, at-least-once, counted in `fallbacks`),
+ * or answers again (`reachable`).
+ */
+export interface ReshardLedgerEvent {
+  readonly type: 'reshard-ledger';
+  readonly state: 'unreachable' | 'reachable';
+  /** Copies emitted without a verdict so far in this reshard. */
+  readonly fallbacks: number;
+  readonly reason?: string;
 }
 
 /**

@@ -6,6 +6,8 @@ import { eventShard } from './event-owner.js';
 import { Handover } from './handover.js';
 import type { DispatchSink, ReshardHost, ReshardSet, ReshardSetListener } from './host.js';
 import { checkLayout, describeLayout, type ShardLayout } from './layout.js';
+import type { LedgerRoute } from './ledger-route.js';
+import type { PhaseGate } from './phased.js';
 import type { ReshardReport } from './reshard-events.js';
 import { StartupGuilds } from './startup-guilds.js';
 import { RESHARD_TIMING_DEFAULTS } from './timing.js';
@@ -51,6 +53,12 @@ const STARTUP_EVENTS = ['READY', 'GUILD_CREATE', 'GUILD_DELETE'];
 
 type RunPhase = 'preparing' | 'handing-over' | 'done' | 'aborted';
 
+/** A phased run (`gate`: the driver switches and retires) and a fleet's ledger for the guilds that cross clusters (`route`). */
+export interface ReshardRunExtras {
+  readonly gate?: PhaseGate;
+  readonly route?: LedgerRoute;
+}
+
 /**
  * One reshard, steps 2 to 5 (the I/O around `Handover` and `StartupGuilds`): prepares the new set
  * beside the running one, hands `dispatch$` over once every new shard is ready, retires the old
@@ -79,10 +87,14 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
   private endDrain: (() => void) | null = null;
   /** `shutdown()` was called while handing over: no more waiting for the match window. */
   private stopping = false;
+  private readonly prepareTimeout: Subscription;
+  /** Phased: new shards ready so far (reported when it changes). */
+  private readyCount = 0;
 
   constructor(
     private readonly host: ReshardHost<S>,
     private readonly to: ShardLayout,
+    private readonly extras: ReshardRunExtras = {},
   ) {
     this.report = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     const { scheduler } = host;
@@ -100,11 +112,14 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
 
     const waves = host.waveCount(to.shardIds);
     const timeoutMs = timing.reshardTimeoutMs ?? waves * 2 * host.windowMs + 60_000;
-    this.timers.add(scheduler.schedule(() => this.abort(new DisclusterError('RESHARD_ABORTED', `${this.describe()} aborted: the new shards were not ready within ${timeoutMs} ms`)), timeoutMs));
+    this.prepareTimeout = scheduler.schedule(() => this.abort(new DisclusterError('RESHARD_ABORTED', `${this.describe()} aborted: the new shards were not ready within ${timeoutMs} ms`)), timeoutMs);
+    this.timers.add(this.prepareTimeout);
     const matchMs = timing.reshardMatchWindowMs ?? RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs;
-    this.timers.add(interval(Math.max(10, Math.floor(matchMs / 4)), scheduler).subscribe(() => this.handover.expire(scheduler.now())));
+    // a fleet's route holds new copies a quarter of the window: checked twice as often
+    const tick = Math.max(10, Math.floor(matchMs / (extras.route ? 8 : 4)));
+    this.timers.add(interval(tick, scheduler).subscribe(() => (this.handover.expire(scheduler.now()), extras.route?.expire())));
 
-    this.old.output = { next: (event) => this.handover.fromOld(event, scheduler.now(), this.twinPossible(event)) };
+    this.old.output = { next: (event) => extras.route?.fromOld(event) || this.handover.fromOld(event, scheduler.now(), this.twinPossible(event)) };
     host.lifecycle({ type: 'reshard', phase: 'preparing', from: this.from, to });
     this.next.start(new Map());
   }
@@ -150,6 +165,7 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
       }
     }
     if (this.wanted !== null && !this.wanted.has(event.t)) return;
+    if (this.extras.route?.fromNew(event)) return;
     this.handover.fromNew(event, now);
   }
 
@@ -175,10 +191,31 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
   }
 
   private handOverWhenReady(): void {
-    if (this.phase !== 'preparing') return;
+    const { gate } = this.extras;
+    if (this.phase !== 'preparing' || gate?.isPrepared === true) return;
     const now = this.host.scheduler.now();
-    for (const id of this.to.shardIds) if (!this.startup.settled(id, now)) return;
-    void this.handOver(now);
+    const ready = this.to.shardIds.filter((id) => this.startup.settled(id, now)).length;
+    if (gate !== undefined && ready !== this.readyCount) {
+      this.readyCount = ready;
+      this.host.lifecycle({ type: 'reshard', phase: 'preparing', from: this.from, to: this.to, ready, total: this.to.shardIds.length });
+    }
+    if (ready < this.to.shardIds.length) return;
+    if (gate === undefined) return void this.handOver(now);
+    this.host.lifecycle({ type: 'reshard', phase: 'prepared', from: this.from, to: this.to, ready, total: ready });
+    this.prepareTimeout.unsubscribe(); // from now on the driver decides (its own timeout, its abort)
+    gate.markPrepared();
+  }
+
+  /** Phased: the driver's switch; false unless every new shard is ready and nothing switched yet. */
+  switchByDriver(): boolean {
+    if (this.phase !== 'preparing' || this.extras.gate?.isPrepared !== true) return false;
+    void this.handOver(this.host.scheduler.now());
+    return true;
+  }
+
+  /** Phased: the driver's abort, while preparing (afterwards the new layout runs and this does nothing). */
+  abortByDriver(): Promise<void> {
+    return this.abort(new DisclusterError('RESHARD_ABORTED', `${this.describe()} aborted by its driver`));
   }
 
   /**
@@ -193,16 +230,20 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
     host.lifecycle({ type: 'reshard', phase: 'handing-over', from: this.from, to: this.to });
     this.old.listener = IGNORE;
     this.handover.switchOver(now);
+    this.extras.route?.switchOver();
     host.adopt(this.next);
     const matchMs = host.timing.reshardMatchWindowMs ?? RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs;
+    // phased: the old set is read until the driver retires it, and at least for the match window
     await new Promise<void>((resolve) => {
       this.endDrain = resolve;
-      this.timers.add(host.scheduler.schedule(() => resolve(), matchMs));
+      const windowPassed = new Promise<void>((passed) => this.timers.add(host.scheduler.schedule(() => passed(), matchMs)));
+      void Promise.all([windowPassed, this.extras.gate?.retireRequested.fired]).then(() => resolve());
     });
     this.handover.close();
     this.old.output = DISCARD;
     this.closed = this.old.stop(false, host.shutdownMs);
     await this.closed;
+    this.extras.route?.close();
     // a lagging new set may still bring copies of what the old set emitted just before the close:
     // its events keep going through the handover until each old one was matched or forgotten
     await this.handoverFinished();
@@ -217,6 +258,7 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
       handoffMs: this.handoffMs,
       duplicatesSuppressed: this.handover.counts.duplicatesSuppressed,
       recoveredFromNewSet: this.handover.counts.recoveredFromNewSet,
+      ...(this.extras.route ? { ledger: { ...this.extras.route.counts } } : {}),
     };
     host.lifecycle({ type: 'reshard', phase: 'done', from: this.from, to: this.to, report, peakHeld: this.handover.counts.peakHeld });
     this.settle.resolve(report);
@@ -224,11 +266,12 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
 
   /** Resolves once the handover has finished (checked at each expire tick; at once on shutdown). */
   private handoverFinished(): Promise<void> {
-    if (this.stopping || this.handover.finished) return Promise.resolve();
+    const finished = () => this.handover.finished && (this.extras.route?.finished ?? true);
+    if (this.stopping || finished()) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.endDrain = resolve;
       const matchMs = this.host.timing.reshardMatchWindowMs ?? RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs;
-      this.timers.add(interval(Math.max(10, Math.floor(matchMs / 4)), this.host.scheduler).subscribe(() => this.handover.finished && resolve()));
+      this.timers.add(interval(Math.max(10, Math.floor(matchMs / 4)), this.host.scheduler).subscribe(() => finished() && resolve()));
     });
   }
 
@@ -237,7 +280,11 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
     if (this.phase !== 'preparing') return this.closed ?? Promise.resolve();
     this.phase = 'aborted';
     this.timers.unsubscribe();
-    this.old.output = this.oldOutput;
+    this.extras.gate?.markAborted(error);
+    const { route } = this.extras;
+    route?.abort();
+    // another cluster's new set may have emitted a crossing event first: its twin here is still judged for a window
+    this.old.output = route === undefined ? this.oldOutput : { next: (event) => route.fromOld(event) || this.oldOutput.next(event) };
     this.next.listener = IGNORE;
     this.next.output = DISCARD;
     this.closed = this.next.stop(false, this.host.shutdownMs).then(() => {

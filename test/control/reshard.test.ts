@@ -88,7 +88,10 @@ const fakeCluster = (reshard: (layout: ShardLayout) => Promise<ReshardReport>) =
       calls.push(layout);
       return reshard(layout);
     },
-    shutdown: async () => [],
+    prepareReshard: () => {
+    throw new Error('not phased');
+  },
+  shutdown: async () => [],
   };
   return { cluster, lifecycle$, calls };
 };

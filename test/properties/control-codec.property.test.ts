@@ -106,6 +106,9 @@ const reshardingCluster = (): Cluster => ({
     const to = checkLayout(layout);
     return { from: { totalShards: 1, shardIds: [0] }, to, identifies: to.shardIds.length, elapsedMs: 1, handoffMs: 0, duplicatesSuppressed: 0, recoveredFromNewSet: 0 };
   },
+  prepareReshard: () => {
+    throw new Error('not phased');
+  },
   shutdown: async () => [],
 });
 

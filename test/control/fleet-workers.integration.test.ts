@@ -1,0 +1,221 @@
+import test, { type ExecutionContext } from 'ava';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import type { Duplex } from 'node:stream';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { ipcTransport } from '../../src/control/ipc-transport.js';
+import type { Transport } from '../../src/control/transport.js';
+import { reshardFleet } from '../../src/control/fleet.js';
+import { createClusterHandle, type ClusterHandle } from '../../src/control/handle.js';
+import { portTransport } from '../../src/control/port-transport.js';
+import type { StartMessage, ToControlMessage, ToControlOf } from '../../src/control/index.js';
+import { isDisclusterError } from '../../src/gateway/errors.js';
+import type { FleetReshardPlan } from '../../src/reshard/crossing.js';
+import type { HandoverLedger, HandoverSide } from '../../src/reshard/ledger.js';
+import { createMemoryIdentifyQueue, type MemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
+import { createEmulator, type Emulator } from '../../src/testing/index.js';
+import { collect, type Collected } from '../helpers/collect.js';
+
+const TOKEN = 'fleet-workers-token-3Rb';
+const WINDOW = 200;
+const MATCH_WINDOW = 1500;
+
+/** The multiset rule, forgetting a key one match window after its last offer (as CONTROL's default ledger). */
+const sharedLedger = (): HandoverLedger & { keys: number } => {
+  const counts = new Map<string, { old: number; new: number; at: number }>();
+  const ledger = {
+    keys: 0,
+    async offer(side: HandoverSide, keys: readonly string[]) {
+      const now = performance.now();
+      ledger.keys += keys.length;
+      return keys.map((key) => {
+        const known = counts.get(key);
+        const c = known !== undefined && now - known.at < MATCH_WINDOW ? known : { old: 0, new: 0, at: now };
+        counts.set(key, c);
+        c.at = now;
+        c[side]++;
+        return c[side] > c[side === 'old' ? 'new' : 'old'];
+      });
+    },
+    close: async () => {},
+  };
+  return ledger;
+};
+
+interface Member {
+  readonly handle: ClusterHandle;
+  readonly inbound: Collected<ToControlMessage>;
+}
+
+type Mode = 'worker' | 'process';
+/** Answers one ledger offer from `ledger`. */
+const answer = (ledger: HandoverLedger, m: { id: number; side: HandoverSide; keys: string[] }, reply: (answer: unknown) => void) =>
+  ledger.offer(m.side, m.keys).then(
+    (verdicts) => reply({ id: m.id, verdicts }),
+    (error: unknown) => reply({ id: m.id, error: String(error) }),
+  );
+
+/** A worker thread (fixtures/fleet-worker.ts) whose ledger offers come over a second port. */
+const thread = (ledger: HandoverLedger): { transport: Transport; exited: Promise<number>; kill(): void; disconnect(): void } => {
+  const channel = new MessageChannel();
+  const ledgerChannel = new MessageChannel();
+  ledgerChannel.port1.on('message', (m: { id: number; side: HandoverSide; keys: string[] }) => void answer(ledger, m, (a) => ledgerChannel.port1.postMessage(a)));
+  const worker = new Worker(new URL('./fixtures/fleet-worker.mjs', import.meta.url), {
+    workerData: { port: channel.port2, ledgerPort: ledgerChannel.port2 },
+    transferList: [channel.port2, ledgerChannel.port2],
+  });
+  worker.on('error', () => {});
+  const exited = new Promise<number>((resolve) => worker.once('exit', resolve)).then((code) => {
+    channel.port1.close();
+    ledgerChannel.port1.close();
+    return code;
+  });
+  return { transport: portTransport(channel.port1), exited, kill: () => void worker.terminate(), disconnect: () => channel.port1.close() };
+};
+
+/** A child process (fixtures/fleet-process.ts) whose ledger offers come as JSON lines over its fd 4. */
+const child = (ledger: HandoverLedger): { transport: Transport; exited: Promise<number>; kill(): void; disconnect(): void } => {
+  const proc = fork(fileURLToPath(new URL('./fixtures/fleet-process.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
+    serialization: 'json',
+  });
+  const ledgerPipe = proc.stdio[4] as Duplex;
+  // reset when the child is killed (its end is reported through `exited`); readline passes its input's errors on
+  ledgerPipe.on('error', () => {});
+  const lines = createInterface({ input: ledgerPipe }).on('error', () => {});
+  lines.on('line', (line) => void answer(ledger, JSON.parse(line), (a) => ledgerPipe.writable && ledgerPipe.write(`${JSON.stringify(a)}\n`)));
+  const channelClosed = new Promise<void>((resolve) => (proc.connected ? proc.once('disconnect', resolve) : resolve()));
+  const exited = new Promise<number>((resolve) => proc.once('exit', (code) => resolve(code ?? 1))).then(async (code) => {
+    await channelClosed;
+    ledgerPipe.destroy();
+    return code;
+  });
+  return { transport: ipcTransport(proc), exited, kill: () => void proc.kill('SIGKILL'), disconnect: () => proc.connected && proc.disconnect() };
+};
+
+/** A cluster in a worker thread or a child process under CONTROL's handle; its ledger offers answered here from `ledger`. */
+const member = (t: ExecutionContext, mode: Mode, gw: Emulator, clusterId: string, shardIds: number[], totalShards: number, queue: MemoryIdentifyQueue, ledger: HandoverLedger): Member => {
+  const { transport, exited, kill, disconnect } = mode === 'worker' ? thread(ledger) : child(ledger);
+  const start: StartMessage = {
+    type: 'start',
+    protocol: 1,
+    clusterId,
+    shardIds,
+    totalShards,
+    token: TOKEN,
+    intents: 513,
+    gateway: { url: gw.url, maxConcurrency: 4 },
+    identify: 'control',
+    timing: { identifyWindowMs: WINDOW, identifyMarginMs: 100, helloTimeoutMs: 3000, readyTimeoutMs: 5000, backoff: { initialMs: 20, maxMs: 100 }, reshardMatchWindowMs: MATCH_WINDOW },
+    forward: { dispatches: ['MESSAGE_CREATE'] },
+  };
+  const handle = createClusterHandle({ transport, start, identifyQueue: queue, exited, kill, disconnect, requestTimeoutMs: 10_000 });
+  const inbound = collect(handle.messages$);
+  t.teardown(async () => {
+    handle.kill();
+    await exited;
+  });
+  return { handle, inbound };
+};
+
+const fleet = async (t: ExecutionContext, mode: Mode, plan: FleetReshardPlan, lag: { old: number; new: number }) => {
+  const gw = await createEmulator({ token: TOKEN, shards: plan.from.totalShards, heartbeatInterval: 500, identifyWindowMs: WINDOW, guilds: 36, maxConcurrency: 4, heartbeatTimeoutMs: 20_000 });
+  t.teardown(() => gw.close());
+  gw.delayLayout(plan.from.totalShards, lag.old);
+  gw.delayLayout(plan.to.totalShards, lag.new);
+  const queue = createMemoryIdentifyQueue({ maxConcurrency: 4, windowMs: WINDOW, safetyMarginMs: 100 });
+  const ledger = sharedLedger();
+  const members = Object.fromEntries(Object.entries(plan.from.clusters).map(([id, ids]) => [id, member(t, mode, gw, id, [...ids], plan.from.totalShards, queue, ledger)]));
+  await Promise.all(Object.values(members).map((m) => m.handle.ready));
+  return { gw, queue, ledger, members };
+};
+
+const contentOf = (m: ToControlMessage) => (m.type === 'dispatch' ? ((m.d as { content?: string }).content ?? '') : '');
+const markerCounts = (members: readonly Member[]) => {
+  const counts = new Map<string, number>();
+  for (const { inbound } of members) for (const m of inbound.events) if (m.type === 'dispatch' && m.t === 'MESSAGE_CREATE') counts.set(contentOf(m), (counts.get(contentOf(m)) ?? 0) + 1);
+  return counts;
+};
+const eventually = async (condition: () => boolean, ms = 20_000) => {
+  const deadline = performance.now() + ms;
+  while (!condition()) {
+    if (performance.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return true;
+};
+
+const PLAN: FleetReshardPlan = {
+  from: { totalShards: 4, clusters: { a: [0, 1], b: [2, 3] } },
+  to: { totalShards: 6, clusters: { a: [0, 1, 2], b: [3, 4, 5] } },
+};
+const PLAN_3: FleetReshardPlan = {
+  from: { totalShards: 6, clusters: { a: [0, 1], b: [2, 3], c: [4, 5] } },
+  to: { totalShards: 9, clusters: { a: [0, 1, 2], b: [3, 4, 5], c: [6, 7, 8] } },
+};
+
+for (const [mode, plan, oldLag, newLag] of [
+  ['worker', PLAN, 0, 500],
+  ['worker', PLAN_3, 0, 0],
+  ['worker', PLAN_3, 500, 0],
+  ['process', PLAN, 500, 50],
+  ['process', PLAN_3, 50, 500],
+] as const) {
+  const shape = `${plan.from.totalShards} -> ${plan.to.totalShards} over ${Object.keys(plan.to.clusters).length} clusters in ${mode === 'worker' ? 'worker threads' : 'child processes'}`;
+  test.serial(`${shape}, old layout ${oldLag} ms and new ${newLag} ms late: every marker exactly once at CONTROL`, async (t) => {
+    const { gw, queue, ledger, members } = await fleet(t, mode, plan, { old: oldLag, new: newLag });
+    const all = Object.values(members);
+    const traffic = gw.markerTraffic({ rate: 400 });
+    t.teardown(() => traffic.stop());
+    t.true(await eventually(() => markerCounts(all).size > 20));
+    const report = await reshardFleet(Object.fromEntries(Object.entries(members).map(([id, m]) => [id, m.handle])), plan, { identifyQueue: queue });
+    for (const [id, ids] of Object.entries(plan.to.clusters)) {
+      t.deepEqual(report.clusters[id]!.to, { totalShards: plan.to.totalShards, shardIds: ids });
+      t.is(report.clusters[id]!.ledger?.fallbacks, 0);
+      const phases = members[id]!.inbound.events.filter((m): m is ToControlOf<'reshard-progress'> => m.type === 'reshard-progress').map((m) => m.phase);
+      t.deepEqual(phases.filter((p, i) => p !== phases[i - 1]), ['preparing', 'prepared', 'handing-over', 'done']);
+    }
+    traffic.stop();
+    const { sent } = await traffic.done;
+    const tail = gw.guilds.map((g, i) => (gw.dispatchMessage(g.id, `tail-${i}`), `tail-${i}`));
+    t.true(await eventually(() => tail.every((m) => markerCounts(all).has(m))), 'the tail markers reached CONTROL');
+    const counts = markerCounts(all);
+    t.deepEqual(traffic.markers.filter((m) => !counts.has(m)), [], `lost markers (of ${sent})`);
+    t.deepEqual([...counts].filter(([, n]) => n > 1), [], 'markers twice');
+    t.deepEqual(gw.violations, []);
+    for (const m of all) t.deepEqual(m.inbound.events.filter((e) => e.type === 'fatal'), []);
+    t.false(gw.sessions.some((s) => s.numShards === plan.from.totalShards && s.live));
+    t.log(`${sent} markers exactly once; ${ledger.keys} ledger keys`);
+  });
+}
+
+for (const mode of ['worker', 'process'] as const) {
+test.serial(`a cluster ${mode === 'worker' ? 'thread' : 'process'} killed while the fleet prepares: the fleet aborts, the survivor keeps its old layout, every marker of its guilds once`, async (t) => {
+  const { gw, queue, members } = await fleet(t, mode, PLAN, { old: 0, new: 0 });
+  const traffic = gw.markerTraffic({ rate: 400 });
+  // and markers on a's guilds only (old shards 0 and 1 of 4): a runs throughout, so each must reach it once
+  const mine = [...gw.guildsOf(0, 4), ...gw.guildsOf(1, 4)];
+  const ofA = gw.markerTraffic({ rate: 200, guilds: mine.map((g) => g.id), prefix: 'of-a-' });
+  t.teardown(() => (traffic.stop(), ofA.stop()));
+  t.true(await eventually(() => markerCounts([members.a!, members.b!]).size > 20));
+  const result = reshardFleet({ a: members.a!.handle, b: members.b!.handle }, PLAN, { identifyQueue: queue });
+  await members.b!.inbound.when((m) => m.type === 'reshard-status' && m.shardId === 3 && m.status === 'ready', 15_000);
+  members.b!.handle.kill();
+  const error = await t.throwsAsync(result, { message: /cluster b did not prepare .*CONTROL_EXITED/ });
+  t.true(isDisclusterError(error, 'RESHARD_ABORTED'));
+  t.true(members.a!.inbound.events.some((m) => m.type === 'reshard-progress' && m.phase === 'aborted'));
+  t.true(await eventually(() => !gw.sessions.some((s) => s.numShards === 6 && s.shardId <= 2 && s.live)), "a's new shards closed");
+  traffic.stop();
+  ofA.stop();
+  await Promise.all([traffic.done, ofA.done]);
+  const tail = mine.map((g, i) => (gw.dispatchMessage(g.id, `tail-a-${i}`), `tail-a-${i}`));
+  t.true(await eventually(() => tail.every((m) => markerCounts([members.a!]).has(m))));
+  const counts = markerCounts([members.a!]);
+  t.deepEqual([...counts].filter(([, n]) => n > 1), [], 'nothing twice at a');
+  t.true(ofA.markers.length > 0);
+  t.deepEqual(ofA.markers.filter((m) => counts.get(m) !== 1), [], "every marker of a's guilds reached a exactly once (b's guilds died with b)");
+  t.deepEqual((await members.a!.handle.stats()).shards.map((s) => s.shardId), [0, 1]);
+});
+}
