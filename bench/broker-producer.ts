@@ -11,9 +11,6 @@
  *
  *   npx tsx bench/broker-producer.ts [events per round, default 50000] [rounds, default 3]
  */
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { once } from 'node:events';
 import { PubSubRedisBroker } from '@discordjs/brokers';
 import { Redis } from 'ioredis';
 import { Subject } from 'rxjs';
@@ -24,37 +21,15 @@ import type { ShardDispatchEvent } from '../src/shard/types.js';
 import { renderDispatch } from '../src/testing/wire/frames.js';
 import { createTraffic } from '../src/testing/traffic/traffic.js';
 import { createWorld } from '../src/testing/world/world.js';
+import { startRedis } from './redis-server.js';
 
 const events = Number(process.argv[2] ?? 50_000);
 const rounds = Number(process.argv[3] ?? 3);
 const TURN = 64;
 
-const freePort = async (): Promise<number> => {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-};
-
-let url = process.env.REDIS_URL;
-let server: ReturnType<typeof spawn> | null = null;
-if (url === undefined) {
-  const port = await freePort();
-  server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  url = `redis://127.0.0.1:${port}`;
-  const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null });
-  probe.on('error', () => {});
-  for (let i = 0; i < 100; i++) {
-    try {
-      await probe.connect();
-      break;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  probe.disconnect();
-}
+// a redis-server of the bench's own unless REDIS_URL names one
+const own = process.env.REDIS_URL === undefined ? await startRedis() : null;
+const url = process.env.REDIS_URL ?? own!.url;
 
 // the realistic mix, as a shard emits it
 const traffic = createTraffic(createWorld(100, 1), 'realistic', 1, 256);
@@ -125,5 +100,5 @@ console.log(`${'publishDispatches (one call per turn, MAXLEN ~)'.padEnd(58)} ${b
 console.log(`${'@discordjs/brokers publish() per event'.padEnd(58)} ${best.theirs.toFixed(2).padStart(6)} µs/event`);
 if (only === undefined) console.log(`${"publishDispatches, encoding: 'json' (d copied from the frame)".padEnd(58)} ${best.oursJson.toFixed(2).padStart(6)} µs/event`);
 console.log(`ours / theirs: ${(best.ours / best.theirs).toFixed(2)} (target ≤ 0.50)`);
-server?.kill('SIGKILL');
+await own?.stop();
 process.exit(0);

@@ -6,14 +6,12 @@
  * handler, and an unpaced stream for the end-to-end throughput; CPU of the cluster and the worker
  * per event, and the load average around each row (the machine is shared).
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { forkPeer, type Peer } from './ipc.js';
 import { TOKEN, type Log } from './scenarios.js';
+import { startRedis } from './redis-server.js';
 import { percentiles } from './stats.js';
 
 /** One row of the broker bench. */
@@ -49,34 +47,6 @@ export interface BrokerSizes {
 
 const SHARDS = 4;
 const EVENTS = ['MESSAGE_CREATE', 'BENCH_END'];
-
-const freePort = async (): Promise<number> => {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-};
-
-/** A redis-server on a free port, no persistence; `stop()` kills it. */
-export const startRedis = async (): Promise<{ url: string; stop: () => Promise<void> }> => {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
-  const probe = new Redis(url, { retryStrategy: () => 20, maxRetriesPerRequest: null });
-  probe.on('error', () => {});
-  await probe.ping();
-  probe.disconnect();
-  return {
-    url,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    },
-  };
-};
 
 interface Done {
   delivered: number;

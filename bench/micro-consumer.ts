@@ -11,7 +11,7 @@ import { PubSubRedisBroker } from '@discordjs/brokers';
 import { encode } from '@msgpack/msgpack';
 import { Redis } from 'ioredis';
 import { consumeDispatches } from '../src/broker/consumer.js';
-import { startRedis } from './broker.js';
+import { startRedis } from './redis-server.js';
 
 const N = Number(process.argv[2] ?? 20_000);
 const server = await startRedis();

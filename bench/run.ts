@@ -3,7 +3,7 @@
  *
  * Ours against @discordjs/ws and bare `ws` clients (the floor), each contender in a fresh child
  * process, the gateway emulator in another. Prints markdown tables and writes bench/results.json.
- * Full run: about 15 minutes on 2 cores; `--quick`: about 2 (one run per figure, no zstd cases, a
+ * Full run: about 15 minutes on 2 cores; `--quick`: aimed at about 2 (one run per figure, no zstd cases, a
  * smaller reshard); `--tiny`: a smoke run (~30 s). Each scenario's own duration is printed when it
  * ends and listed under the tables.
  */

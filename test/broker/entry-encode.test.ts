@@ -48,10 +48,13 @@ test('json data: copies d from the frame text, and parses to the same value as t
   t.deepEqual(JSON.parse(entryJson(bare)), { shardId: 1, payload: { op: 0, t: 'READY', s: 1, d: { v: 10 } }, origin: '1::1' });
 });
 
+/** Any JSON value but one with a `__proto__` key, which @msgpack/msgpack refuses to decode (a reader's guard; Discord never sends such a key). */
+const jsonWithoutProtoKey = fc.jsonValue().filter((value) => !JSON.stringify(value).includes('"__proto__"'));
+
 test('property: for any d, both encodings decode to the entry object', (t) => {
   const encodeMsgpack = createEntryEncoder('msgpack');
   fc.assert(
-    fc.property(fc.nat(1000), fc.nat(1e9), fc.jsonValue(), fc.boolean(), (shardId, s, d, opFirst) => {
+    fc.property(fc.nat(1000), fc.nat(1e9), jsonWithoutProtoKey, fc.boolean(), (shardId, s, d, opFirst) => {
       const dText = JSON.stringify(d);
       const text = opFirst ? `{"op":0,"s":${s},"t":"EVENT_X","d":${dText}}` : `{"t":"EVENT_X","s":${s},"op":0,"d":${dText}}`;
       const event = dispatch(shardId, text, 'session');

@@ -10,7 +10,12 @@ const write = (value: unknown): Buffer => {
   return writer.take();
 };
 
-/** JSON values, with numbers of every size and sign, strings of every length and script. */
+/**
+ * JSON values, with numbers of every size and sign, strings of every length and script. Keys
+ * leave out `__proto__`: @msgpack/msgpack refuses to decode a map with that key (a reader's
+ * guard; Discord's payloads never use it as a key), so a round trip through it cannot be checked.
+ */
+const keyArb = fc.string({ maxLength: 12 }).filter((key) => key !== '__proto__');
 const valueArb = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
@@ -23,7 +28,7 @@ const valueArb = fc.letrec((tie) => ({
     fc.string({ unit: 'binary', maxLength: 40 }),
     fc.string({ unit: 'grapheme', minLength: 0, maxLength: 200 }),
     fc.array(tie('value'), { maxLength: 20 }),
-    fc.dictionary(fc.string({ maxLength: 12 }), tie('value'), { maxKeys: 20 }),
+    fc.dictionary(keyArb, tie('value'), { maxKeys: 20 }),
   ),
 })).value;
 
