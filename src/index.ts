@@ -5,5 +5,6 @@ export * from './gateway/index.js';
 export * from './control/index.js';
 export * from './rest/index.js';
 export { planFleetReshard, type FleetLayout, type FleetPlan, type FleetReshardRequest } from './reshard/fleet-plan.js';
+export { LEDGER_MEMORY_WINDOWS } from './reshard/timing.js';
 export { createMemoryHandoverLedger, type MemoryHandoverLedger, type MemoryHandoverLedgerOptions } from './reshard/memory-ledger.js';
 export type { HandoverLedger, HandoverSide } from './reshard/ledger.js';

@@ -17,7 +17,7 @@ interface Entry {
  * identify queues): every `spawnCluster` of a bot without an explicit `handoverLedger` shares it,
  * so a fleet under one CONTROL needs no Redis to reshard exactly once. Two bots never share one:
  * the same event (a message in a guild both bots are in) is a different copy for each. The
- * window is the first lender's `windowMs` (its `timing.reshardMatchWindowMs`); the ledger is
+ * memory is the first lender's `windowMs` (`LEDGER_MEMORY_WINDOWS` match windows); the ledger is
  * closed when its last cluster has exited.
  */
 export class BotHandoverLedgers {

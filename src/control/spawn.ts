@@ -5,7 +5,7 @@ import type { IdentifyQueue } from '../shard/types.js';
 import { botIdentifyQueues, type LentIdentifyQueue } from './bot-identify-queues.js';
 import { botHandoverLedgers } from './bot-ledgers.js';
 import type { HandoverLedger } from '../reshard/ledger.js';
-import { RESHARD_TIMING_DEFAULTS } from '../reshard/timing.js';
+import { LEDGER_MEMORY_WINDOWS, RESHARD_TIMING_DEFAULTS } from '../reshard/timing.js';
 import { PROTOCOL_VERSION } from './codec-fields.js';
 import { type ClusterHandle, createClusterHandle } from './handle.js';
 import { ipcTransport } from './ipc-transport.js';
@@ -31,7 +31,8 @@ export type SpawnClusterOptions = Omit<StartMessage, 'type' | 'protocol' | 'iden
    * The handover ledger answering the cluster's `ledger-offer`s during a fleet reshard (guilds
    * whose old and new shard run in different clusters). Default: one in-memory ledger per bot in
    * this CONTROL process, shared by every `spawnCluster` of that bot that passes none, forgetting a
-   * key `timing.reshardMatchWindowMs` (default 5000 ms) after its last offer. Pass one to choose
+   * key `LEDGER_MEMORY_WINDOWS` (3) times `timing.reshardMatchWindowMs` (default 5000 ms) after
+   * its last offer. Pass one to choose
    * (e.g. `createRedisHandoverLedger`, for clusters under several CONTROLs).
    */
   readonly handoverLedger?: HandoverLedger;
@@ -79,7 +80,7 @@ export const spawnCluster = (options: SpawnClusterOptions): ClusterHandle => {
   const identifyQueue = start.identify === 'control' ? (options.identifyQueue ?? lent!.queue) : null;
   const lentLedger =
     options.handoverLedger === undefined
-      ? botHandoverLedgers.lend({ token: options.token, gatewayUrl: options.gateway.url, windowMs: options.timing?.reshardMatchWindowMs ?? RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs })
+      ? botHandoverLedgers.lend({ token: options.token, gatewayUrl: options.gateway.url, windowMs: LEDGER_MEMORY_WINDOWS * (options.timing?.reshardMatchWindowMs ?? RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs) })
       : null;
   const handoverLedger = options.handoverLedger ?? lentLedger!.ledger;
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;

@@ -12,7 +12,7 @@ export interface RedisHandoverLedgerOptions {
   readonly redis: RedisConnection;
   /** Every key starts with this; every cluster of the fleet uses the same (keys are `{keyPrefix}ledger:{key}`). */
   readonly keyPrefix: string;
-  /** A key's counts are forgotten this long after its last offer (PEXPIRE; ms, from 1): the match window. */
+  /** A key's counts are forgotten this long after its last offer (PEXPIRE; ms, from 1): at least `LEDGER_MEMORY_WINDOWS` (3) times the clusters' match window, so that a starved cluster's late offers still meet their twins. */
   readonly windowMs: number;
   /** An offer not answered within this long rejects with `LEDGER_UNREACHABLE` (default 1000 ms). */
   readonly timeoutMs?: number;

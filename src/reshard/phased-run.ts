@@ -5,7 +5,8 @@ import { describeLayout, type ShardLayout } from './layout.js';
 import { LedgerRoute } from './ledger-route.js';
 import { PhaseGate, type PhasedReshard, type PhasedReshardOptions } from './phased.js';
 import { ReshardRun } from './reshard.js';
-import { RESHARD_TIMING_DEFAULTS } from './timing.js';
+import { RunningClock } from './running-clock.js';
+import { RESHARD_TIMING_DEFAULTS, reshardTickMs } from './timing.js';
 
 /**
  * Checks a fleet plan against the layout the cluster was asked for: the plan must be consistent
@@ -37,6 +38,8 @@ export const startPhasedReshard = <S extends ReshardSet>(host: ReshardHost<S>, l
   const gate = new PhaseGate();
   const fleet = options.fleet;
   const oldOutput = host.current.output;
+  const matchMs = host.timing.reshardMatchWindowMs ?? RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs;
+  const clock = new RunningClock(() => host.scheduler.now(), reshardTickMs(matchMs, fleet !== undefined));
   const route =
     fleet === undefined
       ? undefined
@@ -44,11 +47,11 @@ export const startPhasedReshard = <S extends ReshardSet>(host: ReshardHost<S>, l
           ledger: fleet.ledger,
           crossing: crossingOf(fleet.plan, fleet.clusterId),
           emit: (event, side) => (side === 'old' ? oldOutput : host.dispatch$).next(event),
-          windowMs: host.timing.reshardMatchWindowMs ?? RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs,
-          now: () => host.scheduler.now(),
+          windowMs: matchMs,
+          now: () => clock.now(),
           report: (event) => host.lifecycle(event),
         });
-  const run = new ReshardRun(host, layout, { gate, ...(route ? { route } : {}) });
+  const run = new ReshardRun(host, layout, { gate, clock, ...(route ? { route } : {}) });
   run.report.catch(() => {}); // the driver hears of an abort through `prepared`
   const phased: PhasedReshard = {
     prepared: gate.prepared,

@@ -4,51 +4,18 @@ import type { ShardLifecycleEvent } from '../shard/lifecycle-event.js';
 import type { IdentifyQueue, ShardDispatchEvent } from '../shard/types.js';
 import { eventShard } from './event-owner.js';
 import { Handover } from './handover.js';
-import type { DispatchSink, ReshardHost, ReshardSet, ReshardSetListener } from './host.js';
-import { checkLayout, describeLayout, type ShardLayout } from './layout.js';
+import type { DispatchSink, ReshardHost, ReshardSet } from './host.js';
+import { DISCARD, IGNORE, WantedOnly } from './sinks.js';
+import { describeLayout, type ShardLayout } from './layout.js';
 import type { LedgerRoute } from './ledger-route.js';
 import type { PhaseGate } from './phased.js';
 import type { ReshardReport } from './reshard-events.js';
 import { StartupGuilds } from './startup-guilds.js';
-import { RESHARD_TIMING_DEFAULTS } from './timing.js';
+import { RunningClock } from './running-clock.js';
+import { RESHARD_TIMING_DEFAULTS, reshardTickMs } from './timing.js';
 
-/** Identifies kept in hand beyond one per new shard: 10 % of the new shards, at least 1 (a shard may have to identify again). */
-export const reshardBudgetMargin = (newShards: number): number => Math.max(1, Math.ceil(newShards / 10));
+export { checkReshard, reshardBudgetMargin } from './reshard-check.js';
 
-/** Step 1: the layout checked, or `RESHARD_REFUSED` thrown before anything is identified. */
-export const checkReshard = (
-  layout: ShardLayout,
-  state: { readonly shutDown: boolean; readonly connected: boolean; readonly busy: boolean; readonly identifyQueue: IdentifyQueue },
-): ShardLayout => {
-  if (state.shutDown) throw new DisclusterError('CLUSTER_SHUT_DOWN', 'the cluster was shut down');
-  const checked = checkLayout(layout);
-  if (state.busy) throw new DisclusterError('RESHARD_REFUSED', 'reshard refused: another reshard is running');
-  if (!state.connected) throw new DisclusterError('RESHARD_REFUSED', 'reshard refused: the cluster is not up yet (wait for connect() to resolve)');
-  const remaining = (state.identifyQueue as { readonly remaining?: unknown }).remaining;
-  const need = checked.shardIds.length + reshardBudgetMargin(checked.shardIds.length);
-  if (typeof remaining === 'number' && remaining < need) {
-    throw new DisclusterError(
-      'RESHARD_REFUSED',
-      `reshard refused: ${describeLayout(checked)} needs ${need} identifies (one per new shard plus a margin of ${need - checked.shardIds.length}); the identify budget has ${remaining} left`,
-    );
-  }
-  return checked;
-};
-
-/** Dispatches the user did not ask for: the new set receives READY and GUILD_* for its own bookkeeping. */
-class WantedOnly implements DispatchSink {
-  constructor(
-    private readonly wanted: ReadonlySet<string>,
-    private readonly sink: DispatchSink,
-  ) {}
-
-  next(event: ShardDispatchEvent): void {
-    if (this.wanted.has(event.t)) this.sink.next(event);
-  }
-}
-
-const DISCARD: DispatchSink = { next: () => {} };
-const IGNORE: ReshardSetListener = { lifecycle: () => {} };
 const STARTUP_EVENTS = ['READY', 'GUILD_CREATE', 'GUILD_DELETE'];
 
 type RunPhase = 'preparing' | 'handing-over' | 'done' | 'aborted';
@@ -57,6 +24,8 @@ type RunPhase = 'preparing' | 'handing-over' | 'done' | 'aborted';
 export interface ReshardRunExtras {
   readonly gate?: PhaseGate;
   readonly route?: LedgerRoute;
+  /** The clock the windows are measured on (the route's too); made by the run when not given. */
+  readonly clock?: RunningClock;
 }
 
 /**
@@ -75,6 +44,12 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
   private readonly handover: Handover;
   private readonly startup: StartupGuilds;
   private readonly timers = new Subscription();
+  /** The clock's tick (and the handover's expiry); it outlives `timers` after an abort while the route still judges. */
+  private readonly ticking = new Subscription();
+  /** Windows are measured in the time this process ran (`RunningClock`), not in wall time. */
+  private readonly clock: RunningClock;
+  /** Conditions waited for, checked at each tick. */
+  private readonly waits = new Set<{ readonly met: () => boolean; readonly done: () => void }>();
   private readonly startedAt: number;
   private readonly wanted: ReadonlySet<string> | null;
   private identifies = 0;
@@ -114,12 +89,11 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
     const timeoutMs = timing.reshardTimeoutMs ?? waves * 2 * host.windowMs + 60_000;
     this.prepareTimeout = scheduler.schedule(() => this.abort(new DisclusterError('RESHARD_ABORTED', `${this.describe()} aborted: the new shards were not ready within ${timeoutMs} ms`)), timeoutMs);
     this.timers.add(this.prepareTimeout);
-    const matchMs = timing.reshardMatchWindowMs ?? RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs;
-    // a fleet's route holds new copies a quarter of the window: checked twice as often
-    const tick = Math.max(10, Math.floor(matchMs / (extras.route ? 8 : 4)));
-    this.timers.add(interval(tick, scheduler).subscribe(() => (this.handover.expire(scheduler.now()), extras.route?.expire())));
+    const tick = reshardTickMs(timing.reshardMatchWindowMs ?? RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs, extras.route !== undefined);
+    const clock = (this.clock = extras.clock ?? new RunningClock(() => scheduler.now(), tick));
+    this.ticking.add(interval(tick, scheduler).subscribe(() => this.tick()));
 
-    this.old.output = { next: (event) => extras.route?.fromOld(event) || this.handover.fromOld(event, scheduler.now(), this.twinPossible(event)) };
+    this.old.output = { next: (event) => extras.route?.fromOld(event) || this.handover.fromOld(event, clock.now(), this.twinPossible(event)) };
     host.lifecycle({ type: 'reshard', phase: 'preparing', from: this.from, to });
     this.next.start(new Map());
   }
@@ -131,7 +105,7 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
    */
   stopForShutdown(): Promise<void> {
     if (this.phase === 'preparing') return this.abort(new DisclusterError('CLUSTER_SHUT_DOWN', `the cluster was shut down during its ${this.describe()}`));
-    if (this.phase !== 'handing-over') return this.closed ?? Promise.resolve();
+    if (this.phase !== 'handing-over') return (this.stopTicking(), this.closed ?? Promise.resolve());
     this.stopping = true;
     this.endDrain?.();
     return this.report.then(
@@ -155,10 +129,36 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
     return `reshard from ${describeLayout(this.from)} to ${describeLayout(this.to)}`;
   }
 
+  /** Every tick: the clock learns of stalls, then the windows that ended on it end. */
+  private tick(): void {
+    this.clock.tick();
+    const now = this.clock.now();
+    this.handover.expire(now);
+    this.extras.route?.expire();
+    for (const wait of this.waits) if (wait.met()) (this.waits.delete(wait), wait.done());
+    if (this.phase === 'aborted' && (this.extras.route?.finished ?? true)) this.stopTicking();
+  }
+
+  private stopTicking(): void {
+    this.ticking.unsubscribe();
+    this.clock.stopTicking();
+  }
+
+  /** Resolves at the first tick where `met()` holds (never once the ticks end: a shutdown ends the waits another way). */
+  private waitFor(met: () => boolean): Promise<void> {
+    return new Promise((done) => this.waits.add({ met, done }));
+  }
+
+  /** Resolves once `ms` of running time have passed. */
+  private afterRunning(ms: number): Promise<void> {
+    const until = this.clock.now() + ms;
+    return this.waitFor(() => this.clock.now() >= until);
+  }
+
   private fromNew(event: ShardDispatchEvent): void {
-    const now = this.host.scheduler.now();
+    const now = this.clock.now();
     if (this.phase === 'preparing' || this.phase === 'handing-over') {
-      if (this.startup.take(event, now)) {
+      if (this.startup.take(event, this.host.scheduler.now())) {
         if (event.t === 'READY') this.timers.add(this.host.scheduler.schedule(() => this.handOverWhenReady(), this.startupTimeout()));
         this.handOverWhenReady();
         return;
@@ -229,15 +229,14 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
     this.handoffMs = now - Math.max(...this.to.shardIds.map((id) => this.startup.readyAt(id) ?? now));
     host.lifecycle({ type: 'reshard', phase: 'handing-over', from: this.from, to: this.to });
     this.old.listener = IGNORE;
-    this.handover.switchOver(now);
+    this.handover.switchOver(this.clock.now());
     this.extras.route?.switchOver();
     host.adopt(this.next);
     const matchMs = host.timing.reshardMatchWindowMs ?? RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs;
     // phased: the old set is read until the driver retires it, and at least for the match window
     await new Promise<void>((resolve) => {
       this.endDrain = resolve;
-      const windowPassed = new Promise<void>((passed) => this.timers.add(host.scheduler.schedule(() => passed(), matchMs)));
-      void Promise.all([windowPassed, this.extras.gate?.retireRequested.fired]).then(() => resolve());
+      void Promise.all([this.afterRunning(matchMs), this.extras.gate?.retireRequested.fired]).then(() => resolve());
     });
     this.handover.close();
     this.old.output = DISCARD;
@@ -248,6 +247,7 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
     // its events keep going through the handover until each old one was matched or forgotten
     await this.handoverFinished();
     this.timers.unsubscribe();
+    this.stopTicking();
     this.next.output = this.wanted === null ? host.dispatch$ : new WantedOnly(this.wanted, host.dispatch$);
     this.phase = 'done';
     const report: ReshardReport = {
@@ -270,8 +270,7 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
     if (this.stopping || finished()) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.endDrain = resolve;
-      const matchMs = this.host.timing.reshardMatchWindowMs ?? RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs;
-      this.timers.add(interval(Math.max(10, Math.floor(matchMs / 4)), this.host.scheduler).subscribe(() => finished() && resolve()));
+      void this.waitFor(finished).then(resolve);
     });
   }
 

@@ -5,6 +5,7 @@ import { reshardFleet } from '../../src/control/fleet.js';
 import { isDisclusterError } from '../../src/gateway/errors.js';
 import type { FleetReshardPlan } from '../../src/reshard/crossing.js';
 import type { HandoverLedger, HandoverSide } from '../../src/reshard/ledger.js';
+import { LEDGER_MEMORY_WINDOWS } from '../../src/reshard/timing.js';
 import { createMemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
 import type { IdentifyQueue, ShardDispatchEvent } from '../../src/shard/types.js';
 import { createEmulator, type Emulator } from '../../src/testing/index.js';
@@ -18,9 +19,10 @@ const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from 
 
 /**
  * The multiset rule of `HandoverLedger`, in memory, forgetting a key `windowMs` after its last
- * offer as the real ledgers do (here the match window, as CONTROL's default ledger); counts its operations.
+ * offer as the real ledgers do (here `LEDGER_MEMORY_WINDOWS` match windows, as CONTROL's default
+ * ledger); counts its operations.
  */
-const testLedger = (windowMs = MATCH_WINDOW): HandoverLedger & { readonly ops: { offers: number; keys: number }; failing: boolean } => {
+const testLedger = (windowMs = LEDGER_MEMORY_WINDOWS * MATCH_WINDOW): HandoverLedger & { readonly ops: { offers: number; keys: number }; failing: boolean } => {
   const counts = new Map<string, { old: number; new: number; at: number }>();
   const ledger = {
     ops: { offers: 0, keys: 0 },
@@ -179,6 +181,38 @@ for (const [plan, oldLag, newLag, holdBarrierMs = 0] of [
     t.true(f.ledger.ops.keys > 0);
     t.log(`${sent} markers; ledger: ${f.ledger.ops.offers} offers of ${f.ledger.ops.keys} keys (${(f.ledger.ops.keys / sent).toFixed(2)} keys per marker sent over the whole run)`);
     t.false(f.gw.sessions.some((s) => s.numShards === plan.from.totalShards && s.live), 'no old session live');
+  });
+}
+
+/** Blocks this process's event loop for `ms`, as a starved machine does (the fault's length, not a wait). */
+const stall = (ms: number): void => {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+};
+
+// A process that does not run for longer than the match window (a busy machine, a long collection):
+// after the stall Node runs its expired timers before it reads the sockets, so a window measured in
+// wall time would end before the copies that arrived meanwhile are read. Windows count running time.
+for (const [seam, afterSwitchMs, oldLag, newLag] of [
+  ['the switch', 0, 0, 500],
+  ['the old set\'s close', MATCH_WINDOW + 200, 0, 500],
+  ['the old set\'s close', MATCH_WINDOW + 200, 500, 0],
+] as const) {
+  test.serial(`4 -> 6 over 2 clusters, the process stalled ${2 * MATCH_WINDOW} ms at ${seam}, old layout ${oldLag} ms and new ${newLag} ms late: every marker exactly once`, async (t) => {
+    const f = await fleet(t, { old: oldLag, new: newLag });
+    const traffic = f.gw.markerTraffic({ rate: 400 });
+    t.teardown(() => traffic.stop());
+    const all = () => Object.values(f.dispatches).flatMap((d) => d.events);
+    for (const id of range(PLAN.from.totalShards)) await eventually(() => all().some((e) => e.t === 'MESSAGE_CREATE' && e.shardId === id));
+    let stalled = false;
+    f.clusters.a!.lifecycle$.subscribe((e) => {
+      if (e.type === 'reshard' && e.phase === 'handing-over') setTimeout(() => (stall(2 * MATCH_WINDOW), (stalled = true)), afterSwitchMs);
+    });
+    const members = { a: fleetMember(f.clusters.a!, f.ledger), b: fleetMember(f.clusters.b!, f.ledger) };
+    const report = await reshardFleet(members, PLAN, { identifyQueue: f.queue });
+    t.true(await eventually(() => stalled), 'the stall happened');
+    for (const id of ['a', 'b']) t.is(report.clusters[id]!.ledger!.fallbacks, 0);
+    await checkExactlyOnce(t, f, traffic);
   });
 }
 
