@@ -121,6 +121,8 @@ export const createCluster = (options: ClusterOptions): Cluster => {
   let readyFired = false;
   let shutDown: Promise<SessionSnapshot[]> | null = null;
   let resharding: ReshardRun<ShardSet> | null = null;
+  /** Runs whose timers still tick (the running one; an aborted one judges a window longer): stopped at shutdown. */
+  const ticking = new Set<ReshardRun<ShardSet>>();
   /** Shard ids a reshard took out of the cluster, for a clear refusal of `send`. */
   let leftInReshard: { readonly ids: ReadonlySet<number>; readonly to: ShardLayout } | null = null;
 
@@ -196,6 +198,8 @@ export const createCluster = (options: ClusterOptions): Cluster => {
   /** The running reshard, until it ends. */
   const track = (run: ReshardRun<ShardSet>) => {
     resharding = run;
+    ticking.add(run);
+    void run.quiet.then(() => ticking.delete(run));
     const finished = () => {
       if (resharding === run) resharding = null;
     };
@@ -253,7 +257,7 @@ export const createCluster = (options: ClusterOptions): Cluster => {
     },
     shutdown({ keepSessions = false } = {}) {
       shutDown ??= (async () => {
-        const reshardStopped = resharding?.stopForShutdown() ?? Promise.resolve();
+        const reshardStopped = Promise.all([...ticking].map((run) => run.stopForShutdown()));
         await Promise.all([current.stop(keepSessions, shutdownMs), reshardStopped]);
         const kept = keepSessions ? current.sessions() : [];
         running.unsubscribe();

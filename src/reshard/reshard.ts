@@ -36,6 +36,9 @@ export interface ReshardRunExtras {
 export class ReshardRun<S extends ReshardSet = ReshardSet> {
   /** Resolves with the report once the old set is closed and the match window has passed; rejects on abort. */
   readonly report: Promise<ReshardReport>;
+  /** Resolves once the run's timers are cleared (after an abort a fleet's route still judges one window). */
+  readonly quiet: Promise<void>;
+  private becomeQuiet!: () => void;
   private phase: RunPhase = 'preparing';
   private readonly from: ShardLayout;
   private readonly old: S;
@@ -72,6 +75,7 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
     private readonly extras: ReshardRunExtras = {},
   ) {
     this.report = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    this.quiet = new Promise((resolve) => (this.becomeQuiet = resolve));
     const { scheduler } = host;
     const timing = host.timing;
     this.startedAt = scheduler.now();
@@ -104,7 +108,7 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
    * run closes are closed; the cluster closes its running set itself.
    */
   stopForShutdown(): Promise<void> {
-    if (this.phase === 'preparing') return this.abort(new DisclusterError('CLUSTER_SHUT_DOWN', `the cluster was shut down during its ${this.describe()}`));
+    if (this.phase === 'preparing') void this.abort(new DisclusterError('CLUSTER_SHUT_DOWN', `the cluster was shut down during its ${this.describe()}`));
     if (this.phase !== 'handing-over') return (this.stopTicking(), this.closed ?? Promise.resolve());
     this.stopping = true;
     this.endDrain?.();
@@ -142,6 +146,7 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
   private stopTicking(): void {
     this.ticking.unsubscribe();
     this.clock.stopTicking();
+    this.becomeQuiet();
   }
 
   /** Resolves at the first tick where `met()` holds (never once the ticks end: a shutdown ends the waits another way). */

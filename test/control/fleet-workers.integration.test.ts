@@ -13,6 +13,8 @@ import type { StartMessage, ToControlMessage, ToControlOf } from '../../src/cont
 import { isDisclusterError } from '../../src/gateway/errors.js';
 import type { FleetReshardPlan } from '../../src/reshard/crossing.js';
 import type { HandoverLedger, HandoverSide } from '../../src/reshard/ledger.js';
+import { createMemoryHandoverLedger } from '../../src/reshard/memory-ledger.js';
+import { LEDGER_MEMORY_WINDOWS } from '../../src/reshard/timing.js';
 import { createMemoryIdentifyQueue, type MemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
 import { createEmulator, type Emulator } from '../../src/testing/index.js';
 import { collect, type Collected } from '../helpers/collect.js';
@@ -21,24 +23,13 @@ const TOKEN = 'fleet-workers-token-3Rb';
 const WINDOW = 200;
 const MATCH_WINDOW = 1500;
 
-/** The multiset rule, forgetting a key one match window after its last offer (as CONTROL's default ledger). */
+/** CONTROL's default ledger (in memory, `LEDGER_MEMORY_WINDOWS` match windows), counting the keys offered. */
 const sharedLedger = (): HandoverLedger & { keys: number } => {
-  const counts = new Map<string, { old: number; new: number; at: number }>();
+  const real = createMemoryHandoverLedger({ windowMs: LEDGER_MEMORY_WINDOWS * MATCH_WINDOW });
   const ledger = {
     keys: 0,
-    async offer(side: HandoverSide, keys: readonly string[]) {
-      const now = performance.now();
-      ledger.keys += keys.length;
-      return keys.map((key) => {
-        const known = counts.get(key);
-        const c = known !== undefined && now - known.at < MATCH_WINDOW ? known : { old: 0, new: 0, at: now };
-        counts.set(key, c);
-        c.at = now;
-        c[side]++;
-        return c[side] > c[side === 'old' ? 'new' : 'old'];
-      });
-    },
-    close: async () => {},
+    offer: (side: HandoverSide, keys: readonly string[]) => ((ledger.keys += keys.length), real.offer(side, keys)),
+    close: () => real.close(),
   };
   return ledger;
 };
