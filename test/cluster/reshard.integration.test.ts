@@ -174,7 +174,18 @@ const eventually = async (condition: () => boolean, ms = 10_000): Promise<boolea
  * marker reached dispatch$ exactly once, and what the emulator saw: one accepted identify per new
  * shard, no violation, every old socket closed by the client with 1000.
  */
-const reshardUnderTraffic = async (t: ExecutionContext, maxConcurrency: number, layouts: readonly number[], { lagOldSet = false, extra = {} as Partial<ClusterOptions>, lagMs = { old: 0, new: 0 } } = {}) => {
+/** Blocks this process's event loop for `ms`, as a starved machine does (the fault's length, not a wait). */
+const stall = (ms: number): void => {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+};
+
+const reshardUnderTraffic = async (
+  t: ExecutionContext,
+  maxConcurrency: number,
+  layouts: readonly number[],
+  { lagOldSet = false, extra = {} as Partial<ClusterOptions>, lagMs = { old: 0, new: 0 }, stallAfterSwitchMs = undefined as number | undefined } = {},
+) => {
   const gw = await emulator(t, { maxConcurrency });
   // each layout's sessions get every event this much later than it is routed
   gw.delayLayout(4, lagMs.old);
@@ -185,6 +196,12 @@ const reshardUnderTraffic = async (t: ExecutionContext, maxConcurrency: number, 
   const dispatches = collect(c.dispatch$);
   const lifecycle = collect(c.lifecycle$);
   const fatals = collect(c.fatal$);
+  let stalls = 0;
+  if (stallAfterSwitchMs !== undefined) {
+    c.lifecycle$.subscribe((e) => {
+      if (e.type === 'reshard' && e.phase === 'handing-over') setTimeout(() => (stall(2 * MATCH_WINDOW), stalls++), stallAfterSwitchMs);
+    });
+  }
   const traffic = gw.markerTraffic({ rate: 400 });
   t.teardown(() => traffic.stop());
   // a marker from every old shard: each shard's start-up GUILD_CREATEs came before it (connect()
@@ -259,6 +276,7 @@ const reshardUnderTraffic = async (t: ExecutionContext, maxConcurrency: number, 
   t.true(lifecycle.events.some((e) => e.type === 'reshard-status' && e.status === 'ready'), 'the new shards\' statuses are reported as reshard-status');
   t.log(`${layouts.length} reshard(s), ${sent} markers each exactly once`);
   if (lagOldSet) t.true(recovered > 0, 'some events were recovered from the new set at the switch');
+  if (stallAfterSwitchMs !== undefined) t.true(await eventually(() => stalls === layouts.length), 'the process stalled once per reshard');
   return { gw, c };
 };
 
@@ -305,6 +323,12 @@ for (const [old, lag] of [
     await reshardUnderTraffic(t, 4, [6], { lagMs: { old, new: lag } });
   });
 }
+
+// after a stall Node runs its expired timers before it reads the sockets: the handover's windows
+// count the time the process ran, or they would end before the copies that arrived meanwhile are read
+test.serial(`grow 4 -> 6 with the new layout 500 ms late, the process stalled ${2 * MATCH_WINDOW} ms just after the old set closed: every marker exactly once`, async (t) => {
+  await reshardUnderTraffic(t, 4, [6], { lagMs: { old: 0, new: 500 }, stallAfterSwitchMs: MATCH_WINDOW + 200 });
+});
 
 test.serial('with an events filter, the new set still tracks its start-up (READY, GUILD_CREATE) and the user sees only what was asked for', async (t) => {
   const { gw, c } = await reshardUnderTraffic(t, 4, [6], { extra: { events: ['MESSAGE_CREATE', 'TYPING_START'] } });
