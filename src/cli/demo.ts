@@ -5,7 +5,8 @@
  * connections before Hello), one fatal on a separate,
  * labelled demo shard, and a live reshard (8 → 12 shards) while traffic flows, counting unique
  * marker messages to show that each arrived exactly once. With DISCORD_TOKEN it connects to real
- * Discord the same way (no faults, no reshard).
+ * Discord the same way (no faults, no reshard). `DEMO_FLEET=1` runs a fleet reshard instead
+ * (src/cli/fleet-demo.ts).
  */
 import { spawnCluster, type ClusterHandle, type ReshardReply } from '../control/index.js';
 import { fetchGatewayBot } from '../rest/gateway-bot.js';
@@ -15,6 +16,7 @@ import { DEMO_RESHARD_TO, DEMO_SHARDS, resolveTarget } from './target.js';
 import { createView, type ShardRow, summaryTable } from './view.js';
 import { metricsPort, serveMetrics } from './metrics-server.js';
 import { BROKER_DEMO_EVENTS, startBrokerDemo } from './broker-demo.js';
+import { runFleetDemo } from './fleet-demo.js';
 
 const DURATION_MS = Math.max(8, Number(process.env.DEMO_SECONDS ?? 30)) * 1000;
 const TICK_MS = 250;
@@ -35,6 +37,9 @@ const giveUp = (error: unknown): never => {
   console.error(`npm start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 };
+
+// DEMO_FLEET=1: a fleet reshard over three cluster processes instead (src/cli/fleet-demo.ts)
+if (process.env.DEMO_FLEET === '1') process.exit(await runFleetDemo(process.env).catch(giveUp));
 
 const target = await resolveTarget(process.env).catch(giveUp);
 const gw = target.emulator;

@@ -56,6 +56,24 @@ test('examples/reshard.ts reshards 2 → 4 shards when /gateway/bot recommends i
   t.regex(stdout, /identifies in all: 6; emulator rule violations: 0/);
 });
 
+test.serial('examples/fleet-reshard.ts grows three cluster processes 6 → 9 shards while messages flow, every message exactly once across the fleet', async (t) => {
+  const { stdout } = await example('fleet-reshard');
+  t.regex(stdout, /3 clusters ready in child processes/);
+  t.regex(stdout, /plan 6 → 9: .*; \d+ % of guilds change cluster/);
+  t.regex(stdout, /fleet: preparing[\s\S]*fleet: switching[\s\S]*fleet: retiring/);
+  for (const id of ['a', 'b', 'c']) t.regex(stdout, new RegExp(`cluster ${id}: done \\(shards [\\d, ]+ of 9\\)`));
+  const [, identifies, operations, fallbacks] = /resharded the fleet 6 → 9 in \d+ ms: (\d+) identifies, (\d+) ledger operations \([\d.]+ per message sent\), (\d+) copies past the ledger/.exec(stdout) ?? [];
+  t.is(identifies, '9', 'one identify per new shard');
+  t.true(Number(operations) > 0, 'the crossing guilds went through the ledger');
+  t.is(fallbacks, '0');
+  const [, sent, once, repeated, lost] = /messages: (\d+) sent, (\d+) received exactly once, (\d+) repeated, (\d+) lost/.exec(stdout) ?? [];
+  t.true(Number(sent) > 0);
+  t.is(once, sent);
+  t.is(repeated, '0');
+  t.is(lost, '0');
+  t.regex(stdout, /emulator rule violations: 0/);
+});
+
 test.serial('examples/worker.ts: two workers in one group answer every !ping through REST; the one killed mid-stream leaves its pings to the other', async (t) => {
   if (spawnSync('redis-server', ['--version']).status !== 0) return t.pass('skipped: no redis-server on PATH');
   const { stdout } = await run('npx', ['tsx', 'examples/worker.ts'], { env: { ...process.env, DISCORD_TOKEN: '', REDIS_URL: '' }, timeout: 90_000 });
