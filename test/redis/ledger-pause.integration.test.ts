@@ -17,6 +17,7 @@ import type { HandoverLedger } from '../../src/reshard/ledger.js';
 import type { ReshardLedgerEvent } from '../../src/reshard/reshard-events.js';
 import { createRedisHandoverLedger, type RedisHandoverLedger } from '../../src/redis/handover-ledger.js';
 import { createMemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
+import { LEDGER_MEMORY_WINDOWS } from '../../src/reshard/timing.js';
 import type { ShardDispatchEvent } from '../../src/shard/types.js';
 import { createEmulator } from '../../src/testing/index.js';
 import { collect, type Collected } from '../helpers/collect.js';
@@ -94,7 +95,7 @@ const eventually = async (condition: () => boolean, ms = 15_000) => {
     const fatals: unknown[] = [];
     for (const [id, shardIds] of Object.entries(PLAN.from.clusters)) {
       // each cluster its own connection, as clusters in separate processes have: one key prefix, one ledger
-      redisLedgers[id] = createRedisHandoverLedger({ redis: server.url, keyPrefix, windowMs: MATCH_WINDOW });
+      redisLedgers[id] = createRedisHandoverLedger({ redis: server.url, keyPrefix, windowMs: LEDGER_MEMORY_WINDOWS * MATCH_WINDOW });
       ledgers[id] = watched(redisLedgers[id]!);
       t.teardown(() => ledgers[id]!.close());
       const c = createCluster({
