@@ -51,6 +51,8 @@ export interface FleetControl {
   readonly latency: Float64Array;
   /** Per marker number, its guild's `(id >> 22) % GUILD_RESIDUES` (its shard in any count that divides it; -1: none read). */
   readonly residue: Int32Array;
+  /** The clusters' `reshard-ledger` reports (the ledger unreachable or reachable again), with the reason given and when (`wallNow`). */
+  readonly ledgerStates: { clusterId: string; state: string; at: number; fallbacks: number; reason?: string }[];
   /** Dispatches the clusters dropped because CONTROL fell behind (`forward-dropped`): they would count as lost. */
   readonly forwardDropped: () => number;
   /** Resolves once every fence in `names` arrived. */
@@ -82,9 +84,11 @@ export const startFleetControl = async (cfg: FleetControlConfig): Promise<FleetC
   const fencesSeen = new Set<string>();
   let fenceWaiter: (() => void) | undefined;
   let dropped = 0;
+  const ledgerStates: FleetControl['ledgerStates'] = [];
 
-  const onMessage = (m: ToControlMessage) => {
+  const onMessage = (clusterId: string, m: ToControlMessage) => {
     if (m.type === 'forward-dropped') dropped += m.total;
+    if (m.type === 'reshard-ledger') ledgerStates.push({ clusterId, state: m.state, at: wallNow(), fallbacks: m.fallbacks, ...(m.reason !== undefined ? { reason: m.reason } : {}) });
     if (m.type !== 'dispatch' || m.t !== 'MESSAGE_CREATE') return;
     const d = m.d as { content?: string; emulator_ts?: number; guild_id?: string };
     const content = d.content ?? '';
@@ -120,7 +124,7 @@ export const startFleetControl = async (cfg: FleetControlConfig): Promise<FleetC
       // CONTROL reads every marker: a window large enough that no cluster drops a forward while this process is busy
       forward: { dispatches: ['MESSAGE_CREATE'], maxUnreadBytes: 256 << 20 },
     });
-    handle.messages$.subscribe(onMessage);
+    handle.messages$.subscribe((m) => onMessage(clusterId, m));
     handles[clusterId] = handle;
   }
   const close = async () => {
@@ -146,6 +150,7 @@ export const startFleetControl = async (cfg: FleetControlConfig): Promise<FleetC
     sentAt,
     latency,
     residue,
+    ledgerStates,
     forwardDropped: () => dropped,
     fences: (names, timeoutMs) =>
       new Promise<void>((resolve, reject) => {

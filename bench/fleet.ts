@@ -9,9 +9,11 @@
  */
 import type { FleetLayout, FleetReshardReport } from '../src/index.js';
 import { existsSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { GUILD_RESIDUES, startFleetControl, type LedgerCount } from './fleet-control.js';
 import { wallNow, type Peer } from './ipc.js';
-import { median, quantileSorted } from './stats.js';
+import { median } from './stats.js';
+import { tallyMarkers, type LatencyPart } from './fleet-tally.js';
 
 const TOKEN = 'bench-fleet-token';
 const PREFIX = 'f-';
@@ -43,14 +45,6 @@ export const fleetSizes = (mode: 'full' | 'quick' | 'tiny'): FleetSizes =>
       ? { cases: [{ from: 6, to: 9 }, { from: 6, to: 12 }], rate: 5_000, guilds: 120, maxConcurrency: 16, windowMs: 500, matchWindowMs: 2_000, beforeMs: 1_500, afterMs: 500, repeats: 1 }
       : { cases: [{ from: 12, to: 18 }, { from: 12, to: 24 }], rate: 10_000, guilds: 240, maxConcurrency: 16, windowMs: 1_000, matchWindowMs: 5_000, beforeMs: 3_000, afterMs: 1_000, repeats: 3 };
 
-/** Marker latency over a part of the run (send → CONTROL), ms. */
-export interface LatencyPart {
-  readonly p50: number;
-  readonly p99: number;
-  readonly max: number;
-  readonly n: number;
-}
-
 /** One run of a case. */
 export interface FleetRun {
   readonly elapsedMs: number;
@@ -76,15 +70,23 @@ export interface FleetRun {
   readonly during: LatencyPart;
   /** `during` split: the preparation (call → barrier), the first match window after the switch (old set still read), the rest (old set closed, the handover's last window). */
   readonly duringParts: { readonly prepare: LatencyPart; readonly drain: LatencyPart; readonly last: LatencyPart };
+  /** `during` split by the marker's guild: changing cluster (its copies judged by the ledger) or staying (judged in its cluster, or not at all). Same run, same load: the difference is the ledger's. */
+  readonly duringCrossing: LatencyPart;
+  readonly duringStaying: LatencyPart;
   readonly after: LatencyPart;
   readonly repeated: number;
   readonly lost: number;
   readonly forwardDropped: number;
   readonly violations: readonly string[];
+  /** The clusters' `reshard-ledger` reports (ms from the call), and CONTROL's own load during the window: CPU (user + system) per wall ms, event-loop delay p99 and max (ms). */
+  readonly ledgerStates: readonly { clusterId: string; state: string; atMs: number; fallbacks: number; reason?: string }[];
+  readonly controlCpuShare: number;
+  readonly controlLoopDelayP99: number;
+  readonly controlLoopDelayMax: number;
 }
 
 /** A case's figures (its runs' median; repeated, lost and violations: the worst run). */
-export interface FleetRow extends Omit<FleetRun, 'ledgerWindow' | 'ledgerTotal' | 'violations' | 'duringParts'> {
+export interface FleetRow extends Omit<FleetRun, 'ledgerWindow' | 'ledgerTotal' | 'violations' | 'duringParts' | 'ledgerStates'> {
   readonly from: number;
   readonly to: number;
   readonly clusters: number;
@@ -117,11 +119,6 @@ const contiguous = (total: number): FleetLayout => {
   return { totalShards: total, clusters: Object.fromEntries(CLUSTERS.map((id, i) => [id, Array.from({ length: Math.max(0, Math.min(total, (i + 1) * per) - i * per) }, (_, k) => i * per + k)])) };
 };
 
-const part = (values: number[]): LatencyPart => {
-  const s = Float64Array.from(values).sort();
-  return { p50: quantileSorted(s, 0.5), p99: quantileSorted(s, 0.99), max: quantileSorted(s, 1), n: s.length };
-};
-
 const loadPlanner = async () => {
   const built = new URL('../dist/index.js', import.meta.url);
   if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
@@ -140,6 +137,9 @@ const once = async (emu: Peer, s: FleetSizes, from: FleetLayout, plan: { from: F
     await wait(s.beforeMs); // the old layout alone: every process warm when the reshard starts
     const phases: Record<string, number> = {};
     const ledger0 = { ...control.ledger };
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    const cpu0 = process.cpuUsage();
     const startAt = wallNow();
     const report: FleetReshardReport = await reshardFleet(control.handles, plan, {
       identifyQueue: control.identifyQueue as never,
@@ -147,6 +147,8 @@ const once = async (emu: Peer, s: FleetSizes, from: FleetLayout, plan: { from: F
       onPhase: (phase) => void (phases[phase] = wallNow()),
     });
     const endAt = wallNow();
+    loop.disable();
+    const cpu = process.cpuUsage(cpu0);
     const ledgerWindow = { batches: control.ledger.batches - ledger0.batches, keys: control.ledger.keys - ledger0.keys };
     await wait(s.afterMs);
     const { sent } = await emu.call<{ sent: number }>('stopMarkers');
@@ -155,39 +157,7 @@ const once = async (emu: Peer, s: FleetSizes, from: FleetLayout, plan: { from: F
     const fences = await emu.call<{ sent: string[] }>('fences', { totalShards: plan.to.totalShards, prefix: FENCE });
     await control.fences(fences.sent, 60_000);
     const { identifies: gatewayIdentifies, violations } = await emu.call<{ identifies: number; violations: string[] }>('identifiesOf', { numShards: plan.to.totalShards });
-    const before: number[] = [];
-    const during: number[] = [];
-    const parts = { prepare: [] as number[], drain: [] as number[], last: [] as number[] };
-    const switchAt = phases.switching ?? endAt;
-    const after: number[] = [];
-    let windowCrossing = 0;
-    let repeated = 0;
-    let lost = 0;
-    const ownerOf = (layout: FleetLayout) => {
-      const owner: string[] = [];
-      for (const [id, ids] of Object.entries(layout.clusters)) for (const shardId of ids) owner[shardId] = id;
-      return (r: number) => owner[r % layout.totalShards];
-    };
-    const [oldOwner, newOwner] = [ownerOf(plan.from), ownerOf(plan.to)];
-    const baselineFrom = startAt - s.beforeMs / 2;
-    for (let n = 0; n < sent; n++) {
-      const k = control.counts[n]!;
-      if (k === 0) {
-        lost++;
-        continue;
-      }
-      repeated += k - 1;
-      const at = control.sentAt[n]!;
-      const ms = control.latency[n]!;
-      if (at >= startAt && at <= endAt) {
-        during.push(ms);
-        (at < switchAt ? parts.prepare : at < switchAt + s.matchWindowMs ? parts.drain : parts.last).push(ms);
-        const r = control.residue[n]!;
-        if (r < 0 || oldOwner(r) !== newOwner(r)) windowCrossing++;
-      }
-      else if (at > endAt) after.push(ms);
-      else if (at >= baselineFrom) before.push(ms);
-    }
+    const tally = tallyMarkers(control, sent, plan, { baselineFrom: startAt - s.beforeMs / 2, startAt, switchAt: phases.switching ?? endAt, endAt, matchWindowMs: s.matchWindowMs });
     const reports = Object.values(report.clusters);
     return {
       elapsedMs: report.elapsedMs,
@@ -198,20 +168,26 @@ const once = async (emu: Peer, s: FleetSizes, from: FleetLayout, plan: { from: F
       gatewayIdentifies,
       achievedRate,
       sent,
-      windowEvents: during.length,
-      windowCrossing,
+      windowEvents: tally.during.n,
+      windowCrossing: tally.windowCrossing,
       ledgerOffered: reports.reduce((n, r) => n + (r.ledger?.offered ?? 0), 0),
       ledgerFallbacks: reports.reduce((n, r) => n + (r.ledger?.fallbacks ?? 0), 0),
       ledgerWindow,
       ledgerTotal: { ...control.ledger },
-      before: part(before),
-      during: part(during),
-      duringParts: { prepare: part(parts.prepare), drain: part(parts.drain), last: part(parts.last) },
-      after: part(after),
-      repeated,
-      lost,
+      before: tally.before,
+      during: tally.during,
+      duringParts: tally.duringParts,
+      duringCrossing: tally.duringCrossing,
+      duringStaying: tally.duringStaying,
+      after: tally.after,
+      repeated: tally.repeated,
+      lost: tally.lost,
       forwardDropped: control.forwardDropped(),
       violations,
+      ledgerStates: control.ledgerStates.map(({ at, ...rest }) => ({ ...rest, atMs: Math.round(at - startAt) })),
+      controlCpuShare: (cpu.user + cpu.system) / 1000 / (endAt - startAt),
+      controlLoopDelayP99: loop.percentile(99) / 1e6,
+      controlLoopDelayMax: loop.max / 1e6,
     };
   } finally {
     await emu.call('stopMarkers').catch(() => {});
@@ -231,7 +207,7 @@ export const fleet = async (emu: Peer, s: FleetSizes, log: (line: string) => voi
     for (let r = 0; r < s.repeats; r++) {
       const run = await once(emu, s, from, { from, to });
       runs.push(run);
-      log(`  fleet ${c.from} → ${c.to} #${r + 1}: ${JSON.stringify({ elapsedMs: Math.round(run.elapsedMs), prepareMs: Math.round(run.prepareMs), identifies: run.identifies, gatewayIdentifies: run.gatewayIdentifies, sent: run.sent, windowEvents: run.windowEvents, windowCrossing: run.windowCrossing, ledgerOffered: run.ledgerOffered, ledgerWindow: run.ledgerWindow, ledgerTotal: run.ledgerTotal, p50p99: Object.fromEntries(Object.entries({ before: run.before, ...run.duringParts, after: run.after }).map(([k, v]) => [k, [+v.p50.toFixed(1), +v.p99.toFixed(1)]])), repeated: run.repeated, lost: run.lost, forwardDropped: run.forwardDropped })}`);
+      log(`  fleet ${c.from} → ${c.to} #${r + 1}: ${JSON.stringify({ elapsedMs: Math.round(run.elapsedMs), prepareMs: Math.round(run.prepareMs), identifies: run.identifies, gatewayIdentifies: run.gatewayIdentifies, sent: run.sent, windowEvents: run.windowEvents, windowCrossing: run.windowCrossing, ledgerOffered: run.ledgerOffered, ledgerWindow: run.ledgerWindow, ledgerTotal: run.ledgerTotal, p50p99: Object.fromEntries(Object.entries({ before: run.before, ...run.duringParts, crossing: run.duringCrossing, staying: run.duringStaying, after: run.after }).map(([k, v]) => [k, [+v.p50.toFixed(1), +v.p99.toFixed(1)]])), repeated: run.repeated, lost: run.lost, forwardDropped: run.forwardDropped, ledgerFallbacks: run.ledgerFallbacks, ledgerStates: run.ledgerStates, control: { cpuShare: +run.controlCpuShare.toFixed(2), loopDelayP99: +run.controlLoopDelayP99.toFixed(1), loopDelayMax: +run.controlLoopDelayMax.toFixed(1) } })}`);
     }
     const med = (f: (r: FleetRun) => number) => median(runs.map(f));
     const medPart = (f: (r: FleetRun) => LatencyPart): LatencyPart => ({ p50: med((r) => f(r).p50), p99: med((r) => f(r).p99), max: med((r) => f(r).max), n: med((r) => f(r).n) });
@@ -241,6 +217,8 @@ export const fleet = async (emu: Peer, s: FleetSizes, log: (line: string) => voi
     const ledgerOffered = med((r) => r.ledgerOffered);
     const before = medPart((r) => r.before);
     const during = medPart((r) => r.during);
+    const duringCrossing = medPart((r) => r.duringCrossing);
+    const duringStaying = medPart((r) => r.duringStaying);
     rows.push({
       from: c.from,
       to: c.to,
@@ -271,6 +249,8 @@ export const fleet = async (emu: Peer, s: FleetSizes, log: (line: string) => voi
       ledgerBatchesTotal: med((r) => r.ledgerTotal.batches),
       before,
       during,
+      duringCrossing,
+      duringStaying,
       after: medPart((r) => r.after),
       addedP50: during.p50 - before.p50,
       addedP99: during.p99 - before.p99,
@@ -278,6 +258,9 @@ export const fleet = async (emu: Peer, s: FleetSizes, log: (line: string) => voi
       lost: Math.max(...runs.map((r) => r.lost)),
       forwardDropped: Math.max(...runs.map((r) => r.forwardDropped)),
       violations: Math.max(...runs.map((r) => r.violations.length)),
+      controlCpuShare: med((r) => r.controlCpuShare),
+      controlLoopDelayP99: med((r) => r.controlLoopDelayP99),
+      controlLoopDelayMax: med((r) => r.controlLoopDelayMax),
       runs,
     });
   }

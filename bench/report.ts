@@ -202,7 +202,7 @@ export const markdown = (r: Results): string => {
     parts.push('### Fleet reshard (ours): three clusters, each in its own process, under one CONTROL (`planFleetReshard` + `reshardFleet`), marker traffic on every guild');
     parts.push(
       table(
-        ['shards', 'guilds changing cluster', 'offered / achieved events/s', 'max_concurrency, window, match window', 'identifies (gateway)', 'reshardFleet() total', 'prepare / switch / retire', 'markers in the window (guild changing cluster)', 'ledger keys per event / per crossing event (keys)', 'ledger batches in the window (whole run)', 'ledger fallbacks', 'latency p50 / p99 before (ms)', 'during', 'added p50 / p99', 'markers', 'repeated', 'lost', 'forwards dropped'],
+        ['shards', 'guilds changing cluster', 'offered / achieved events/s', 'max_concurrency, window, match window', 'identifies (gateway)', 'reshardFleet() total', 'prepare / switch / retire', 'markers in the window (guild changing cluster)', 'ledger keys per event / per crossing event (keys)', 'ledger batches in the window (whole run)', 'ledger fallbacks', 'latency p50 / p99 before (ms)', 'during', 'added p50 / p99', 'during: guilds changing cluster / staying (p50 / p99)', 'CONTROL in the window: CPU, event-loop delay p99 / max', 'markers', 'repeated', 'lost', 'forwards dropped'],
         r.fleet.map((v) => [
           `${v.from} → ${v.to}`,
           `${(v.movedGuildFraction * 100).toFixed(1)} %`,
@@ -218,6 +218,8 @@ export const markdown = (r: Results): string => {
           `${lat(v.before.p50)} / ${lat(v.before.p99)}`,
           `${lat(v.during.p50)} / ${lat(v.during.p99)}`,
           `${lat(v.addedP50)} / ${lat(v.addedP99)}`,
+          v.duringCrossing.n === 0 ? `none vs ${lat(v.duringStaying.p50)} / ${lat(v.duringStaying.p99)}` : `${lat(v.duringCrossing.p50)} / ${lat(v.duringCrossing.p99)} vs ${lat(v.duringStaying.p50)} / ${lat(v.duringStaying.p99)}`,
+          `${Math.round(v.controlCpuShare * 100)} %, ${ms(v.controlLoopDelayP99)} / ${ms(v.controlLoopDelayMax)}`,
           v.sent,
           v.repeated,
           v.lost,
