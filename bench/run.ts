@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick | --tiny] [--only=throughput,latency,memory,startup,recovery,storm,reshard,fleet,broker] [--case=TEXT] [--contenders=a,b] [--reshard-lag=MS]`
+ * `npm run bench [-- --quick | --tiny] [--only=throughput,latency,memory,startup,recovery,storm,reshard,fleet,broker] [--case=TEXT] [--contenders=a,b] [--reshard-lag=MS] [--fleet-rate=N]`
  *
  * Ours against @discordjs/ws and bare `ws` clients (the floor), each contender in a fresh child
  * process, the gateway emulator in another. Prints markdown tables and writes bench/results.json.
@@ -171,7 +171,8 @@ try {
     results.reshard = await reshard(r, log);
   });
   if (runs('fleet')) await timed('fleet', async () => {
-    const f = fleetSizes(tiny ? 'tiny' : quick ? 'quick' : 'full');
+    const rateArg = argv.find((a) => a.startsWith('--fleet-rate='))?.slice('--fleet-rate='.length);
+    const f = { ...fleetSizes(tiny ? 'tiny' : quick ? 'quick' : 'full'), ...(rateArg === undefined ? {} : { rate: Number(rateArg) }) };
     log(`[${elapsed()}] fleet: three cluster processes under one CONTROL, ${f.cases.map((c) => `${c.from} → ${c.to}`).join(' and ')} at ${f.rate} events/s`);
     results.fleet = await fleet(emu, f, log);
   });
