@@ -6,7 +6,7 @@
  * stamp `d.emulator_ts`, its send time, to its arrival here) are kept by marker number.
  */
 import { existsSync } from 'node:fs';
-import type { ClusterHandle, FleetLayout, HandoverLedger, HandoverSide, ToControlMessage } from '../src/index.js';
+import type { ClusterHandle, FleetLayout, HandoverLedger, HandoverSide, MemoryIdentifyQueue, ToControlMessage } from '../src/index.js';
 import { wallNow } from './ipc.js';
 
 /** The package as users get it (the tsup build; `npm run bench` builds it first). */
@@ -42,7 +42,8 @@ export interface FleetControlConfig {
 /** The fleet under this CONTROL, the counting ledger and the markers seen. */
 export interface FleetControl {
   readonly handles: Readonly<Record<string, ClusterHandle>>;
-  readonly identifyQueue: unknown;
+  /** The queue every cluster's identifies go through (CONTROL's), for `reshardFleet`'s budget check. */
+  readonly identifyQueue: MemoryIdentifyQueue;
   readonly ledger: LedgerCount;
   /** Arrivals per marker number (saturating at 255). */
   readonly counts: Uint8Array;

@@ -130,7 +130,10 @@ const once = async (emu: Peer, s: FleetSizes, from: FleetLayout, plan: { from: F
   const { reshardFleet } = await loadPlanner();
   const { url } = await emu.call<{ url: string }>('start', { token: TOKEN, shards: from.totalShards, guilds: s.guilds, maxConcurrency: s.maxConcurrency, identifyWindowMs: s.windowMs, heartbeatInterval: 60_000, sessionBufferSize: 100_000 });
   const capacity = Math.ceil(s.rate * ((s.beforeMs + s.afterMs) / 1000 + 180));
-  const control = await startFleetControl({ url, token: TOKEN, layout: from, maxConcurrency: s.maxConcurrency, identifyWindowMs: s.windowMs, matchWindowMs: s.matchWindowMs, capacity, prefix: PREFIX, fencePrefix: FENCE });
+  const control = await startFleetControl({ url, token: TOKEN, layout: from, maxConcurrency: s.maxConcurrency, identifyWindowMs: s.windowMs, matchWindowMs: s.matchWindowMs, capacity, prefix: PREFIX, fencePrefix: FENCE }).catch(async (error: unknown) => {
+    await emu.call('stop');
+    throw error;
+  });
   try {
     const t0 = wallNow();
     await emu.call('startMarkers', { rate: s.rate, prefix: PREFIX });
@@ -142,7 +145,7 @@ const once = async (emu: Peer, s: FleetSizes, from: FleetLayout, plan: { from: F
     const cpu0 = process.cpuUsage();
     const startAt = wallNow();
     const report: FleetReshardReport = await reshardFleet(control.handles, plan, {
-      identifyQueue: control.identifyQueue as never,
+      identifyQueue: control.identifyQueue,
       timeoutMs: 300_000,
       onPhase: (phase) => void (phases[phase] = wallNow()),
     });
