@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createEmulator, type Emulator, type EmulatorOptions, type Storm, type StreamOptions } from '../src/testing/index.js';
+import { createEmulator, type Emulator, type EmulatorOptions, type MarkerTraffic, type Storm, type StreamOptions } from '../src/testing/index.js';
 import { gcLog, serve, wallNow } from './ipc.js';
 
 /** `BENCH_TRACE=<dir>`: write each paced stream's turns and this process's GC pauses there (see README). */
@@ -15,6 +15,8 @@ let traces = 0;
 let gw: Emulator | undefined;
 /** The unpaced storm prepared for the current emulator, if any. */
 let prepared: Storm | undefined;
+/** The marker traffic running on the current emulator, if any (the fleet scenario). */
+let markers: MarkerTraffic | undefined;
 
 const current = (): Emulator => {
   if (gw === undefined) throw new Error('no emulator running');
@@ -95,6 +97,41 @@ serve({
     prepared = undefined;
     return { sent };
   },
+  /**
+   * Starts marker traffic (the fleet scenario, `bench/fleet.ts`): unique MESSAGE_CREATEs
+   * `${prefix}${n}` stamped with their send time (`d.emulator_ts`), cycling over every guild,
+   * each routed to every session owning its guild in every shard count.
+   */
+  startMarkers(args: { rate: number; prefix: string }) {
+    markers?.stop();
+    markers = current().markerTraffic({ rate: args.rate, prefix: args.prefix, stamp: true });
+    return null;
+  },
+  /** Stops the marker traffic; its count, and the rate achieved from its start. */
+  async stopMarkers() {
+    if (markers === undefined) throw new Error('no marker traffic running');
+    markers.stop();
+    const { sent } = await markers.done;
+    markers = undefined;
+    return { sent };
+  },
+  /** One message `${prefix}${shardId}` to a guild of each shard of `totalShards` (their routing reaches every session owning it). */
+  fences(args: { totalShards: number; prefix: string }) {
+    const emulator = current();
+    const sent: string[] = [];
+    for (let shardId = 0; shardId < args.totalShards; shardId++) {
+      const guild = emulator.guildsOf(shardId, args.totalShards)[0];
+      if (guild === undefined) continue;
+      emulator.dispatchMessage(guild.id, `${args.prefix}${shardId}`);
+      sent.push(`${args.prefix}${shardId}`);
+    }
+    return { sent };
+  },
+  /** Accepted identifies of sessions of `numShards` shards, and every rule the clients broke. */
+  identifiesOf(args: { numShards: number }) {
+    const emulator = current();
+    return { identifies: emulator.acceptedIdentifies.filter((r) => r.numShards === args.numShards).length, violations: emulator.violations.map((v) => `${v.rule}: ${v.detail}`) };
+  },
   drop(args: { shardId: number }) {
     const at = wallNow();
     return { at, count: current().drop(args.shardId) };
@@ -118,6 +155,8 @@ serve({
     };
   },
   async stop() {
+    markers?.stop();
+    markers = undefined;
     if (gw !== undefined) await gw.close();
     gw = undefined;
     return null;

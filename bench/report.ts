@@ -1,6 +1,7 @@
 /** Markdown tables and target checks from the benchmark's results. */
 import type { LatencyRow, MemoryRow, RecoveryRow, StartupRow, ThroughputRow } from './scenarios.js';
 import type { ReshardRow } from './reshard.js';
+import type { FleetRow } from './fleet.js';
 import { round } from './stats.js';
 import type { StormRow } from './storm.js';
 import type { BrokerRow } from './broker.js';
@@ -14,6 +15,7 @@ export interface Results {
   recovery: RecoveryRow[] | undefined;
   storm?: StormRow[] | undefined;
   reshard?: ReshardRow[] | undefined;
+  fleet?: FleetRow[] | undefined;
   broker?: BrokerRow[] | undefined;
   targets?: Target[];
   /** Each scenario's own wall-clock duration, in the order they ran. */
@@ -89,6 +91,10 @@ export const targets = (r: Results): Target[] => {
   }
   for (const v of r.reshard ?? []) {
     out.push({ target: `reshard ${v.from} → ${v.to}: no event emitted twice, none lost`, measured: `${v.twice} twice, ${v.lost} lost of ${v.sent}`, met: v.twice === 0 && v.lost === 0 });
+  }
+  for (const v of r.fleet ?? []) {
+    out.push({ target: `fleet reshard ${v.from} → ${v.to} over ${v.clusters} cluster processes: no marker repeated, none lost`, measured: `${v.repeated} repeated, ${v.lost} lost of ${v.sent}`, met: v.repeated === 0 && v.lost === 0 && v.forwardDropped === 0 });
+    if (v.movedGuildFraction === 0) out.push({ target: `fleet reshard ${v.from} → ${v.to} (a multiple): 0 ledger operations`, measured: `${v.ledgerKeysTotal} keys offered`, met: v.ledgerKeysTotal === 0 });
   }
   for (const s of r.startup ?? []) {
     if (s.lagMs > 0) {
@@ -185,6 +191,39 @@ export const markdown = (r: Results): string => {
           v.twice,
           v.lost,
           v.runs.map((x) => `${x.elapsedMs} / ${round(x.handoffMs, 1)}`).join(', '),
+        ]),
+      ),
+    );
+  }
+  if (r.fleet) {
+    const ms = (v: number) => `${round(v, 0)} ms`;
+    const lat = (v: number) => round(v, 1);
+    const perEvent = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+    parts.push('### Fleet reshard (ours): three clusters, each in its own process, under one CONTROL (`planFleetReshard` + `reshardFleet`), marker traffic on every guild');
+    parts.push(
+      table(
+        ['shards', 'guilds changing cluster', 'offered / achieved events/s', 'max_concurrency, window, match window', 'identifies (gateway)', 'reshardFleet() total', 'prepare / switch / retire', 'markers in the window (guild changing cluster)', 'ledger keys per event / per crossing event (keys)', 'ledger batches in the window (whole run)', 'ledger fallbacks', 'latency p50 / p99 before (ms)', 'during', 'added p50 / p99', 'during: guilds changing cluster / staying (p50 / p99)', 'CONTROL in the window: CPU, event-loop delay p99 / max', 'markers', 'repeated', 'lost', 'forwards dropped'],
+        r.fleet.map((v) => [
+          `${v.from} → ${v.to}`,
+          `${(v.movedGuildFraction * 100).toFixed(1)} %`,
+          `${v.rate} / ${v.achievedRate}`,
+          `${v.maxConcurrency}, ${v.windowMs} ms, ${v.matchWindowMs} ms`,
+          `${v.identifies} (${v.gatewayIdentifies})`,
+          ms(v.elapsedMs),
+          `${ms(v.prepareMs)} / ${ms(v.switchMs)} / ${ms(v.retireMs)}`,
+          `${v.windowEvents} (${v.windowCrossing})`,
+          `${perEvent(v.ledgerOpsPerEvent)} / ${perEvent(v.ledgerOpsPerCrossingEvent)} (${v.ledgerOffered})`,
+          `${v.ledgerBatches} (${v.ledgerBatchesTotal})`,
+          v.ledgerFallbacks,
+          `${lat(v.before.p50)} / ${lat(v.before.p99)}`,
+          `${lat(v.during.p50)} / ${lat(v.during.p99)}`,
+          `${lat(v.addedP50)} / ${lat(v.addedP99)}`,
+          v.duringCrossing.n === 0 ? `none vs ${lat(v.duringStaying.p50)} / ${lat(v.duringStaying.p99)}` : `${lat(v.duringCrossing.p50)} / ${lat(v.duringCrossing.p99)} vs ${lat(v.duringStaying.p50)} / ${lat(v.duringStaying.p99)}`,
+          `${Math.round(v.controlCpuShare * 100)} %, ${ms(v.controlLoopDelayP99)} / ${ms(v.controlLoopDelayMax)}`,
+          v.sent,
+          v.repeated,
+          v.lost,
+          v.forwardDropped,
         ]),
       ),
     );

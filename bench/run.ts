@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick | --tiny] [--only=throughput,latency,memory,startup,recovery,storm,reshard,broker] [--case=TEXT] [--contenders=a,b] [--reshard-lag=MS]`
+ * `npm run bench [-- --quick | --tiny] [--only=throughput,latency,memory,startup,recovery,storm,reshard,fleet,broker] [--case=TEXT] [--contenders=a,b] [--reshard-lag=MS] [--fleet-rate=N]`
  *
  * Ours against @discordjs/ws and bare `ws` clients (the floor), each contender in a fresh child
  * process, the gateway emulator in another. Prints markdown tables and writes bench/results.json.
@@ -17,6 +17,7 @@ import { markdown, targets, type Results } from './report.js';
 import { latency, memory, recovery, startup, throughput, type Sizes } from './scenarios.js';
 import { startupStorm, STORM_CONTENDERS } from './storm.js';
 import { reshard, reshardSizes } from './reshard.js';
+import { fleet, fleetSizes } from './fleet.js';
 import { brokerEndToEnd } from './broker.js';
 import { spawnSync } from 'node:child_process';
 import type { EmulatorOptions } from '../src/testing/index.js';
@@ -99,6 +100,7 @@ const results: Results = {
   recovery: undefined,
   storm: undefined,
   reshard: undefined,
+  fleet: undefined,
   broker: undefined,
 };
 
@@ -167,6 +169,12 @@ try {
     const r = { ...reshardSizes(tiny ? 'tiny' : quick ? 'quick' : 'full'), ...(lagArg === undefined ? {} : { newLagMs: Number(lagArg) }) };
     log(`[${elapsed()}] reshard: ${r.from} → ${r.to} shards at ${r.rate} events/s`);
     results.reshard = await reshard(r, log);
+  });
+  if (runs('fleet')) await timed('fleet', async () => {
+    const rateArg = argv.find((a) => a.startsWith('--fleet-rate='))?.slice('--fleet-rate='.length);
+    const f = { ...fleetSizes(tiny ? 'tiny' : quick ? 'quick' : 'full'), ...(rateArg === undefined ? {} : { rate: Number(rateArg) }) };
+    log(`[${elapsed()}] fleet: three cluster processes under one CONTROL, ${f.cases.map((c) => `${c.from} → ${c.to}`).join(' and ')} at ${f.rate} events/s`);
+    results.fleet = await fleet(emu, f, log);
   });
   // needs redis-server on PATH (the bench starts its own on a free port); in a tiny or quick run only when asked for (--only=broker)
   if (runs('broker') && (!quick || only?.has('broker') === true)) await timed('broker', async () => {

@@ -13,6 +13,7 @@ interface Results {
   startup?: { readyMs: number }[];
   recovery?: { contender: string; p50: number }[];
   reshard?: { from: number; to: number; identifies: number; twice: number; lost: number }[];
+  fleet?: { from: number; to: number; clusters: number; identifies: number; movedGuildFraction: number; ledgerOffered: number; sent: number; repeated: number; lost: number }[];
   targets?: { target: string }[];
 }
 
@@ -31,11 +32,11 @@ test('npm run bench -- --tiny prints the tables and writes results.json with eve
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     t.is(code, 0, stderr.slice(-2000));
 
-    for (const heading of ['### Throughput: 16 shards, zlib-stream, realistic', '### Latency', '### Memory', '### Startup', '### Recovery', '### Reshard', '### Targets']) {
+    for (const heading of ['### Throughput: 16 shards, zlib-stream, realistic', '### Latency', '### Memory', '### Startup', '### Recovery', '### Reshard', '### Fleet reshard', '### Targets']) {
       t.true(stdout.includes(heading), `missing ${heading}`);
     }
     t.regex(stdout, /\| contender \| events\/s \| client CPU µs\/event \|/);
-    t.regex(stdout, /^Durations: throughput \d+ s, latency \d+ s, memory \d+ s, startup \d+ s, recovery \d+ s, reshard \d+ s; \d+ s in all \(tiny mode\)\.$/m, 'each scenario\'s duration');
+    t.regex(stdout, /^Durations: throughput \d+ s, latency \d+ s, memory \d+ s, startup \d+ s, recovery \d+ s, reshard \d+ s, fleet \d+ s; \d+ s in all \(tiny mode\)\.$/m, 'each scenario\'s duration');
     t.regex(stderr, /\] throughput: took \d+ s$/m);
     for (const c of CONTENDERS) t.regex(stdout, new RegExp(`^\\| ${c} \\| \\d+ \\|`, 'm'), `no throughput row for ${c}`);
 
@@ -51,6 +52,9 @@ test('npm run bench -- --tiny prints the tables and writes results.json with eve
     t.true((results.startup?.length ?? 0) > 0 && results.startup!.every((s) => s.readyMs > 0));
     t.true((results.recovery ?? []).some((r) => r.contender.startsWith('djs')));
     t.like(results.reshard?.[0], { from: 4, to: 6, identifies: 6, twice: 0, lost: 0 });
+    // three cluster processes, 6 → 9: half the guilds change cluster, so the ledger is used
+    t.like(results.fleet?.[0], { from: 6, to: 9, clusters: 3, identifies: 9, movedGuildFraction: 0.5, repeated: 0, lost: 0 });
+    t.true((results.fleet?.[0]?.sent ?? 0) > 0 && (results.fleet?.[0]?.ledgerOffered ?? 0) > 0, 'markers sent, crossing ones through the ledger');
     t.true((results.targets?.length ?? 0) > 0);
     t.true(results.targets!.some((target) => target.target.startsWith('metrics registered')), 'the metrics cost is judged');
   } finally {
