@@ -1,4 +1,5 @@
 import { DisclusterError } from '../gateway/errors.js';
+import { ledgerDeadline, type LedgerDeadline } from '../reshard/ledger-deadline.js';
 import { ledgerKeyOf } from '../reshard/ledger-key.js';
 import type { HandoverLedger, HandoverSide } from '../reshard/ledger.js';
 import { MAX_LEDGER_OFFER_KEYS, type ToClusterMessage } from './to-cluster.js';
@@ -31,7 +32,7 @@ interface Offer {
 interface Batch {
   readonly offers: readonly Offer[];
   readonly size: number;
-  readonly timer: ReturnType<typeof setTimeout>;
+  readonly deadline: LedgerDeadline;
 }
 
 const unreachable = (why: string) => new DisclusterError('LEDGER_UNREACHABLE', `handover ledger (CONTROL): ${why}`);
@@ -69,7 +70,7 @@ export const createRemoteHandoverLedger = (send: (message: ToControlMessage) => 
     const batch = batches.get(batchId);
     if (batch === undefined) return undefined;
     batches.delete(batchId);
-    clearTimeout(batch.timer);
+    batch.deadline.cancel();
     waitingKeys -= batch.size;
     return batch;
   };
@@ -78,11 +79,11 @@ export const createRemoteHandoverLedger = (send: (message: ToControlMessage) => 
   const sendBatch = (side: HandoverSide, offers: readonly Offer[]) => {
     const batchId = nextBatchId++;
     const keys = offers.flatMap((o) => o.keys.map(ledgerKeyOf));
-    const timer = setTimeout(() => {
+    const deadline = ledgerDeadline(timeoutMs, () => {
       const batch = take(batchId);
       if (batch !== undefined) refuse(batch.offers, unreachable(`no verdicts from CONTROL within ${timeoutMs} ms`));
-    }, timeoutMs);
-    batches.set(batchId, { offers, size: keys.length, timer });
+    });
+    batches.set(batchId, { offers, size: keys.length, deadline });
     counts.messages++;
     counts.keys += keys.length;
     send({ type: 'ledger-offer', batchId, side, keys });

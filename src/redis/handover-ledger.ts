@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import { DisclusterError } from '../gateway/errors.js';
 import { ledgerKeyOf } from '../reshard/ledger-key.js';
+import { ledgerDeadline, type LedgerDeadline } from '../reshard/ledger-deadline.js';
 import type { HandoverLedger, HandoverSide } from '../reshard/ledger.js';
 import { keyPrefixOf, type RedisConnection, releaseClient, resolveClient } from './client.js';
 import { type RedisHealth, trackHealth } from './health.js';
@@ -107,18 +108,18 @@ export const createRedisHandoverLedger = (options: RedisHandoverLedgerOptions): 
       inFlight.delete(abandon);
     };
     let settled = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let deadline: LedgerDeadline | undefined;
     const settle = (outcome: () => void) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      deadline?.cancel();
       release();
       outcome();
     };
     const abandon = () => settle(() => refuse(offers, unreachable('the ledger was closed')));
     inFlight.add(abandon);
     if (redis.status !== 'ready' && connected) return settle(() => refuse(offers, unreachable(`Redis is not connected (${redis.status})`)));
-    timer = setTimeout(() => settle(() => refuse(offers, unreachable(`no answer from Redis within ${timeoutMs} ms`))), timeoutMs);
+    deadline = ledgerDeadline(timeoutMs, () => settle(() => refuse(offers, unreachable(`no answer from Redis within ${timeoutMs} ms`))));
     if (redis.status === 'ready') transmit(offers, settle);
     else awaitingFirstConnection.push(() => settled || transmit(offers, settle));
   };
