@@ -2,12 +2,7 @@ import test from 'ava';
 import { once } from 'node:events';
 import { createServer, connect, type Socket } from 'node:net';
 import { ledgerDeadline } from '../../src/reshard/ledger-deadline.js';
-
-/** Blocks this process's event loop for `ms`, as a starved machine does (the fault's length, not a wait). */
-const stall = (ms: number): void => {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-};
+import { stall } from '../helpers/markers.js';
 
 /** A loopback socket pair: what one end writes reaches the other in a poll phase. */
 const socketPair = async (): Promise<{ client: Socket; server: Socket; close(): void }> => {

@@ -5,6 +5,7 @@ import type { ClusterOptions } from '../../src/cluster/options.js';
 import { isDisclusterError } from '../../src/gateway/errors.js';
 import { type CloseRecord, createEmulator, type Emulator, type FrameRecord } from '../../src/testing/index.js';
 import { activeResources, collect } from '../helpers/collect.js';
+import { eventually, markerCounts, stall } from '../helpers/markers.js';
 
 const TOKEN = 'reshard-test-token';
 const WINDOW = 200;
@@ -148,38 +149,11 @@ test.serial('shutdown() during a reshard closes both sets, rejects the reshard a
   t.deepEqual(activeResources(), baseline);
 });
 
-/** Counts of each marker seen on dispatch$. */
-const markerCounts = (events: readonly { t: string; d: unknown }[]): Map<string, number> => {
-  const counts = new Map<string, number>();
-  for (const e of events) {
-    if (e.t !== 'MESSAGE_CREATE') continue;
-    const content = (e.d as { content?: string }).content ?? '';
-    counts.set(content, (counts.get(content) ?? 0) + 1);
-  }
-  return counts;
-};
-
-/** Polls on the event loop until `condition` holds (no fixed sleep); false after `ms`. */
-const eventually = async (condition: () => boolean, ms = 10_000): Promise<boolean> => {
-  const deadline = performance.now() + ms;
-  while (!condition()) {
-    if (performance.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return true;
-};
-
 /**
  * Reshards through `layouts` in turn under continuous marker traffic, then checks that every
  * marker reached dispatch$ exactly once, and what the emulator saw: one accepted identify per new
  * shard, no violation, every old socket closed by the client with 1000.
  */
-/** Blocks this process's event loop for `ms`, as a starved machine does (the fault's length, not a wait). */
-const stall = (ms: number): void => {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-};
-
 const reshardUnderTraffic = async (
   t: ExecutionContext,
   maxConcurrency: number,

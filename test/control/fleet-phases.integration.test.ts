@@ -11,6 +11,7 @@ import type { HandoverLedger, HandoverSide } from '../../src/reshard/ledger.js';
 import { createMemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
 import { createEmulator, type Emulator } from '../../src/testing/index.js';
 import { collect, type Collected } from '../helpers/collect.js';
+import { eventually } from '../helpers/markers.js';
 
 const TOKEN = 'fleet-phases-token-7Hs';
 const WINDOW = 200;
@@ -146,15 +147,6 @@ const markerCounts = (members: readonly Member[]) => {
   for (const { inbound } of members) for (const m of inbound.events) if (m.type === 'dispatch' && (m as Dispatch).t === 'MESSAGE_CREATE') counts.set(contentOf(m), (counts.get(contentOf(m)) ?? 0) + 1);
   return counts;
 };
-const eventually = async (condition: () => boolean, ms = 15_000) => {
-  const deadline = performance.now() + ms;
-  while (!condition()) {
-    if (performance.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return true;
-};
-
 const everyMarkerOnce = async (t: ExecutionContext, gw: Emulator, members: readonly Member[], traffic: ReturnType<Emulator['markerTraffic']>) => {
   traffic.stop();
   const { sent } = await traffic.done;

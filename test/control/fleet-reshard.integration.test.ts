@@ -10,6 +10,7 @@ import { createMemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
 import type { IdentifyQueue, ShardDispatchEvent } from '../../src/shard/types.js';
 import { createEmulator, type Emulator } from '../../src/testing/index.js';
 import { activeResources, collect, type Collected } from '../helpers/collect.js';
+import { eventually, markerCounts, stall } from '../helpers/markers.js';
 
 const TOKEN = 'fleet-reshard-test-token';
 const WINDOW = 200;
@@ -95,25 +96,6 @@ const PLAN_3: FleetReshardPlan = {
   to: { totalShards: 9, clusters: { a: [0, 1, 2], b: [3, 4, 5], c: [6, 7, 8] } },
 };
 
-const markerCounts = (events: readonly ShardDispatchEvent[]): Map<string, number> => {
-  const counts = new Map<string, number>();
-  for (const e of events) {
-    if (e.t !== 'MESSAGE_CREATE') continue;
-    const content = (e.d as { content?: string }).content ?? '';
-    counts.set(content, (counts.get(content) ?? 0) + 1);
-  }
-  return counts;
-};
-
-const eventually = async (condition: () => boolean, ms = 15_000): Promise<boolean> => {
-  const deadline = performance.now() + ms;
-  while (!condition()) {
-    if (performance.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return true;
-};
-
 /** Every marker (and a tail marker per guild) seen exactly once across the fleet's dispatch$. */
 const checkExactlyOnce = async (t: ExecutionContext, f: Fleet, traffic: ReturnType<Emulator['markerTraffic']>) => {
   traffic.stop();
@@ -183,12 +165,6 @@ for (const [plan, oldLag, newLag, holdBarrierMs = 0] of [
     t.false(f.gw.sessions.some((s) => s.numShards === plan.from.totalShards && s.live), 'no old session live');
   });
 }
-
-/** Blocks this process's event loop for `ms`, as a starved machine does (the fault's length, not a wait). */
-const stall = (ms: number): void => {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-};
 
 // A process that does not run for longer than the match window (a busy machine, a long collection):
 // after the stall Node runs its expired timers before it reads the sockets, so a window measured in

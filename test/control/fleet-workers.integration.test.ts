@@ -18,6 +18,7 @@ import { LEDGER_MEMORY_WINDOWS } from '../../src/reshard/timing.js';
 import { createMemoryIdentifyQueue, type MemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
 import { createEmulator, type Emulator } from '../../src/testing/index.js';
 import { collect, type Collected } from '../helpers/collect.js';
+import { eventually } from '../helpers/markers.js';
 
 const TOKEN = 'fleet-workers-token-3Rb';
 const WINDOW = 200;
@@ -129,15 +130,6 @@ const markerCounts = (members: readonly Member[]) => {
   for (const { inbound } of members) for (const m of inbound.events) if (m.type === 'dispatch' && m.t === 'MESSAGE_CREATE') counts.set(contentOf(m), (counts.get(contentOf(m)) ?? 0) + 1);
   return counts;
 };
-const eventually = async (condition: () => boolean, ms = 20_000) => {
-  const deadline = performance.now() + ms;
-  while (!condition()) {
-    if (performance.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return true;
-};
-
 const PLAN: FleetReshardPlan = {
   from: { totalShards: 4, clusters: { a: [0, 1], b: [2, 3] } },
   to: { totalShards: 6, clusters: { a: [0, 1, 2], b: [3, 4, 5] } },
@@ -171,7 +163,7 @@ for (const [mode, plan, oldLag, newLag] of [
     traffic.stop();
     const { sent } = await traffic.done;
     const tail = gw.guilds.map((g, i) => (gw.dispatchMessage(g.id, `tail-${i}`), `tail-${i}`));
-    t.true(await eventually(() => tail.every((m) => markerCounts(all).has(m))), 'the tail markers reached CONTROL');
+    t.true(await eventually(() => tail.every((m) => markerCounts(all).has(m)), 20_000), "the tail markers reached CONTROL");
     const counts = markerCounts(all);
     t.deepEqual(traffic.markers.filter((m) => !counts.has(m)), [], `lost markers (of ${sent})`);
     t.deepEqual([...counts].filter(([, n]) => n > 1), [], 'markers twice');

@@ -22,6 +22,7 @@ import type { ShardDispatchEvent } from '../../src/shard/types.js';
 import { createEmulator } from '../../src/testing/index.js';
 import { collect, type Collected } from '../helpers/collect.js';
 import { freePort, hasRedisServer, redisAnswers, sleep } from './helpers.js';
+import { eventually, markerCounts } from '../helpers/markers.js';
 
 const TOKEN = 'ledger-pause-test-token';
 const WINDOW = 200;
@@ -64,20 +65,6 @@ const watched = (ledger: RedisHandoverLedger): HandoverLedger & { readonly rejec
 };
 
 const contentOf = (e: ShardDispatchEvent) => (e.d as { content?: string }).content ?? '';
-const markerCounts = (events: readonly ShardDispatchEvent[]) => {
-  const counts = new Map<string, number>();
-  for (const e of events) if (e.t === 'MESSAGE_CREATE') counts.set(contentOf(e), (counts.get(contentOf(e)) ?? 0) + 1);
-  return counts;
-};
-const eventually = async (condition: () => boolean, ms = 15_000) => {
-  const deadline = performance.now() + ms;
-  while (!condition()) {
-    if (performance.now() > deadline) return false;
-    await sleep(5);
-  }
-  return true;
-};
-
 (hasRedisServer() ? test : test.skip)(
   `4 -> 6 over two clusters sharing a Redis ledger paused ${PAUSE_MS} ms during the switch: the copies it could not judge go out at-least-once, counted in fallbacks and reported unreachable / reachable; nothing lost`,
   async (t) => {
