@@ -1,5 +1,8 @@
 import test, { type ExecutionContext } from 'ava';
 import { fork } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { filter } from 'rxjs';
 import { spawnCluster, type ToControlOf } from '../../src/control/index.js';
 import { collect } from '../helpers/collect.js';
@@ -39,10 +42,28 @@ const remoteEmulator = async (t: ExecutionContext) => {
   return { url, ask };
 };
 
-const blockFor = (ms: number) => {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    // CONTROL busy with its own work: it reads nothing from any channel
+/**
+ * CONTROL busy with its own work, reading nothing from any channel: for `ms`, and on until the
+ * flood has sent `count` dispatches (read from its progress file; a loaded machine floods slower),
+ * at most `capMs`.
+ */
+const blockUntilFlooded = (ms: number, progressFile: string, count: number, capMs: number) => {
+  const flooded = () => {
+    try {
+      return Number(readFileSync(progressFile, 'utf8')) >= count;
+    } catch {
+      return false;
+    }
+  };
+  const start = performance.now();
+  let nextCheck = start + ms;
+  for (;;) {
+    const now = performance.now();
+    if (now - start >= capMs) return;
+    if (now >= nextCheck) {
+      if (flooded()) return;
+      nextCheck = now + 10;
+    }
   }
 };
 
@@ -76,10 +97,15 @@ for (const mode of ['process', 'worker'] as const) {
     await cluster.ready;
     const before = await cluster.stats();
 
-    const flooded = gateway.ask<{ sent: number }>({ cmd: 'flood', shardId: 0, ms: STALL_MS + 1_000, contentBytes: CONTENT_BYTES });
+    // enough to be at least twice the bound checked, so that the check can fail
+    const count = Math.ceil((2 * (WINDOW + MARGIN[mode])) / CONTENT_BYTES) + 1;
+    const progressDir = mkdtempSync(join(tmpdir(), 'flood-'));
+    t.teardown(() => rmSync(progressDir, { recursive: true, force: true }));
+    const progressFile = join(progressDir, 'sent');
+    const flooded = gateway.ask<{ sent: number }>({ cmd: 'flood', shardId: 0, ms: STALL_MS + 1_000, count, contentBytes: CONTENT_BYTES, progressFile });
     await gateway.ask({ cmd: 'close-later', shardId: 1, code: 4004, afterMs: STALL_MS / 2 }); // authentication failed: shard 1 stops for good during the stall
     const stalledAt = inbound.events.length;
-    blockFor(STALL_MS);
+    blockUntilFlooded(STALL_MS, progressFile, count, 60_000);
 
     const fatal = await inbound.when((m) => m.type === 'fatal', 30_000);
     t.like(fatal, { shardId: 1, kind: 'auth' });
