@@ -1,7 +1,8 @@
-import { interval, Subscription, tap } from 'rxjs';
+import { interval, Subscription } from 'rxjs';
 import { DisclusterError } from '../gateway/errors.js';
 import type { ShardLifecycleEvent } from '../shard/lifecycle-event.js';
-import type { IdentifyQueue, ShardDispatchEvent } from '../shard/types.js';
+import type { ShardDispatchEvent } from '../shard/types.js';
+import { countingSentIdentifies } from './counted-identifies.js';
 import { eventShard } from './event-owner.js';
 import { Handover } from './handover.js';
 import type { DispatchSink, ReshardHost, ReshardSet } from './host.js';
@@ -85,7 +86,7 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
     this.wanted = host.events === undefined ? null : new Set(host.events);
     this.handover = new Handover((event) => host.dispatch$.next(event), timing.reshardMatchWindowMs ?? RESHARD_TIMING_DEFAULTS.reshardMatchWindowMs);
     this.startup = new StartupGuilds(timing.reshardGuildsTimeoutMs ?? RESHARD_TIMING_DEFAULTS.reshardGuildsTimeoutMs);
-    const counted: IdentifyQueue = { acquire: (shardId) => host.identifyQueue.acquire(shardId).pipe(tap(() => this.identifies++)) };
+    const counted = countingSentIdentifies(host.identifyQueue, () => this.identifies++);
     const events = host.events === undefined ? undefined : [...new Set([...host.events, ...STARTUP_EVENTS])];
     this.next = host.createSet(to, { next: (event) => this.fromNew(event) }, { lifecycle: (_set, record, event) => this.newShardEvent(record.shardId, event) }, counted, events);
 
@@ -248,8 +249,7 @@ export class ReshardRun<S extends ReshardSet = ReshardSet> {
     this.closed = this.old.stop(false, host.shutdownMs);
     await this.closed;
     this.extras.route?.close();
-    // a lagging new set may still bring copies of what the old set emitted just before the close:
-    // its events keep going through the handover until each old one was matched or forgotten
+    // a lagging new set may still bring copies of what the old set emitted: matched until each was or was forgotten
     await this.handoverFinished();
     this.timers.unsubscribe();
     this.stopTicking();
