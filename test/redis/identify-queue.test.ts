@@ -94,6 +94,9 @@ redisTest(title('a holder that crashes: its lease lapses and the window counts f
   crashing.on('error', () => {});
   const a = queue(t, { keyPrefix, redis: crashing, maxConcurrency: 1, windowMs: 200, safetyMarginMs: 0, leaseTtlMs: 500 });
   const b = queue(t, { keyPrefix, maxConcurrency: 1, windowMs: 200, safetyMarginMs: 0, leaseTtlMs: 500 });
+  // the lease is written in Redis after this and before the grant reaches us (a loaded machine may
+  // run our callback tens of ms later): the lapse is measured from here, a bound that always holds
+  const askedAt = performance.now();
   let grantedAt = 0;
   const cancelled = new Promise<unknown>((resolve) =>
     a.acquire(0).subscribe({
@@ -106,7 +109,8 @@ redisTest(title('a holder that crashes: its lease lapses and the window counts f
   );
   await sleep(50);
   const next = await turn(b, 1);
-  t.true(next.grantedAt - grantedAt >= 500 + 200 - 20, `granted ${next.grantedAt - grantedAt} ms after the crash`);
+  t.true(grantedAt > 0);
+  t.true(next.grantedAt - askedAt >= 500 + 200 - 5, `granted ${(next.grantedAt - askedAt).toFixed(1)} ms after the lease was asked for (${(next.grantedAt - grantedAt).toFixed(1)} after the crash)`);
   // The holder itself, still subscribed but unable to renew, is told not to identify.
   t.true(isDisclusterError(await cancelled, 'IDENTIFY_CANCELLED'));
 });
