@@ -1,8 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
-import type { Duplex } from 'node:stream';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { ipcTransport } from '../../src/control/ipc-transport.js';
 import type { Transport } from '../../src/control/transport.js';
@@ -15,6 +13,8 @@ import type { FleetReshardPlan } from '../../src/reshard/crossing.js';
 import type { HandoverLedger, HandoverSide } from '../../src/reshard/ledger.js';
 import { createMemoryHandoverLedger } from '../../src/reshard/memory-ledger.js';
 import { LEDGER_MEMORY_WINDOWS } from '../../src/reshard/timing.js';
+import { type RedisLedgerSpec } from './fixtures/fleet-ledger.js';
+import { prefixFor, REDIS_URL } from '../redis/helpers.js';
 import { createMemoryIdentifyQueue, type MemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
 import { createEmulator, type Emulator } from '../../src/testing/index.js';
 import { collect, type Collected } from '../helpers/collect.js';
@@ -41,55 +41,44 @@ interface Member {
 }
 
 type Mode = 'worker' | 'process';
-/** Answers one ledger offer from `ledger`. */
-const answer = (ledger: HandoverLedger, m: { id: number; side: HandoverSide; keys: string[] }, reply: (answer: unknown) => void) =>
-  ledger.offer(m.side, m.keys).then(
-    (verdicts) => reply({ id: m.id, verdicts }),
-    (error: unknown) => reply({ id: m.id, error: String(error) }),
-  );
+/** The fleet's ledger: CONTROL's (the handles answer `ledger-offer` from it), or one in Redis each cluster reaches itself. */
+type FleetLedger = { readonly kind: 'control'; readonly ledger: HandoverLedger } | { readonly kind: 'redis'; readonly spec: RedisLedgerSpec };
 
-/** A worker thread (fixtures/fleet-worker.ts) whose ledger offers come over a second port. */
-const thread = (ledger: HandoverLedger): { transport: Transport; exited: Promise<number>; kill(): void; disconnect(): void } => {
+/** A worker thread (fixtures/fleet-worker.ts). */
+const thread = (redisLedger?: RedisLedgerSpec): { transport: Transport; exited: Promise<number>; kill(): void; disconnect(): void } => {
   const channel = new MessageChannel();
-  const ledgerChannel = new MessageChannel();
-  ledgerChannel.port1.on('message', (m: { id: number; side: HandoverSide; keys: string[] }) => void answer(ledger, m, (a) => ledgerChannel.port1.postMessage(a)));
   const worker = new Worker(new URL('./fixtures/fleet-worker.mjs', import.meta.url), {
-    workerData: { port: channel.port2, ledgerPort: ledgerChannel.port2 },
-    transferList: [channel.port2, ledgerChannel.port2],
+    workerData: { port: channel.port2, ...(redisLedger ? { redisLedger } : {}) },
+    transferList: [channel.port2],
   });
   worker.on('error', () => {});
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve)).then((code) => {
     channel.port1.close();
-    ledgerChannel.port1.close();
     return code;
   });
   return { transport: portTransport(channel.port1), exited, kill: () => void worker.terminate(), disconnect: () => channel.port1.close() };
 };
 
-/** A child process (fixtures/fleet-process.ts) whose ledger offers come as JSON lines over its fd 4. */
-const child = (ledger: HandoverLedger): { transport: Transport; exited: Promise<number>; kill(): void; disconnect(): void } => {
+/** A child process (fixtures/fleet-process.ts). */
+const child = (redisLedger?: RedisLedgerSpec): { transport: Transport; exited: Promise<number>; kill(): void; disconnect(): void } => {
   const proc = fork(fileURLToPath(new URL('./fixtures/fleet-process.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'json',
+    env: { ...process.env, ...(redisLedger ? { FLEET_REDIS_LEDGER: JSON.stringify(redisLedger) } : {}) },
   });
-  const ledgerPipe = proc.stdio[4] as Duplex;
-  // reset when the child is killed (its end is reported through `exited`); readline passes its input's errors on
-  ledgerPipe.on('error', () => {});
-  const lines = createInterface({ input: ledgerPipe }).on('error', () => {});
-  lines.on('line', (line) => void answer(ledger, JSON.parse(line), (a) => ledgerPipe.writable && ledgerPipe.write(`${JSON.stringify(a)}\n`)));
   const channelClosed = new Promise<void>((resolve) => (proc.connected ? proc.once('disconnect', resolve) : resolve()));
   const exited = new Promise<number>((resolve) => proc.once('exit', (code) => resolve(code ?? 1))).then(async (code) => {
     await channelClosed;
-    ledgerPipe.destroy();
     return code;
   });
   return { transport: ipcTransport(proc), exited, kill: () => void proc.kill('SIGKILL'), disconnect: () => proc.connected && proc.disconnect() };
 };
 
-/** A cluster in a worker thread or a child process under CONTROL's handle; its ledger offers answered here from `ledger`. */
-const member = (t: ExecutionContext, mode: Mode, gw: Emulator, clusterId: string, shardIds: number[], totalShards: number, queue: MemoryIdentifyQueue, ledger: HandoverLedger): Member => {
-  const { transport, exited, kill, disconnect } = mode === 'worker' ? thread(ledger) : child(ledger);
+/** A cluster in a worker thread or a child process under CONTROL's handle, reaching `ledger`. */
+const member = (t: ExecutionContext, mode: Mode, gw: Emulator, clusterId: string, shardIds: number[], totalShards: number, queue: MemoryIdentifyQueue, ledger: FleetLedger): Member => {
+  const redisLedger = ledger.kind === 'redis' ? ledger.spec : undefined;
+  const { transport, exited, kill, disconnect } = mode === 'worker' ? thread(redisLedger) : child(redisLedger);
   const start: StartMessage = {
     type: 'start',
     protocol: 1,
@@ -103,7 +92,8 @@ const member = (t: ExecutionContext, mode: Mode, gw: Emulator, clusterId: string
     timing: { identifyWindowMs: WINDOW, identifyMarginMs: 100, helloTimeoutMs: 3000, readyTimeoutMs: 5000, backoff: { initialMs: 20, maxMs: 100 }, reshardMatchWindowMs: MATCH_WINDOW },
     forward: { dispatches: ['MESSAGE_CREATE'] },
   };
-  const handle = createClusterHandle({ transport, start, identifyQueue: queue, exited, kill, disconnect, requestTimeoutMs: 10_000 });
+  const handoverLedger = ledger.kind === 'control' ? ledger.ledger : undefined;
+  const handle = createClusterHandle({ transport, start, identifyQueue: queue, exited, kill, disconnect, requestTimeoutMs: 10_000, ...(handoverLedger ? { handoverLedger } : {}) });
   const inbound = collect(handle.messages$);
   t.teardown(async () => {
     handle.kill();
@@ -112,14 +102,15 @@ const member = (t: ExecutionContext, mode: Mode, gw: Emulator, clusterId: string
   return { handle, inbound };
 };
 
-const fleet = async (t: ExecutionContext, mode: Mode, plan: FleetReshardPlan, lag: { old: number; new: number }) => {
+const fleet = async (t: ExecutionContext, mode: Mode, plan: FleetReshardPlan, lag: { old: number; new: number }, kind: FleetLedger['kind'] = 'control') => {
   const gw = await createEmulator({ token: TOKEN, shards: plan.from.totalShards, heartbeatInterval: 500, identifyWindowMs: WINDOW, guilds: 36, maxConcurrency: 4, heartbeatTimeoutMs: 20_000 });
   t.teardown(() => gw.close());
   gw.delayLayout(plan.from.totalShards, lag.old);
   gw.delayLayout(plan.to.totalShards, lag.new);
   const queue = createMemoryIdentifyQueue({ maxConcurrency: 4, windowMs: WINDOW, safetyMarginMs: 100 });
   const ledger = sharedLedger();
-  const members = Object.fromEntries(Object.entries(plan.from.clusters).map(([id, ids]) => [id, member(t, mode, gw, id, [...ids], plan.from.totalShards, queue, ledger)]));
+  const fleetLedger: FleetLedger = kind === 'control' ? { kind, ledger } : { kind, spec: { url: REDIS_URL, keyPrefix: prefixFor(t), windowMs: LEDGER_MEMORY_WINDOWS * MATCH_WINDOW } };
+  const members = Object.fromEntries(Object.entries(plan.from.clusters).map(([id, ids]) => [id, member(t, mode, gw, id, [...ids], plan.from.totalShards, queue, fleetLedger)]));
   await Promise.all(Object.values(members).map((m) => m.handle.ready));
   return { gw, queue, ledger, members };
 };
@@ -139,16 +130,19 @@ const PLAN_3: FleetReshardPlan = {
   to: { totalShards: 9, clusters: { a: [0, 1, 2], b: [3, 4, 5], c: [6, 7, 8] } },
 };
 
-for (const [mode, plan, oldLag, newLag] of [
-  ['worker', PLAN, 0, 500],
-  ['worker', PLAN_3, 0, 0],
-  ['worker', PLAN_3, 500, 0],
-  ['process', PLAN, 500, 50],
-  ['process', PLAN_3, 50, 500],
+for (const [mode, plan, oldLag, newLag, kind] of [
+  ['worker', PLAN, 0, 500, 'control'],
+  ['worker', PLAN_3, 0, 0, 'control'],
+  ['worker', PLAN_3, 500, 0, 'control'],
+  ['process', PLAN, 500, 50, 'control'],
+  ['process', PLAN_3, 50, 500, 'control'],
+  ['process', PLAN_3, 500, 0, 'redis'],
+  ['worker', PLAN, 0, 500, 'redis'],
 ] as const) {
   const shape = `${plan.from.totalShards} -> ${plan.to.totalShards} over ${Object.keys(plan.to.clusters).length} clusters in ${mode === 'worker' ? 'worker threads' : 'child processes'}`;
-  test.serial(`${shape}, old layout ${oldLag} ms and new ${newLag} ms late: every marker exactly once at CONTROL`, async (t) => {
-    const { gw, queue, ledger, members } = await fleet(t, mode, plan, { old: oldLag, new: newLag });
+  const through = kind === 'control' ? "CONTROL's ledger (ledger-offer)" : 'a Redis ledger';
+  test.serial(`${shape} through ${through}, old layout ${oldLag} ms and new ${newLag} ms late: every marker exactly once at CONTROL`, async (t) => {
+    const { gw, queue, ledger, members } = await fleet(t, mode, plan, { old: oldLag, new: newLag }, kind);
     const all = Object.values(members);
     const traffic = gw.markerTraffic({ rate: 400 });
     t.teardown(() => traffic.stop());
@@ -170,7 +164,9 @@ for (const [mode, plan, oldLag, newLag] of [
     t.deepEqual(gw.violations, []);
     for (const m of all) t.deepEqual(m.inbound.events.filter((e) => e.type === 'fatal'), []);
     t.false(gw.sessions.some((s) => s.numShards === plan.from.totalShards && s.live));
-    t.log(`${sent} markers exactly once; ${ledger.keys} ledger keys`);
+    t.true(Object.values(report.clusters).some((r) => (r.ledger?.offered ?? 0) > 0), 'the crossing guilds went through a ledger');
+    t.true(kind === 'redis' ? ledger.keys === 0 : ledger.keys > 0, "the crossing guilds' offers reached the fleet's ledger, and only it");
+    t.log(`${sent} markers exactly once; ${kind === 'control' ? `${ledger.keys} keys offered to CONTROL's ledger` : 'Redis ledger'}`);
   });
 }
 
