@@ -2,7 +2,7 @@ import test from 'ava';
 import type { CloseRecord, FrameRecord } from '../../src/testing/index.js';
 import { shardOf } from '../../src/testing/index.js';
 import { zstdHere } from '../helpers/zstd.js';
-import { connect, emulator, identify, ready, TOKEN } from './helpers.js';
+import { connect, delay, emulator, identify, ready, TOKEN } from './helpers.js';
 
 test('Hello comes first with heartbeat_interval; every heartbeat is ACKed', async (t) => {
   const gw = await emulator(t, { heartbeatInterval: 1234 });
@@ -29,6 +29,20 @@ test('a connection that stops heartbeating is closed with 4009 and a violation',
   t.is(record.by, 'server');
   t.is(gw.violations[0]?.rule, 'heartbeat-timeout');
   t.is(gw.violations[0]?.code, 4009);
+});
+
+test('a client whose close handshake outlasts the heartbeat timeout is recorded closing 1000 itself, not timed out by the server', async (t) => {
+  const gw = await emulator(t, { heartbeatInterval: 100, heartbeatTimeoutMs: 250 });
+  const c = await connect(gw.url);
+  await c.frame((f) => f.op === 10);
+  const socket = (c.ws as unknown as { _socket: import('node:net').Socket })._socket;
+  c.ws.close(1000);
+  socket.pause(); // the client reads nothing: the server's close frame waits, the handshake stays open
+  await delay(3 * 250); // the fault's length: three heartbeat timeouts with no heartbeat and the handshake open
+  socket.resume();
+  const record = await gw.waitFor((r): r is CloseRecord => r.kind === 'close');
+  t.like(record, { code: 1000, by: 'client' });
+  t.deepEqual(gw.violations, []);
 });
 
 test('the heartbeat timeout close code is configurable, and heartbeats keep the connection open', async (t) => {

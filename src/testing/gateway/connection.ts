@@ -156,7 +156,8 @@ export class Connection {
     const look = (lookAgainSince: number | undefined): void => {
       this.watchdog = undefined;
       this.watchdogLookAgain = undefined;
-      if (this.closed) return;
+      // a closing handshake under way (the client's close frame came, or ours went): no heartbeat is owed any more
+      if (this.closed || this.ws.readyState !== 1) return;
       const now = performance.now();
       if (this.zombie || this.paused) this.lastHeartbeatAt = now;
       const step = watchStep({ now, lastHeartbeatAt: this.lastHeartbeatAt, timeoutMs, lookAgainSince });
@@ -169,7 +170,8 @@ export class Connection {
 
   /** Sends a close frame with `code`; the session fate is decided by the owner on 'closed'. */
   close(code: number, reason: string): void {
-    if (this.closed || this.serverClose !== undefined || this.dropped) return;
+    // after the client's close frame the close is the client's: nothing of ours replaces it
+    if (this.closed || this.serverClose !== undefined || this.dropped || this.ws.readyState !== 1) return;
     this.serverClose = { code, reason };
     this.ws.close(code, Buffer.from(reason).subarray(0, 123).toString());
     this.events.closing(this, code);
