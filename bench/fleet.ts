@@ -13,7 +13,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { GUILD_RESIDUES, startFleetControl, type LedgerCount } from './fleet-control.js';
 import { wallNow, type Peer } from './ipc.js';
 import { median } from './stats.js';
-import { tallyMarkers, type LatencyPart } from './fleet-tally.js';
+import { tallyMarkers, type LatencyPart, type MarkerTally } from './fleet-tally.js';
 
 const TOKEN = 'bench-fleet-token';
 const PREFIX = 'f-';
@@ -46,7 +46,7 @@ export const fleetSizes = (mode: 'full' | 'quick' | 'tiny'): FleetSizes =>
       : { cases: [{ from: 12, to: 18 }, { from: 12, to: 24 }], rate: 10_000, guilds: 240, maxConcurrency: 16, windowMs: 1_000, matchWindowMs: 5_000, beforeMs: 3_000, afterMs: 1_000, repeats: 3 };
 
 /** One run of a case. */
-export interface FleetRun {
+export interface FleetRun extends MarkerTally {
   readonly elapsedMs: number;
   /** `reshardFleet` call → every cluster prepared (the barrier), → switched, → retired. */
   readonly prepareMs: number;
@@ -57,25 +57,14 @@ export interface FleetRun {
   readonly gatewayIdentifies: number;
   readonly achievedRate: number;
   readonly sent: number;
-  /** Markers sent (by their stamp) from the call to the resolution of `reshardFleet`; those of them whose guild changes cluster. */
+  /** Markers sent (by their stamp) from the call to the resolution of `reshardFleet` (those of crossing guilds: `windowCrossing`). */
   readonly windowEvents: number;
-  readonly windowCrossing: number;
   /** Ledger keys offered as the clusters' reports count them (`ledger.offered`, summed). */
   readonly ledgerOffered: number;
   readonly ledgerFallbacks: number;
   /** What the ledger was offered during the window, and over the whole run (the route stays open a match window after the retire). */
   readonly ledgerWindow: LedgerCount;
   readonly ledgerTotal: LedgerCount;
-  readonly before: LatencyPart;
-  readonly during: LatencyPart;
-  /** `during` split: the preparation (call → barrier), the first match window after the switch (old set still read), the rest (old set closed, the handover's last window). */
-  readonly duringParts: { readonly prepare: LatencyPart; readonly drain: LatencyPart; readonly last: LatencyPart };
-  /** `during` split by the marker's guild: changing cluster (its copies judged by the ledger) or staying (judged in its cluster, or not at all). Same run, same load: the difference is the ledger's. */
-  readonly duringCrossing: LatencyPart;
-  readonly duringStaying: LatencyPart;
-  readonly after: LatencyPart;
-  readonly repeated: number;
-  readonly lost: number;
   readonly forwardDropped: number;
   readonly violations: readonly string[];
   /** The clusters' `reshard-ledger` reports (ms from the call), and CONTROL's own load during the window: CPU (user + system) per wall ms, event-loop delay p99 and max (ms). */
