@@ -7,11 +7,13 @@ import { bridgeCluster, decodeMessage, type StartMessage, TO_CLUSTER, TO_CLUSTER
 import { reshardMessage } from '../../src/control/cluster-events.js';
 import { isDisclusterError } from '../../src/gateway/errors.js';
 import type { FleetReshardPlan } from '../../src/reshard/crossing.js';
-import type { HandoverLedger, HandoverSide } from '../../src/reshard/ledger.js';
+import type { HandoverLedger } from '../../src/reshard/ledger.js';
 import { createMemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
 import { createEmulator, type Emulator } from '../../src/testing/index.js';
 import { collect, type Collected } from '../helpers/collect.js';
 import { eventually } from '../helpers/markers.js';
+import { countingLedger } from '../helpers/counting-ledger.js';
+import { LEDGER_MEMORY_WINDOWS } from '../../src/reshard/timing.js';
 
 const TOKEN = 'fleet-phases-token-7Hs';
 const WINDOW = 200;
@@ -58,24 +60,6 @@ test('a ledger outage on lifecycle$ becomes a reshard-ledger message; the progre
   t.like(progress, { type: 'reshard-progress', phase: 'preparing', ready: 2, total: 3 });
   t.true(E.isRight(toControl(progress)));
 });
-
-const sharedLedger = (): HandoverLedger & { keys: number } => {
-  const counts = new Map<string, { old: number; new: number }>();
-  const ledger = {
-    keys: 0,
-    async offer(side: HandoverSide, keys: readonly string[]) {
-      ledger.keys += keys.length;
-      return keys.map((key) => {
-        const c = counts.get(key) ?? { old: 0, new: 0 };
-        counts.set(key, c);
-        c[side]++;
-        return c[side] > c[side === 'old' ? 'new' : 'old'];
-      });
-    },
-    close: async () => {},
-  };
-  return ledger;
-};
 
 interface Member {
   readonly handle: ClusterHandle;
@@ -134,7 +118,7 @@ const fleet = async (t: ExecutionContext) => {
   const gw = await createEmulator({ token: TOKEN, shards: 4, heartbeatInterval: 500, identifyWindowMs: WINDOW, guilds: 24, maxConcurrency: 4, heartbeatTimeoutMs: 20_000 });
   t.teardown(() => gw.close());
   const queue = createMemoryIdentifyQueue({ maxConcurrency: 4, windowMs: WINDOW, safetyMarginMs: 100 });
-  const ledger = sharedLedger();
+  const ledger = countingLedger(LEDGER_MEMORY_WINDOWS * 1500);
   const members = { a: member(t, gw, 'a', [0, 1], queue, ledger), b: member(t, gw, 'b', [2, 3], queue, ledger) };
   await Promise.all([members.a.handle.ready, members.b.handle.ready]);
   return { gw, queue, ledger, members };
@@ -180,7 +164,7 @@ test.serial('reshardFleet over two clusters under CONTROL (handles, every phase 
     for (const m of members[id].inbound.events) t.true(E.isRight(toControl(m)));
   }
   t.false(gw.sessions.some((s) => s.numShards === 4 && s.live));
-  t.log(`${sent} markers, ${ledger.keys} ledger keys`);
+  t.log(`${sent} markers, ${ledger.ops.keys} ledger keys`);
 });
 
 test.serial('a cluster dying while the fleet prepares aborts the other: old layout intact, every marker once at the survivor and before', async (t) => {

@@ -4,12 +4,12 @@ import { fleetMember } from '../../src/control/fleet-member.js';
 import { reshardFleet } from '../../src/control/fleet.js';
 import { isDisclusterError } from '../../src/gateway/errors.js';
 import type { FleetReshardPlan } from '../../src/reshard/crossing.js';
-import type { HandoverLedger, HandoverSide } from '../../src/reshard/ledger.js';
 import { LEDGER_MEMORY_WINDOWS } from '../../src/reshard/timing.js';
 import { createMemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
 import type { IdentifyQueue, ShardDispatchEvent } from '../../src/shard/types.js';
 import { createEmulator, type Emulator } from '../../src/testing/index.js';
 import { activeResources, collect, type Collected } from '../helpers/collect.js';
+import { type CountingLedger, countingLedger } from '../helpers/counting-ledger.js';
 import { eventually, markerCounts, stall } from '../helpers/markers.js';
 
 const TOKEN = 'fleet-reshard-test-token';
@@ -18,41 +18,12 @@ const MARGIN = 100;
 const MATCH_WINDOW = 1500;
 const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
 
-/**
- * The multiset rule of `HandoverLedger`, in memory, forgetting a key `windowMs` after its last
- * offer as the real ledgers do (here `LEDGER_MEMORY_WINDOWS` match windows, as CONTROL's default
- * ledger); counts its operations.
- */
-const testLedger = (windowMs = LEDGER_MEMORY_WINDOWS * MATCH_WINDOW): HandoverLedger & { readonly ops: { offers: number; keys: number }; failing: boolean } => {
-  const counts = new Map<string, { old: number; new: number; at: number }>();
-  const ledger = {
-    ops: { offers: 0, keys: 0 },
-    failing: false,
-    async offer(side: HandoverSide, keys: readonly string[]) {
-      if (ledger.failing) throw new Error('ledger unreachable (test)');
-      ledger.ops.offers++;
-      ledger.ops.keys += keys.length;
-      const now = performance.now();
-      return keys.map((key) => {
-        const known = counts.get(key);
-        const c = known !== undefined && now - known.at < windowMs ? known : { old: 0, new: 0, at: now };
-        counts.set(key, c);
-        c.at = now;
-        c[side]++;
-        return c[side] > c[side === 'old' ? 'new' : 'old'];
-      });
-    },
-    close: async () => {},
-  };
-  return ledger;
-};
-
 interface Fleet {
   readonly gw: Emulator;
   readonly clusters: Record<string, Cluster>;
   readonly dispatches: Record<string, Collected<ShardDispatchEvent>>;
   readonly fatals: unknown[];
-  readonly ledger: ReturnType<typeof testLedger>;
+  readonly ledger: CountingLedger;
   readonly queue: IdentifyQueue;
 }
 
@@ -63,7 +34,7 @@ const fleet = async (t: ExecutionContext, lag: { old: number; new: number }, pla
   gw.delayLayout(plan.from.totalShards, lag.old);
   gw.delayLayout(plan.to.totalShards, lag.new);
   const queue = createMemoryIdentifyQueue({ maxConcurrency: 4, windowMs: WINDOW, safetyMarginMs: MARGIN });
-  const ledger = testLedger();
+  const ledger = countingLedger(LEDGER_MEMORY_WINDOWS * MATCH_WINDOW);
   const clusters: Record<string, Cluster> = {};
   const dispatches: Record<string, Collected<ShardDispatchEvent>> = {};
   const fatals: unknown[] = [];
@@ -295,7 +266,7 @@ test.serial('one cluster phase by phase: switch before ready and retire before s
     timing: { identifyWindowMs: WINDOW, identifyMarginMs: MARGIN, reshardMatchWindowMs: 300 },
   });
   await c.connect();
-  const ledger = testLedger();
+  const ledger = countingLedger(LEDGER_MEMORY_WINDOWS * MATCH_WINDOW);
   t.throws(() => c.prepareReshard({ totalShards: 3, shardIds: [0, 1, 2] }, { fleet: { plan: PLAN, clusterId: 'a', ledger } }), {
     message: /fleet reshard refused: the plan gives cluster a 3 shards \(0\.\.2 of 6\), not 3 shards \(0\.\.2 of 3\)/,
   });

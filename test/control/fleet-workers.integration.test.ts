@@ -10,30 +10,19 @@ import { portTransport } from '../../src/control/port-transport.js';
 import type { StartMessage, ToControlMessage, ToControlOf } from '../../src/control/index.js';
 import { isDisclusterError } from '../../src/gateway/errors.js';
 import type { FleetReshardPlan } from '../../src/reshard/crossing.js';
-import type { HandoverLedger, HandoverSide } from '../../src/reshard/ledger.js';
-import { createMemoryHandoverLedger } from '../../src/reshard/memory-ledger.js';
+import type { HandoverLedger } from '../../src/reshard/ledger.js';
 import { LEDGER_MEMORY_WINDOWS } from '../../src/reshard/timing.js';
 import { type RedisLedgerSpec } from './fixtures/fleet-ledger.js';
 import { prefixFor, REDIS_URL } from '../redis/helpers.js';
 import { createMemoryIdentifyQueue, type MemoryIdentifyQueue } from '../../src/shard/identify-queue.js';
 import { createEmulator, type Emulator } from '../../src/testing/index.js';
 import { collect, type Collected } from '../helpers/collect.js';
+import { countingLedger } from '../helpers/counting-ledger.js';
 import { eventually } from '../helpers/markers.js';
 
 const TOKEN = 'fleet-workers-token-3Rb';
 const WINDOW = 200;
 const MATCH_WINDOW = 1500;
-
-/** CONTROL's default ledger (in memory, `LEDGER_MEMORY_WINDOWS` match windows), counting the keys offered. */
-const sharedLedger = (): HandoverLedger & { keys: number } => {
-  const real = createMemoryHandoverLedger({ windowMs: LEDGER_MEMORY_WINDOWS * MATCH_WINDOW });
-  const ledger = {
-    keys: 0,
-    offer: (side: HandoverSide, keys: readonly string[]) => ((ledger.keys += keys.length), real.offer(side, keys)),
-    close: () => real.close(),
-  };
-  return ledger;
-};
 
 interface Member {
   readonly handle: ClusterHandle;
@@ -108,7 +97,7 @@ const fleet = async (t: ExecutionContext, mode: Mode, plan: FleetReshardPlan, la
   gw.delayLayout(plan.from.totalShards, lag.old);
   gw.delayLayout(plan.to.totalShards, lag.new);
   const queue = createMemoryIdentifyQueue({ maxConcurrency: 4, windowMs: WINDOW, safetyMarginMs: 100 });
-  const ledger = sharedLedger();
+  const ledger = countingLedger(LEDGER_MEMORY_WINDOWS * MATCH_WINDOW);
   const fleetLedger: FleetLedger = kind === 'control' ? { kind, ledger } : { kind, spec: { url: REDIS_URL, keyPrefix: prefixFor(t), windowMs: LEDGER_MEMORY_WINDOWS * MATCH_WINDOW } };
   const members = Object.fromEntries(Object.entries(plan.from.clusters).map(([id, ids]) => [id, member(t, mode, gw, id, [...ids], plan.from.totalShards, queue, fleetLedger)]));
   await Promise.all(Object.values(members).map((m) => m.handle.ready));
@@ -165,8 +154,8 @@ for (const [mode, plan, oldLag, newLag, kind] of [
     for (const m of all) t.deepEqual(m.inbound.events.filter((e) => e.type === 'fatal'), []);
     t.false(gw.sessions.some((s) => s.numShards === plan.from.totalShards && s.live));
     t.true(Object.values(report.clusters).some((r) => (r.ledger?.offered ?? 0) > 0), 'the crossing guilds went through a ledger');
-    t.true(kind === 'redis' ? ledger.keys === 0 : ledger.keys > 0, "the crossing guilds' offers reached the fleet's ledger, and only it");
-    t.log(`${sent} markers exactly once; ${kind === 'control' ? `${ledger.keys} keys offered to CONTROL's ledger` : 'Redis ledger'}`);
+    t.true(kind === 'redis' ? ledger.ops.keys === 0 : ledger.ops.keys > 0, "the crossing guilds' offers reached the fleet's ledger, and only it");
+    t.log(`${sent} markers exactly once; ${kind === 'control' ? `${ledger.ops.keys} keys offered to CONTROL's ledger` : 'Redis ledger'}`);
   });
 }
 
