@@ -14,6 +14,10 @@ const LENIENT = { heartbeatTimeoutMs: 20_000 };
 type Dispatch = ToControlOf<'dispatch'>;
 const isDispatch = (m: ToControlMessage): m is Dispatch => m.type === 'dispatch';
 const contentOf = (m: Dispatch) => (m.d as { content?: string }).content ?? '';
+const lastIndexOf = <T>(items: readonly T[], predicate: (item: T) => boolean) => {
+  for (let i = items.length - 1; i >= 0; i--) if (predicate(items[i]!)) return i;
+  return -1;
+};
 
 for (const mode of ['process', 'worker'] as const) {
   test(`${mode}: a reshard message grows 2 → 3 shards under marker traffic; CONTROL sees every marker once, the progress, and the new layout`, async (t) => {
@@ -81,7 +85,9 @@ for (const mode of ['process', 'worker'] as const) {
     }
 
     const stats = await handle.stats();
-    const statsAt = inbound.events.length;
+    // What follows the stats reply on the channel, counted from the reply itself: the messages of one
+    // read reach `inbound` before `await` resumes, so a status sent just after the reply may already be in.
+    const statsAt = lastIndexOf(inbound.events, (m) => m.type === 'stats') + 1;
     t.deepEqual(stats.shards.map((s) => s.shardId), [0, 1, 2]);
     // Every new shard was ready at the switch. On a loaded machine a shard may since have missed a
     // heartbeat ACK and be reconnecting (seen: a status neither ready nor resumed here): then it
