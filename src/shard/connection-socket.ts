@@ -4,6 +4,8 @@ import type { ResolvedShardOptions } from './options.js';
 import { readTurn, type TurnReader } from './read-turn.js';
 import { type BytesListener, watchSocketBytes } from './socket-bytes.js';
 
+export { pauseReading, resumeReading } from './socket-hold.js';
+
 /** Milliseconds a closing socket may wait for the server's close frame before it is destroyed. */
 const CLOSE_TIMEOUT_MS = 2_000;
 

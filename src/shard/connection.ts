@@ -11,7 +11,7 @@ import { IdentifyPlace } from './identify-place.js';
 import type { CommandLimiter } from './limiter.js';
 import type { ResolvedShardOptions } from './options.js';
 import { readTurn } from './read-turn.js';
-import { openSocket, type SocketOwner } from './connection-socket.js';
+import { openSocket, pauseReading, resumeReading, type SocketOwner } from './connection-socket.js';
 import { heartbeatText, identifyPayload, resumePayload } from './payloads.js';
 import { invalidHello, invalidReady, snapshot } from './connection-report.js';
 import { HELLO_TIMEOUT, READY_TIMEOUT, reportEnd, timedOut } from './connection-end.js';
@@ -129,12 +129,12 @@ class Connection implements InflateSink, HeartbeatListener, SocketOwner, Reading
   /** The turn's budget is spent: stop reading until this connection's backlog is handled (the heartbeat counts it as delivering). */
   pause(): void {
     this.heartbeat?.hold(true);
-    this.ws.pause();
+    pauseReading(this.ws); // nothing read ahead: the kernel holds what comes next (socket-hold.ts)
   }
 
   resume(): void {
     this.heartbeat?.hold(false);
-    this.ws.resume();
+    resumeReading(this.ws);
   }
 
   /** The socket closed. */
