@@ -46,12 +46,15 @@ export class HeartbeatClock {
   }
 
   /**
-   * Frames are (true) or are no longer (false) waiting on our side, read but not yet handled
-   * (read-turn.ts): while they wait the socket is paused, so no frame "arrives", yet the
-   * connection is delivering. Counts as a frame arrived, for as long as it lasts.
+   * Our side holds the socket back (true) or no longer (false): the read turn paused it, for
+   * frames of its own that wait or because another connection's do (read-turn.ts). While held
+   * no frame "arrives", yet nothing says the gateway went silent: counts as a frame arrived for
+   * as long as it lasts, and until the next beat (a connection held back for most of an
+   * interval and read again just before the tick is not a silent one).
    */
   hold(on: boolean): void {
     this.held = on;
+    if (on) this.received = true;
   }
 
   /** An ACK (op 11) arrived. */

@@ -7,11 +7,20 @@
  * decoder, 300+ ms in which no timer ran: heartbeats went out late, which at a short interval
  * got connections closed by the gateway. So frame handling is counted per turn, across every
  * shard of the process (or worker thread). Once a turn has spent `budgetMs`, a frame that comes
- * is kept, in order, in its connection's backlog and the socket is paused; the backlogs are
- * handled at the turn's boundary (`setImmediate`, after this pass of I/O), each boundary again
- * within the budget, so timers (heartbeats, the bot's own) run between. A connection's socket
- * resumes once its backlog is empty. Nothing is dropped or reordered; a socket that closes has
- * its backlog handled before its close.
+ * is kept, in order, in its connection's backlog, and **every** connection's socket is paused
+ * (the others "parked"): what the gateway sends next stays in the kernel, not in chunks read
+ * into memory to wait. The backlog (the rest of one chunk) is handled at the turn's boundary
+ * (`setImmediate`, after this pass of I/O), each boundary again within the budget, so timers
+ * (heartbeats, the bot's own) run between; once no frame waits, every socket reads again, in
+ * an order that rotates so no connection is always read last. Nothing is dropped or reordered;
+ * a socket that closes has its backlog handled before its close.
+ *
+ * Why every socket: frames that wait outlive the young generation's collections, and are
+ * promoted with the 64 KiB chunks they are views of. When only the connection that ran over
+ * the budget paused, every other socket read in the same pass added a chunk to wait, and a
+ * storm of 100 KiB messages held ~27 MiB of promoted chunks and a doubled young generation
+ * (peak RSS 1.4x a client that never yields, bench/README.md). With every socket paused, at
+ * most one chunk waits, and only until the next boundary.
  */
 
 /** A connection whose frames the turn schedules. */
@@ -58,6 +67,12 @@ export class ReadTurn<D> {
   private readonly backlogs = new Map<TurnReader<D>, Backlog<D>>();
   /** Connections with a backlog, in the order they are served (a served one goes to the back). */
   private readonly line: TurnReader<D>[] = [];
+  /** Every connection that has delivered a frame and is not torn down: the ones a spent turn pauses. */
+  private readonly readers = new Set<TurnReader<D>>();
+  /** Connections paused with no frame waiting, because the turn was spent (on them or another). */
+  private readonly parked = new Set<TurnReader<D>>();
+  /** Where the next wake starts resuming, so the connection read first moves round. */
+  private rotation = 0;
   private readonly boundary = (): void => {
     this.boundaryScheduled = false;
     this.startedAt = undefined;
@@ -78,18 +93,20 @@ export class ReadTurn<D> {
         return void backlog.items.push(data, isBinary);
       }
     }
+    if (this.parked.delete(reader)) return this.keep(reader, data, isBinary); // paused already; frames it had read still come
     if (this.spent()) {
-      this.deferred++;
-      this.backlogs.set(reader, { items: [data, isBinary], head: 0 });
-      this.line.push(reader);
+      this.keep(reader, data, isBinary);
       reader.pause();
-      return;
+      return this.parkAll();
     }
+    this.readers.add(reader);
     reader.handleFrame(data, isBinary);
   }
 
   /** `reader`'s socket closed: what it read before the close is handled now, in order. */
   flush(reader: TurnReader<D>): void {
+    this.readers.delete(reader);
+    this.parked.delete(reader);
     const backlog = this.backlogs.get(reader);
     if (backlog === undefined) return;
     this.backlogs.delete(reader); // its place in the line is skipped from now on
@@ -99,12 +116,14 @@ export class ReadTurn<D> {
 
   /** `reader` is torn down: its backlog is dropped (nobody listens any more) and its socket reads again (its close must be read). */
   forget(reader: TurnReader<D>): void {
-    if (this.backlogs.delete(reader)) reader.resume();
+    this.readers.delete(reader);
+    const held = this.backlogs.delete(reader);
+    if (this.parked.delete(reader) || held) reader.resume();
   }
 
-  /** True while `reader` has frames waiting (its socket paused by this turn). */
+  /** True while `reader`'s socket is paused by this turn (frames of its own wait, or another's do). */
   holds(reader: TurnReader<D>): boolean {
-    return this.backlogs.has(reader);
+    return this.backlogs.has(reader) || this.parked.has(reader);
   }
 
   /** Frames that have waited for a later turn since the process started (each counted once). */
@@ -117,6 +136,38 @@ export class ReadTurn<D> {
     let n = 0;
     for (const backlog of this.backlogs.values()) n += (backlog.items.length - backlog.head) / 2;
     return n;
+  }
+
+  /** Connections paused now with no frame of their own waiting. */
+  get parkedReaders(): number {
+    return this.parked.size;
+  }
+
+  /** Starts `reader`'s backlog with one frame (its socket is paused already, or by the caller). */
+  private keep(reader: TurnReader<D>, data: D, isBinary: boolean): void {
+    this.deferred++;
+    this.readers.add(reader);
+    this.backlogs.set(reader, { items: [data, isBinary], head: 0 });
+    this.line.push(reader);
+  }
+
+  /** The turn is spent: every other connection stops reading until no frame waits. */
+  private parkAll(): void {
+    for (const reader of this.readers) {
+      if (this.backlogs.has(reader) || this.parked.has(reader)) continue;
+      this.parked.add(reader);
+      reader.pause();
+    }
+  }
+
+  /** No frame waits: every parked connection reads again, starting one further round each time. */
+  private wake(): void {
+    const parked = [...this.parked];
+    this.parked.clear();
+    const n = parked.length;
+    if (n === 0) return;
+    const first = this.rotation++ % n;
+    for (let i = 0; i < n; i++) parked[(first + i) % n]!.resume();
   }
 
   /** Opens the turn's count if needed; true when the turn has spent its budget. */
@@ -141,7 +192,8 @@ export class ReadTurn<D> {
   /**
    * At a boundary: the connections in line, a few frames each per visit, within a fresh budget;
    * what is left waits for the next boundary. A connection served goes to the back of the line,
-   * so every backlog moves at every boundary or two, whichever connection fell behind first.
+   * so every backlog moves at every boundary or two, whichever connection fell behind first. A
+   * connection whose backlog is done stays parked until no backlog is left; then all read again.
    */
   private drain(): void {
     const { line } = this;
@@ -167,9 +219,10 @@ export class ReadTurn<D> {
       if (backlog.head < items.length) line.push(reader);
       else {
         this.backlogs.delete(reader);
-        reader.resume();
+        this.parked.add(reader);
       }
     }
+    this.wake();
   }
 }
 

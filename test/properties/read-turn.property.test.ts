@@ -68,7 +68,13 @@ const run = (steps: readonly Step[]) => {
     turnStart = undefined;
     for (const b of due) b();
   };
+  /** While frames wait, no other socket reads: every connection that has delivered is paused (read-turn.ts). */
+  const checkParked = () => {
+    if (turn.backlogFrames === 0) return;
+    for (const r of readers) if (!r.gone && r.sent.length > 0 && !r.paused) violations.push(`reader ${r.id} reads while ${turn.backlogFrames} frames wait`);
+  };
   for (const s of steps) {
+    checkParked();
     if (s.kind === 'frame') {
       const reader = readers[s.reader]!;
       if (reader.gone) continue;
@@ -99,7 +105,7 @@ const run = (steps: readonly Step[]) => {
   return { readers, violations, backlog: turn.backlogFrames };
 };
 
-test('property: every frame is handled once, in order per connection, no frame starts past a turn’s budget, and every paused socket resumes', (t) => {
+test('property: every frame is handled once, in order per connection, no frame starts past a turn’s budget, no socket reads while frames wait, and every paused socket resumes', (t) => {
   fc.assert(
     fc.property(fc.array(step, { maxLength: 200 }), (steps) => {
       const { readers, violations, backlog } = run(steps);

@@ -122,3 +122,12 @@ test('frames held on our side (the read turn paused the socket) count as arrivin
     expectObservable(heartbeat(10, NEVER, NEVER, ts, () => 0.5, { inbound$: NEVER, held$ })).toBe('-----b---------b---------(z|)', signals);
   });
 });
+
+test('a connection held back between two beats, even briefly and released before the tick, is not silent at that tick; silence after is a zombie', (t) => {
+  const ts = virtualTime(t);
+  ts.run(({ cold, expectObservable }) => {
+    // beat at 5 unanswered; held from 7 to 8 only (another connection's frames waited): the tick at 15 forgives it; nothing after: zombie at 25
+    const held$ = cold('-------tf', { t: true, f: false });
+    expectObservable(heartbeat(10, NEVER, NEVER, ts, () => 0.5, { inbound$: NEVER, held$ })).toBe('-----b---------b---------(z|)', signals);
+  });
+});
