@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { DisclusterError } from '../gateway/errors.js';
 import { createMemoryIdentifyQueue, defaultIdentifyMargin, type SessionStartLimit } from '../shard/identify-queue.js';
 import type { IdentifyQueue } from '../shard/types.js';
+import { BotLender } from './bot-lender.js';
 
 /** What decides which identify buckets a cluster uses: its bot and Discord's identify rules for it. */
 export interface BotIdentifyRules {
@@ -20,11 +21,11 @@ export interface LentIdentifyQueue {
   release(): void;
 }
 
-interface Entry {
+/** A bot's queue, with the rules it was made for. */
+interface BotQueue {
   readonly queue: IdentifyQueue;
   readonly maxConcurrency: number;
   readonly windowMs: number;
-  users: number;
 }
 
 /** The bot's key: a digest of its token and gateway URL, so the token itself is never kept as a key. */
@@ -38,52 +39,42 @@ export const botKey = (token: string, gatewayUrl: string): string => createHash(
  * break the other's spacing. A queue lives while a cluster uses it.
  */
 export class BotIdentifyQueues {
-  private readonly entries = new Map<string, Entry>();
+  private readonly lender = new BotLender<BotQueue>();
 
   /** The bot's shared queue (made on first use); throws `INVALID_OPTIONS` on conflicting rules. */
   lend(rules: BotIdentifyRules): LentIdentifyQueue {
-    const key = botKey(rules.token, rules.gatewayUrl);
-    let entry = this.entries.get(key);
-    if (entry !== undefined && (entry.maxConcurrency !== rules.maxConcurrency || entry.windowMs !== rules.windowMs)) {
-      throw new DisclusterError(
-        'INVALID_OPTIONS',
-        `another cluster of this bot in this CONTROL process identifies with maxConcurrency ${entry.maxConcurrency} and a ${entry.windowMs} ms window; ` +
-          `this one asks for maxConcurrency ${rules.maxConcurrency} and ${rules.windowMs} ms. A bot has one max_concurrency: give every cluster the same ` +
-          `gateway.maxConcurrency and timing.identifyWindowMs, or pass identifyQueue explicitly`,
-      );
-    }
-    if (entry === undefined) {
-      entry = {
-        queue: createMemoryIdentifyQueue({
-          maxConcurrency: rules.maxConcurrency,
-          windowMs: rules.windowMs,
-          safetyMarginMs: rules.safetyMarginMs ?? defaultIdentifyMargin(rules.windowMs),
-          ...(rules.sessionStartLimit ? { sessionStartLimit: rules.sessionStartLimit } : {}),
-        }),
-        maxConcurrency: rules.maxConcurrency,
-        windowMs: rules.windowMs,
-        users: 0,
-      };
-      this.entries.set(key, entry);
-    }
-    const lent = entry;
-    lent.users++;
-    let released = false;
-    return {
-      queue: lent.queue,
-      release: () => {
-        if (released) return;
-        released = true;
-        if (--lent.users === 0 && this.entries.get(key) === lent) this.entries.delete(key);
-      },
-    };
+    const { value, release } = this.lender.lend(botKey(rules.token, rules.gatewayUrl), () => makeQueue(rules), (existing) => refuseConflict(existing, rules));
+    return { queue: value.queue, release };
   }
 
   /** How many bots have a queue now (for tests). */
   get size(): number {
-    return this.entries.size;
+    return this.lender.size;
   }
 }
+
+/** A bot's queue for `rules`. */
+const makeQueue = (rules: BotIdentifyRules): BotQueue => ({
+  queue: createMemoryIdentifyQueue({
+    maxConcurrency: rules.maxConcurrency,
+    windowMs: rules.windowMs,
+    safetyMarginMs: rules.safetyMarginMs ?? defaultIdentifyMargin(rules.windowMs),
+    ...(rules.sessionStartLimit ? { sessionStartLimit: rules.sessionStartLimit } : {}),
+  }),
+  maxConcurrency: rules.maxConcurrency,
+  windowMs: rules.windowMs,
+});
+
+/** Two clusters of one bot must agree on its identify rules. */
+const refuseConflict = (existing: BotQueue, rules: BotIdentifyRules): void => {
+  if (existing.maxConcurrency === rules.maxConcurrency && existing.windowMs === rules.windowMs) return;
+  throw new DisclusterError(
+    'INVALID_OPTIONS',
+    `another cluster of this bot in this CONTROL process identifies with maxConcurrency ${existing.maxConcurrency} and a ${existing.windowMs} ms window; ` +
+      `this one asks for maxConcurrency ${rules.maxConcurrency} and ${rules.windowMs} ms. A bot has one max_concurrency: give every cluster the same ` +
+      `gateway.maxConcurrency and timing.identifyWindowMs, or pass identifyQueue explicitly`,
+  );
+};
 
 /** This process's queues: the default of `spawnCluster` in control mode. */
 export const botIdentifyQueues = new BotIdentifyQueues();

@@ -1,15 +1,11 @@
 import { createMemoryHandoverLedger, type MemoryHandoverLedger } from '../reshard/memory-ledger.js';
 import { botKey } from './bot-identify-queues.js';
+import { BotLender } from './bot-lender.js';
 
 /** A ledger lent to one cluster; `release()` once the cluster has exited. */
 export interface LentHandoverLedger {
   readonly ledger: MemoryHandoverLedger;
   release(): void;
-}
-
-interface Entry {
-  readonly ledger: MemoryHandoverLedger;
-  users: number;
 }
 
 /**
@@ -21,34 +17,17 @@ interface Entry {
  * closed when its last cluster has exited.
  */
 export class BotHandoverLedgers {
-  private readonly entries = new Map<string, Entry>();
+  private readonly lender = new BotLender<MemoryHandoverLedger>((ledger) => void ledger.close());
 
   /** The bot's shared ledger, made on first use. */
   lend(bot: { readonly token: string; readonly gatewayUrl: string; readonly windowMs: number }): LentHandoverLedger {
-    const key = botKey(bot.token, bot.gatewayUrl);
-    let entry = this.entries.get(key);
-    if (entry === undefined) {
-      entry = { ledger: createMemoryHandoverLedger({ windowMs: bot.windowMs }), users: 0 };
-      this.entries.set(key, entry);
-    }
-    const lent = entry;
-    lent.users++;
-    let released = false;
-    return {
-      ledger: lent.ledger,
-      release: () => {
-        if (released) return;
-        released = true;
-        if (--lent.users > 0 || this.entries.get(key) !== lent) return;
-        this.entries.delete(key);
-        void lent.ledger.close();
-      },
-    };
+    const { value, release } = this.lender.lend(botKey(bot.token, bot.gatewayUrl), () => createMemoryHandoverLedger({ windowMs: bot.windowMs }));
+    return { ledger: value, release };
   }
 
   /** How many bots have a ledger now (for tests). */
   get size(): number {
-    return this.entries.size;
+    return this.lender.size;
   }
 }
 
