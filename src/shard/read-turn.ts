@@ -7,9 +7,9 @@
  * decoder, 300+ ms in which no timer ran: heartbeats went out late, which at a short interval
  * got connections closed by the gateway. So frame handling is counted per turn, across every
  * shard of the process (or worker thread). Once a turn has spent `budgetMs`, a frame that comes
- * is kept, in order, in its connection's backlog, and **every** connection's socket is paused
- * (the others "parked"): what the gateway sends next stays in the kernel, not in chunks read
- * into memory to wait. The backlog (the rest of one chunk) is handled at the turn's boundary
+ * is kept, in order, in its connection's backlog, and every connection's socket that delivered
+ * within `PARK_RECENT_MS` is paused (the others "parked"): what the gateway sends next stays in
+ * the kernel, not in chunks read into memory to wait. The backlog (the rest of one chunk) is handled at the turn's boundary
  * (`setImmediate`, after this pass of I/O), each boundary again within the budget, so timers
  * (heartbeats, the bot's own) run between; once no frame waits, every socket reads again, in
  * an order that rotates so no connection is always read last. Nothing is dropped or reordered;
@@ -53,6 +53,9 @@ interface Backlog<D> {
   head: number;
 }
 
+/** A connection that delivered a frame this recently is paused with the others when a turn is spent. */
+export const PARK_RECENT_MS = 1_000;
+
 /** Frames one connection handles per visit of a boundary's round before the next connection's turn. */
 const FRAMES_PER_VISIT = 8;
 
@@ -67,10 +70,12 @@ export class ReadTurn<D> {
   private readonly backlogs = new Map<TurnReader<D>, Backlog<D>>();
   /** Connections with a backlog, in the order they are served (a served one goes to the back). */
   private readonly line: TurnReader<D>[] = [];
-  /** Every connection that has delivered a frame and is not torn down: the ones a spent turn pauses. */
-  private readonly readers = new Set<TurnReader<D>>();
+  /** When each connection last delivered a frame: the ones that did within `recentMs` are what a spent turn pauses. */
+  private readonly lastFrameAt = new Map<TurnReader<D>, number>();
   /** Connections paused with no frame waiting, because the turn was spent (on them or another). */
   private readonly parked = new Set<TurnReader<D>>();
+  /** The clock as `spent()` last read it. */
+  private now = 0;
   /** Where the next wake starts resuming, so the connection read first moves round. */
   private rotation = 0;
   private readonly boundary = (): void => {
@@ -82,6 +87,7 @@ export class ReadTurn<D> {
   constructor(
     private readonly budgetMs: number = READ_TURN_BUDGET_MS,
     private readonly host: ReadTurnHost = nodeHost,
+    private readonly recentMs: number = PARK_RECENT_MS,
   ) {}
 
   /** A frame arrived for `reader`: handled now, or kept for a later turn when this one's budget is spent. */
@@ -93,19 +99,19 @@ export class ReadTurn<D> {
         return void backlog.items.push(data, isBinary);
       }
     }
-    if (this.parked.delete(reader)) return this.keep(reader, data, isBinary); // paused already; frames it had read still come
+    if (this.parked.delete(reader)) return this.keep(reader, data, isBinary, this.host.now()); // paused already; frames it had read still come
     if (this.spent()) {
-      this.keep(reader, data, isBinary);
+      this.keep(reader, data, isBinary, this.now);
       reader.pause();
       return this.parkAll();
     }
-    this.readers.add(reader);
+    this.lastFrameAt.set(reader, this.now);
     reader.handleFrame(data, isBinary);
   }
 
   /** `reader`'s socket closed: what it read before the close is handled now, in order. */
   flush(reader: TurnReader<D>): void {
-    this.readers.delete(reader);
+    this.lastFrameAt.delete(reader);
     this.parked.delete(reader);
     const backlog = this.backlogs.get(reader);
     if (backlog === undefined) return;
@@ -116,7 +122,7 @@ export class ReadTurn<D> {
 
   /** `reader` is torn down: its backlog is dropped (nobody listens any more) and its socket reads again (its close must be read). */
   forget(reader: TurnReader<D>): void {
-    this.readers.delete(reader);
+    this.lastFrameAt.delete(reader);
     const held = this.backlogs.delete(reader);
     if (this.parked.delete(reader) || held) reader.resume();
   }
@@ -144,16 +150,26 @@ export class ReadTurn<D> {
   }
 
   /** Starts `reader`'s backlog with one frame (its socket is paused already, or by the caller). */
-  private keep(reader: TurnReader<D>, data: D, isBinary: boolean): void {
+  private keep(reader: TurnReader<D>, data: D, isBinary: boolean, now: number): void {
     this.deferred++;
-    this.readers.add(reader);
+    this.lastFrameAt.set(reader, now);
     this.backlogs.set(reader, { items: [data, isBinary], head: 0 });
     this.line.push(reader);
   }
 
-  /** The turn is spent: every other connection stops reading until no frame waits. */
+  /**
+   * The turn is spent: every other connection that delivered lately stops reading until no frame
+   * waits. One quiet for longer than `recentMs` is left reading (and forgotten here until it
+   * delivers again): pausing it costs two system calls and saves nothing, and a process may hold
+   * hundreds of idle shards beside the few in a storm.
+   */
   private parkAll(): void {
-    for (const reader of this.readers) {
+    const since = this.now - this.recentMs;
+    for (const [reader, at] of this.lastFrameAt) {
+      if (at < since) {
+        this.lastFrameAt.delete(reader);
+        continue;
+      }
       if (this.backlogs.has(reader) || this.parked.has(reader)) continue;
       this.parked.add(reader);
       reader.pause();
@@ -173,6 +189,7 @@ export class ReadTurn<D> {
   /** Opens the turn's count if needed; true when the turn has spent its budget. */
   private spent(): boolean {
     const now = this.host.now();
+    this.now = now;
     if (this.startedAt === undefined) {
       this.startedAt = now;
       this.scheduleBoundary();

@@ -24,10 +24,10 @@ const step: fc.Arbitrary<Step> = fc.oneof(
  * boundary runs only when the turn asked for one (as `setImmediate` would). Checks every rule
  * of read-turn.ts as it goes and returns what each reader handled.
  */
-const run = (steps: readonly Step[]) => {
+const run = (steps: readonly Step[], recentMs = Number.POSITIVE_INFINITY) => {
   let now = 0;
   let boundaries: (() => void)[] = [];
-  const turn = new ReadTurn<number>(BUDGET, { now: () => now, atBoundary: (b) => void boundaries.push(b) });
+  const turn = new ReadTurn<number>(BUDGET, { now: () => now, atBoundary: (b) => void boundaries.push(b) }, recentMs);
   const costs = new Map<number, number>();
   let turnStart: number | undefined;
   const violations: string[] = [];
@@ -68,9 +68,9 @@ const run = (steps: readonly Step[]) => {
     turnStart = undefined;
     for (const b of due) b();
   };
-  /** While frames wait, no other socket reads: every connection that has delivered is paused (read-turn.ts). */
+  /** While frames wait, no other socket reads: every connection that has delivered (lately: all of them, with no `recentMs`) is paused (read-turn.ts). */
   const checkParked = () => {
-    if (turn.backlogFrames === 0) return;
+    if (turn.backlogFrames === 0 || recentMs !== Number.POSITIVE_INFINITY) return;
     for (const r of readers) if (!r.gone && r.sent.length > 0 && !r.paused) violations.push(`reader ${r.id} reads while ${turn.backlogFrames} frames wait`);
   };
   for (const s of steps) {
@@ -119,6 +119,38 @@ test('property: every frame is handled once, in order per connection, no frame s
     { numRuns: 3000 },
   );
   t.pass();
+});
+
+test('property: with connections forgotten once quiet for longer than recentMs, still every frame once, in order, within the budget, and every paused socket resumes', (t) => {
+  fc.assert(
+    fc.property(fc.array(step, { maxLength: 200 }), fc.integer({ min: 0, max: 4 * BUDGET }), (steps, recentMs) => {
+      const { readers, violations, backlog } = run(steps, recentMs);
+      if (violations.length > 0) throw new Error(violations.join('; '));
+      if (backlog !== 0) throw new Error(`${backlog} frames left in backlogs`);
+      for (const r of readers) {
+        if (JSON.stringify(r.handled) !== JSON.stringify(r.sent)) throw new Error(`reader ${r.id} handled ${r.handled} of ${r.sent}`);
+        if (r.paused && !r.gone) throw new Error(`reader ${r.id} left paused`);
+      }
+    }),
+    { numRuns: 2000 },
+  );
+  t.pass();
+});
+
+test('a spent turn pauses the connections that delivered lately, and leaves one quiet for longer than recentMs reading', (t) => {
+  const { readers, violations } = run(
+    [
+      { kind: 'frame', reader: 1, ms: 30 }, // at 0: reader 1 delivers (its frame costs 30 ms), then is quiet
+      { kind: 'boundary' },
+      { kind: 'frame', reader: 2, ms: 1 }, // at 30: reader 2 delivers
+      { kind: 'frame', reader: 3, ms: 1 }, // at 31: reader 3 delivers
+      { kind: 'frame', reader: 0, ms: 12 }, // at 32: reader 0 delivers
+      { kind: 'frame', reader: 0, ms: 1 }, // at 44: the turn (from 30) is spent: kept, and the lately active are paused
+    ],
+    20,
+  );
+  t.deepEqual(violations, []);
+  t.deepEqual(readers.map((r) => r.pauses), [1, 0, 1, 1], 'readers 0 (its frame waits), 2 and 3 paused; reader 1, quiet for 44 ms, not');
 });
 
 test('a storm past the budget is spread over turns: the first frames now, the rest one budget per boundary, the socket paused meanwhile', (t) => {
