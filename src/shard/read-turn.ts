@@ -9,17 +9,18 @@
  * shard of the process (or worker thread). Once a turn has spent `budgetMs`, a frame that comes
  * is kept, in order, in its connection's backlog, and every connection's socket that delivered
  * within `PARK_RECENT_MS` is paused (the others "parked"): what the gateway sends next stays in
- * the kernel, not in chunks read into memory to wait. The backlog (the rest of one chunk) is handled at the turn's boundary
- * (`setImmediate`, after this pass of I/O), each boundary again within the budget, so timers
- * (heartbeats, the bot's own) run between; once no frame waits, every socket reads again, in
- * an order that rotates so no connection is always read last. Nothing is dropped or reordered;
- * a socket that closes has its backlog handled before its close.
+ * the kernel, not in chunks read into memory to wait. The backlog (the rest of one chunk) is
+ * handled at the turn's boundary (`setImmediate`, after this pass of I/O), each boundary again
+ * within the budget, so timers (heartbeats, the bot's own) run between; once no frame waits,
+ * every parked socket reads again, in an order that rotates so no connection is always read
+ * last. Nothing is dropped or reordered; a socket that closes has its backlog handled before
+ * its close.
  *
- * Why every socket: frames that wait outlive the young generation's collections, and are
+ * Why every busy socket: frames that wait outlive the young generation's collections, and are
  * promoted with the 64 KiB chunks they are views of. When only the connection that ran over
  * the budget paused, every other socket read in the same pass added a chunk to wait, and a
  * storm of 100 KiB messages held ~27 MiB of promoted chunks and a doubled young generation
- * (peak RSS 1.4x a client that never yields, bench/README.md). With every socket paused, at
+ * (peak RSS 1.4x a client that never yields, bench/README.md). With every busy socket paused, at
  * most one chunk waits, and only until the next boundary.
  */
 
@@ -142,11 +143,6 @@ export class ReadTurn<D> {
     let n = 0;
     for (const backlog of this.backlogs.values()) n += (backlog.items.length - backlog.head) / 2;
     return n;
-  }
-
-  /** Connections paused now with no frame of their own waiting. */
-  get parkedReaders(): number {
-    return this.parked.size;
   }
 
   /** Starts `reader`'s backlog with one frame (its socket is paused already, or by the caller). */
