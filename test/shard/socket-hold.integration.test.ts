@@ -1,7 +1,9 @@
 import test from 'ava';
+import { createServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { pauseReading, resumeReading } from '../../src/shard/socket-hold.js';
+import { selfSignedCertificate } from '../../src/testing/wire/tls.js';
 
 /** Frames the server sends after the client paused: far more than one socket read (64 KiB). */
 const FRAMES = 64;
@@ -17,11 +19,15 @@ const turns = async (n: number) => {
  * frames, and the client's socket is watched while the data waits in the kernel. Returns what the
  * socket read during the pause, and the frames received once resumed.
  */
-const pausedClient = async (pause: (ws: WebSocket) => void, resume: (ws: WebSocket) => void) => {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise((resolve) => server.once('listening', resolve));
+const pausedClient = async (pause: (ws: WebSocket) => void, resume: (ws: WebSocket) => void, tls = false) => {
+  const certificate = tls ? await selfSignedCertificate('127.0.0.1') : undefined;
+  const https = certificate ? createServer({ key: certificate.key, cert: certificate.cert }) : undefined;
+  if (https) await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+  const server = https ? new WebSocketServer({ server: https }) : new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  if (!https) await new Promise((resolve) => server.once('listening', resolve));
   const serverSide = new Promise<WebSocket>((resolve) => server.once('connection', resolve));
-  const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const port = ((https ?? server).address() as AddressInfo).port;
+  const client = new WebSocket(`${tls ? 'wss' : 'ws'}://127.0.0.1:${port}`, certificate ? { ca: certificate.cert } : {});
   try {
     const peer = await serverSide;
     await new Promise((resolve) => client.once('open', resolve));
@@ -51,6 +57,7 @@ const pausedClient = async (pause: (ws: WebSocket) => void, resume: (ws: WebSock
   } finally {
     client.terminate();
     await new Promise((resolve) => server.close(resolve));
+    if (https) await new Promise((resolve) => https.close(resolve));
   }
 };
 
@@ -74,6 +81,12 @@ test('a plain pause reads a chunk ahead into the stream (what pauseReading avoid
   );
   t.true(readDuringPause > 0, 'the paused stream read ahead');
   t.true(bufferedDuringPause > 0);
+  t.deepEqual(received, Array.from({ length: FRAMES + 1 }, (_, n) => n));
+});
+
+test('over TLS (wss://, as Discord serves it): paused and resumed, every frame comes in order; what the TLS layer had read may come ahead', async (t) => {
+  const { readDuringPause, received } = await pausedClient(pauseReading, resumeReading, true);
+  t.log(`bytes read during the pause: ${readDuringPause}`);
   t.deepEqual(received, Array.from({ length: FRAMES + 1 }, (_, n) => n));
 });
 
