@@ -32,6 +32,13 @@ export interface SoakReport {
   readonly sessionsLost: number;
   /** Sequences the lost sessions spanned after the last one received (emulator's count): ≥ lostReported. */
   readonly reportedGap: number;
+  /**
+   * For a failure to explain itself: each gap the client saw, `[shardId, last n before, first n
+   * after, session-lost reports pending]`, and each lost session, `[shardId, lastSeq, the
+   * emulator's final seq or null]`, at most 40 of each.
+   */
+  readonly gaps: readonly (readonly number[])[];
+  readonly lost: readonly (readonly (number | null)[])[];
   readonly identifies: number;
   readonly resumes: number;
   /** Rule breaks the emulator saw (4008, identify buckets, …): must be empty. */
@@ -78,6 +85,8 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
   let outOfOrder = 0;
   let sessionsLost = 0;
   const lostSessions = new Map<string, number>();
+  const lostShard = new Map<string, number>();
+  const gaps: number[][] = [];
 
   cluster.lifecycle$.subscribe((event) => {
     log.push(JSON.stringify(event));
@@ -85,6 +94,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
       sessionsLost++;
       lostPending[event.shardId]!++;
       lostSessions.set(event.sessionId, event.lastSeq);
+      lostShard.set(event.sessionId, event.shardId);
     }
   });
   cluster.dispatch$.subscribe((event: ShardDispatchEvent) => {
@@ -97,6 +107,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     else if (n <= previous) (n === previous ? duplicated++ : outOfOrder++);
     else {
       // a gap: only allowed when a session of this shard was reported lost since the last one
+      if (gaps.length < 40) gaps.push([shardId, previous, n, lostPending[shardId]!]);
       if (lostPending[shardId]! > 0) lostReported += n - previous - 1;
       else lostSilently += n - previous - 1;
       last[shardId] = n;
@@ -210,6 +221,8 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     outOfOrder,
     sessionsLost,
     reportedGap,
+    gaps,
+    lost: [...lostSessions].slice(0, 40).map(([sessionId, lastSeq]) => [lostShard.get(sessionId)!, lastSeq, finalSeq.get(sessionId) ?? null]),
     identifies,
     resumes,
     violations,
