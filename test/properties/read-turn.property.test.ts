@@ -105,16 +105,20 @@ const run = (steps: readonly Step[], recentMs = Number.POSITIVE_INFINITY) => {
   return { readers, violations, backlog: turn.backlogFrames };
 };
 
+/** Throws unless a run kept every rule: no violation, no frame left waiting, each reader's frames all handled in order, none left paused. */
+const expectSound = ({ readers, violations, backlog }: ReturnType<typeof run>): void => {
+  if (violations.length > 0) throw new Error(violations.join('; '));
+  if (backlog !== 0) throw new Error(`${backlog} frames left in backlogs`);
+  for (const r of readers) {
+    if (JSON.stringify(r.handled) !== JSON.stringify(r.sent)) throw new Error(`reader ${r.id} handled ${r.handled} of ${r.sent}`);
+    if (r.paused && !r.gone) throw new Error(`reader ${r.id} left paused`);
+  }
+};
+
 test('property: every frame is handled once, in order per connection, no frame starts past a turn’s budget, no socket reads while frames wait, and every paused socket resumes', (t) => {
   fc.assert(
     fc.property(fc.array(step, { maxLength: 200 }), (steps) => {
-      const { readers, violations, backlog } = run(steps);
-      if (violations.length > 0) throw new Error(violations.join('; '));
-      if (backlog !== 0) throw new Error(`${backlog} frames left in backlogs`);
-      for (const r of readers) {
-        if (JSON.stringify(r.handled) !== JSON.stringify(r.sent)) throw new Error(`reader ${r.id} handled ${r.handled} of ${r.sent}`);
-        if (r.paused && !r.gone) throw new Error(`reader ${r.id} left paused`);
-      }
+      expectSound(run(steps));
     }),
     { numRuns: 3000 },
   );
@@ -124,13 +128,7 @@ test('property: every frame is handled once, in order per connection, no frame s
 test('property: with connections forgotten once quiet for longer than recentMs, still every frame once, in order, within the budget, and every paused socket resumes', (t) => {
   fc.assert(
     fc.property(fc.array(step, { maxLength: 200 }), fc.integer({ min: 0, max: 4 * BUDGET }), (steps, recentMs) => {
-      const { readers, violations, backlog } = run(steps, recentMs);
-      if (violations.length > 0) throw new Error(violations.join('; '));
-      if (backlog !== 0) throw new Error(`${backlog} frames left in backlogs`);
-      for (const r of readers) {
-        if (JSON.stringify(r.handled) !== JSON.stringify(r.sent)) throw new Error(`reader ${r.id} handled ${r.handled} of ${r.sent}`);
-        if (r.paused && !r.gone) throw new Error(`reader ${r.id} left paused`);
-      }
+      expectSound(run(steps, recentMs));
     }),
     { numRuns: 2000 },
   );
