@@ -2,6 +2,7 @@ import { createCluster } from '../../src/cluster/cluster.js';
 import type { ShardDispatchEvent } from '../../src/shard/types.js';
 import { createEmulator } from '../../src/testing/index.js';
 import { FAULT_NAMES, FAULTS, type FaultName, seededRandom } from './faults.js';
+import { type LedgerTally, SoakLedger } from './ledger.js';
 
 /** Options of one soak run. */
 export interface SoakOptions {
@@ -14,31 +15,11 @@ export interface SoakOptions {
   readonly heartbeatInterval?: number;
 }
 
-/** What a soak run found. */
-export interface SoakReport {
+/** What a soak run found: the ledger's tally (every missing dispatch explained, or counted silent) and the run's own counts. */
+export interface SoakReport extends LedgerTally {
   readonly seed: number;
   readonly shards: number;
   readonly faults: Record<string, number>;
-  /** Dispatches the emulator sent into a session. */
-  readonly sent: number;
-  /** Dispatches checked on `dispatch$`. */
-  readonly checked: number;
-  /** Dispatches of sessions that ended without a resume, each reported by a `session-lost` event. */
-  readonly lostReported: number;
-  /** Dispatches missing with no `session-lost` to account for them: must be 0. */
-  readonly lostSilently: number;
-  readonly duplicated: number;
-  readonly outOfOrder: number;
-  readonly sessionsLost: number;
-  /** Sequences the lost sessions spanned after the last one received (emulator's count): ≥ lostReported. */
-  readonly reportedGap: number;
-  /**
-   * For a failure to explain itself: each gap the client saw, `[shardId, last n before, first n
-   * after, session-lost reports pending]`, and each lost session, `[shardId, lastSeq, the
-   * emulator's final seq or null]`, at most 40 of each.
-   */
-  readonly gaps: readonly (readonly number[])[];
-  readonly lost: readonly (readonly (number | null)[])[];
   readonly identifies: number;
   readonly resumes: number;
   /** Rule breaks the emulator saw (4008, identify buckets, …): must be empty. */
@@ -53,7 +34,8 @@ const TOKEN = 'soak-token-5f1e2d3c4b5a6978';
 /**
  * Runs 16 shards (by default) against the emulator under a stream of dispatches and seeded
  * random faults, and checks every shard's dispatches: in order, none repeated, and none
- * missing unless a `session-lost` event reported the session they belonged to.
+ * missing unless a `session-lost` event reported the session they belonged to or the client never
+ * knew that session (see `SoakLedger`).
  */
 export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
   const started = performance.now();
@@ -74,46 +56,26 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
   });
   const log: string[] = [];
   const faults: Record<string, number> = {};
-  const next = new Array<number>(shards).fill(0);
-  const last = new Array<number>(shards).fill(-1);
-  const lostPending = new Array<number>(shards).fill(0);
-  let sent = 0;
-  let checked = 0;
-  let lostReported = 0;
-  let lostSilently = 0;
-  let duplicated = 0;
-  let outOfOrder = 0;
-  let sessionsLost = 0;
-  const lostSessions = new Map<string, number>();
-  const lostShard = new Map<string, number>();
-  const gaps: number[][] = [];
+  const ledger = new SoakLedger(shards);
 
   cluster.lifecycle$.subscribe((event) => {
     log.push(JSON.stringify(event));
-    if (event.type === 'session-lost') {
-      sessionsLost++;
-      lostPending[event.shardId]!++;
-      lostSessions.set(event.sessionId, event.lastSeq);
-      lostShard.set(event.sessionId, event.shardId);
-    }
+    if (event.type === 'session' && event.session !== null) ledger.announce(event.session.sessionId);
+    if (event.type === 'session-lost') ledger.lose(event.sessionId, event.lastSeq);
   });
   cluster.dispatch$.subscribe((event: ShardDispatchEvent) => {
-    if (event.t !== 'MESSAGE_CREATE') return;
-    const { shardId } = event;
-    const n = (event.d as { n: number }).n;
-    checked++;
-    const previous = last[shardId]!;
-    if (n === previous + 1) last[shardId] = n;
-    else if (n <= previous) (n === previous ? duplicated++ : outOfOrder++);
-    else {
-      // a gap: only allowed when a session of this shard was reported lost since the last one
-      if (gaps.length < 40) gaps.push([shardId, previous, n, lostPending[shardId]!]);
-      if (lostPending[shardId]! > 0) lostReported += n - previous - 1;
-      else lostSilently += n - previous - 1;
-      last[shardId] = n;
-    }
-    lostPending[shardId] = 0;
+    if (event.t === 'MESSAGE_CREATE') ledger.receive(event.shardId, (event.d as { n: number }).n);
   });
+  // The session `gw.dispatch` sends into: the shard's newest.
+  const newestSession = (shardId: number) => gw.sessions.filter((s) => s.shardId === shardId).at(-1)?.id;
+  /** Sends the shard's next numbered dispatch; false when the shard has no session (nothing was sent). */
+  const send = (shardId: number, content: string): boolean => {
+    const sessionId = newestSession(shardId);
+    if (sessionId === undefined) return false;
+    const seq = gw.dispatch(shardId, 'MESSAGE_CREATE', { n: ledger.nextOf(shardId), content });
+    ledger.sent(shardId, sessionId, seq);
+    return true;
+  };
 
   // A run that fails still ends the cluster and the emulator: left open, their sockets and timers
   // kept ava's worker alive ("Failed to exit") after the failure itself.
@@ -130,17 +92,12 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
       while (!ready().includes(shardId) && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
     };
 
+    let sent = 0;
     while (sent < options.dispatches) {
       for (let i = 0; i < 200 && sent < options.dispatches; i++) {
-        const shardId = int(shards);
         attempts++;
-        try {
-          gw.dispatch(shardId, 'MESSAGE_CREATE', { n: next[shardId], content: 'soak' });
-          next[shardId]!++;
-          sent++;
-        } catch {
-          // no session on that shard right now (it is re-identifying): nothing was sent
-        }
+        // no session on that shard right now (it is re-identifying): nothing was sent
+        if (send(int(shards), 'soak')) sent++;
       }
       if (attempts >= nextFault) {
         nextFault += options.faultEvery / 2 + int(options.faultEvery);
@@ -150,7 +107,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
         FAULTS[name](gw, shardId);
         faults[name] = (faults[name] ?? 0) + 1;
       }
-      while (sent - checked - lostReported > 5_000) await tick();
+      while (ledger.outstanding > 5_000) await tick();
       await tick();
     }
 
@@ -162,20 +119,10 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
         // Up on both ends: the client says READY and the emulator's newest session of the shard has a
         // connection. The client hears of a close a moment after the emulator made it; a marker sent
         // in that moment would go into the session just ended and never arrive.
-        if (ready().includes(shardId) && gw.sessions.filter((s) => s.shardId === shardId).at(-1)?.live === true) {
-          try {
-            gw.dispatch(shardId, 'MESSAGE_CREATE', { n: next[shardId], content: 'marker' });
-            next[shardId]!++;
-            sent++;
-            break;
-          } catch {
-            // not yet
-          }
-        }
+        if (ready().includes(shardId) && gw.sessions.filter((s) => s.shardId === shardId).at(-1)?.live === true && send(shardId, 'marker')) break;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     }
-    const missing = () => last.flatMap((n, shardId) => (n < next[shardId]! - 1 ? [shardId] : []));
     // what each side knew of the shards still missing dispatches, for the failure message
     const stateOf = (shardIds: number[]) =>
       JSON.stringify({
@@ -183,8 +130,8 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
         emulator: gw.sessions.filter((s) => shardIds.includes(s.shardId)),
         connections: gw.connections.filter((c) => c.shardId !== undefined && shardIds.includes(c.shardId)),
       }).slice(0, 4000);
-    while (missing().length > 0) {
-      if (performance.now() > deadline) throw new Error(`soak seed ${options.seed}: dispatches still missing after 30 s: ${last.join(',')} vs ${next.join(',')}; ${stateOf(missing())}`);
+    while (ledger.behind().length > 0) {
+      if (performance.now() > deadline) throw new Error(`soak seed ${options.seed}: dispatches still missing after 30 s: shards ${ledger.behind().join(',')} behind; ${stateOf(ledger.behind())}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   } catch (error) {
@@ -197,14 +144,6 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
   const records = gw.records;
   const identifies = records.filter((r) => r.kind === 'frame' && r.op === 2).length;
   const resumes = records.filter((r) => r.kind === 'frame' && r.op === 6).length;
-  // Where each lost session ended on the emulator's side: deleted (op 9 false, a session-ending
-  // close), or still resumable there when the shard gave up on it (resumes that kept failing).
-  const finalSeq = new Map<string, number>(gw.sessions.map((session) => [session.id, session.seq]));
-  for (const record of records) {
-    if (record.kind === 'session' && (record.event === 'invalidated' || record.event === 'expired')) finalSeq.set(record.sessionId, record.seq);
-  }
-  let reportedGap = 0;
-  for (const [sessionId, lastSeq] of lostSessions) reportedGap += (finalSeq.get(sessionId) ?? lastSeq) - lastSeq;
   const violations = gw.violations.map((v) => `${v.rule} (shard ${v.shardId}): ${v.detail}`);
   const everything = log.join('\n') + JSON.stringify(records) + JSON.stringify(cluster.statuses());
   const tokenLeaks = everything.split(TOKEN).length - 1;
@@ -213,16 +152,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     seed: options.seed,
     shards,
     faults,
-    sent,
-    checked,
-    lostReported,
-    lostSilently,
-    duplicated,
-    outOfOrder,
-    sessionsLost,
-    reportedGap,
-    gaps,
-    lost: [...lostSessions].slice(0, 40).map(([sessionId, lastSeq]) => [lostShard.get(sessionId)!, lastSeq, finalSeq.get(sessionId) ?? null]),
+    ...ledger.tally(),
     identifies,
     resumes,
     violations,
@@ -233,5 +163,4 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
 
 /** True when the run found nothing wrong. */
 export const soakPassed = (report: SoakReport): boolean =>
-  report.lostReported <= report.reportedGap &&
   report.lostSilently === 0 && report.duplicated === 0 && report.outOfOrder === 0 && report.violations.length === 0 && report.tokenLeaks === 0;
