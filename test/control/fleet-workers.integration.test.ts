@@ -172,8 +172,19 @@ test.serial(`a cluster ${mode === 'worker' ? 'thread' : 'process'} killed while 
   const ofA = gw.markerTraffic({ rate: 200, guilds: mine.map((g) => g.id), prefix: 'of-a-' });
   t.teardown(() => (traffic.stop(), ofA.stop()));
   t.true(await eventually(() => markerCounts([members.a!, members.b!]).size > 20));
+  // b cannot finish preparing while its new shard 5 (of 6) is held: the gateway takes that shard's
+  // Identify but its connection goes silent before the READY. So the kill below lands in the
+  // preparation however late this process hears of it (on a busy machine b once prepared between
+  // its shard 3's ready and the kill, and the fleet was switching when b died).
+  const holdShard5 = gw.records$.subscribe((r) => {
+    if (r.kind === 'frame' && r.op === 2 && r.shardId === 5) gw.zombie({ connectionId: r.connectionId }, true);
+  });
+  t.teardown(() => holdShard5.unsubscribe());
   const result = reshardFleet({ a: members.a!.handle, b: members.b!.handle }, PLAN, { identifyQueue: queue });
   await members.b!.inbound.when((m) => m.type === 'reshard-status' && m.shardId === 3 && m.status === 'ready', 15_000);
+  // and the latest moment that is still the preparation: a has prepared, the fleet waits only for b
+  await members.a!.inbound.when((m) => m.type === 'reshard-progress' && m.phase === 'prepared', 15_000);
+  t.false(members.b!.inbound.events.some((m) => m.type === 'reshard-progress' && m.phase === 'prepared'), 'b is still preparing');
   members.b!.handle.kill();
   const error = await t.throwsAsync(result, { message: /cluster b did not prepare .*CONTROL_EXITED/ });
   t.true(isDisclusterError(error, 'RESHARD_ABORTED'));
