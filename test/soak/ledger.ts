@@ -46,6 +46,7 @@ export class SoakLedger {
   private readonly lost = new Map<string, number>();
   private readonly missing: Array<{ readonly shardId: number; readonly n: number }> = [];
   private readonly gaps: number[][] = [];
+  private sentTotal = 0;
   private checked = 0;
   private skipped = 0;
   private duplicated = 0;
@@ -64,6 +65,7 @@ export class SoakLedger {
   /** Records that dispatch `nextOf(shardId)` went into `sessionId` under `seq`. */
   sent(shardId: number, sessionId: string, seq: number): void {
     this.sentIn[shardId]!.push({ sessionId, seq });
+    this.sentTotal++;
   }
 
   /** The client announced a session (its READY reached the client, or it resumed one). */
@@ -92,7 +94,7 @@ export class SoakLedger {
 
   /** Dispatches sent that neither reached `dispatch$` nor were skipped over by a later one. */
   get outstanding(): number {
-    return this.sentIn.reduce((sum, list) => sum + list.length, 0) - this.checked - this.skipped;
+    return this.sentTotal - this.checked - this.skipped;
   }
 
   /** The shards whose last dispatch sent has not reached `dispatch$` yet. */
@@ -113,7 +115,7 @@ export class SoakLedger {
       else if (silent.length < 40) silent.push([shardId, n, seq, lastSeq ?? null]);
     }
     return {
-      sent: this.sentIn.reduce((sum, list) => sum + list.length, 0),
+      sent: this.sentTotal,
       checked: this.checked,
       lostReported,
       lostUnannounced,

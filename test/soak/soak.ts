@@ -67,13 +67,13 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     if (event.t === 'MESSAGE_CREATE') ledger.receive(event.shardId, (event.d as { n: number }).n);
   });
   // The session `gw.dispatch` sends into: the shard's newest.
-  const newestSession = (shardId: number) => gw.sessions.filter((s) => s.shardId === shardId).at(-1)?.id;
+  const newestSession = (shardId: number) => gw.sessions.filter((s) => s.shardId === shardId).at(-1);
   /** Sends the shard's next numbered dispatch; false when the shard has no session (nothing was sent). */
   const send = (shardId: number, content: string): boolean => {
-    const sessionId = newestSession(shardId);
-    if (sessionId === undefined) return false;
+    const session = newestSession(shardId);
+    if (session === undefined) return false;
     const seq = gw.dispatch(shardId, 'MESSAGE_CREATE', { n: ledger.nextOf(shardId), content });
-    ledger.sent(shardId, sessionId, seq);
+    ledger.sent(shardId, session.id, seq);
     return true;
   };
 
@@ -119,7 +119,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
         // Up on both ends: the client says READY and the emulator's newest session of the shard has a
         // connection. The client hears of a close a moment after the emulator made it; a marker sent
         // in that moment would go into the session just ended and never arrive.
-        if (ready().includes(shardId) && gw.sessions.filter((s) => s.shardId === shardId).at(-1)?.live === true && send(shardId, 'marker')) break;
+        if (ready().includes(shardId) && newestSession(shardId)?.live === true && send(shardId, 'marker')) break;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     }
