@@ -178,8 +178,8 @@ class Connection implements InflateSink, HeartbeatListener, SocketOwner, Reading
     this.end({ type: 'decode-error', error });
   }
 
-  heartbeatSignal(signal: HeartbeatSignal): void {
-    if (signal.type === 'beat') this.limiter.send('heartbeat', heartbeatText(this.state.session?.seq ?? this.progress?.seqBeforeReady ?? null));
+  heartbeatSignal(signal: HeartbeatSignal): boolean | void {
+    if (signal.type === 'beat') return this.limiter.sendHeartbeat(heartbeatText(this.state.session?.seq ?? this.progress?.seqBeforeReady ?? null), this.heartbeat!);
     else if (signal.type === 'ack') this.subscriber.next({ type: 'heartbeat', shardId: this.shardId, latencyMs: signal.latencyMs });
     else this.end({ type: 'zombie' });
   }

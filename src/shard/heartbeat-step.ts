@@ -12,6 +12,11 @@
  * reports a zombie at once (as fast as before), and a beat left unanswered longer than the late
  * ACK limit is a zombie however much arrives (a connection delivering only a trickle, or only
  * frames that never lead to an ACK).
+ *
+ * A beat counts from when it is written. Heartbeats count against the gateway's 120 frames a
+ * minute like any other, so at an interval under half a second (an emulator's) the send limit
+ * holds some back: a beat the gateway never got cannot be answered, so a withheld one is taken
+ * back from the beats that wait for an ACK, and joins them when it is written.
  */
 
 /** What the heartbeat asks of its connection. */
@@ -33,8 +38,11 @@ export interface BeatState {
   readonly signal: HeartbeatSignal | Suspect | null;
 }
 
-/** What moves the heartbeat. */
-export type BeatInput = 'tick' | 'request' | 'ack' | 'check';
+/**
+ * What moves the heartbeat. `withheld`: the beat just signalled, which joined the beats waiting
+ * for an ACK, was not written (the send limit holds it). `sent`: a withheld beat was written now.
+ */
+export type BeatInput = 'tick' | 'request' | 'ack' | 'check' | 'withheld' | 'sent';
 
 /** An unanswered beat is forgiven for at most this many intervals while frames keep arriving… */
 export const LATE_ACK_INTERVALS = 3;
@@ -74,6 +82,10 @@ export const beatStep = (state: BeatState, input: BeatInput, now: number, inboun
     case 'request':
       // a requested beat while others wait adds no entry: its ACK is matched to the oldest, which only shortens a wait
       return state.pending.length === 0 ? beat(state, now) : { ...state, signal: BEAT };
+    case 'withheld':
+      return { pending: state.pending.slice(0, -1), signal: null };
+    case 'sent':
+      return { pending: [...state.pending, now], signal: null };
     case 'ack': {
       const [sentAt, ...rest] = state.pending;
       if (sentAt === undefined) return { ...state, signal: null };

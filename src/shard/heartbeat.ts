@@ -5,7 +5,11 @@ export type { HeartbeatSignal } from './heartbeat-step.js';
 
 /** Hears what a `HeartbeatClock` decides. */
 export interface HeartbeatListener {
-  heartbeatSignal(signal: HeartbeatSignal): void;
+  /**
+   * For a beat: false when it could not be written now (the send limit holds it); the clock
+   * then waits for `sent()` before it awaits the beat's ACK. Anything else: written.
+   */
+  heartbeatSignal(signal: HeartbeatSignal): boolean | void;
 }
 
 /**
@@ -15,8 +19,9 @@ export interface HeartbeatListener {
  * reports a zombie, so a silent connection is caught within two intervals; while frames keep
  * arriving (`inbound()`) a late ACK is forgiven up to `lateAckLimitMs` (see heartbeat-step.ts).
  * The zombie verdict waits one scheduler turn, so an ACK or frame already received but not yet
- * read (the event loop was busy) still counts. After a zombie, or `stop()`, it is silent and
- * holds no timer.
+ * read (the event loop was busy) still counts; a beat that check lets go starts the next interval,
+ * so every beat has a whole interval before a tick judges it. After a zombie, or `stop()`, it is
+ * silent and holds no timer.
  *
  * A class around the pure `step` below, called directly by its connection: every connection
  * has one for as long as it lives, and an idle shard should cost little more than its socket.
@@ -67,6 +72,16 @@ export class HeartbeatClock {
     this.feed('request');
   }
 
+  /**
+   * A beat the listener reported withheld was written now: its ACK is awaited from now on, and
+   * the next tick is an interval away (a beat just written has not had its interval to be answered).
+   */
+  sent(): void {
+    if (this.ticks === null) return;
+    this.feed('sent');
+    this.restartTicks();
+  }
+
   /** Clears every timer; nothing is signalled after. */
   stop(): void {
     this.ticks?.unsubscribe();
@@ -80,20 +95,36 @@ export class HeartbeatClock {
     return this.ticks !== null;
   }
 
+  /** The next tick an interval from now: a beat written off the ticks' beat (held back, or let go by a check) gets its whole interval. */
+  private restartTicks(): void {
+    if (this.ticks === null) return; // stopped (maybe by the listener, while it wrote the beat): no timer comes back
+    this.ticks.unsubscribe();
+    this.ticks = this.scheduler.schedule(tick, this.intervalMs, this);
+  }
+
   /** Internal: input from the scheduled work below. */
   feed(input: BeatInput): void {
     if (this.ticks === null) return;
     if (input === 'check') this.check = null;
+    const awaited = this.state.pending.length;
     this.state = beatStep(this.state, input, this.scheduler.now(), this.received || this.held, this.lateAckMs);
     const signal = this.state.signal;
+    if (input === 'sent') this.received = false;
     if (signal === null) return;
-    if (signal.type === 'beat' && input !== 'request') this.received = false;
     if (signal.type === 'suspect') {
       this.check ??= this.scheduler.schedule(confirm, 0, this);
       return;
     }
     if (signal.type === 'zombie') this.stop();
-    this.listener.heartbeatSignal(signal);
+    const written = this.listener.heartbeatSignal(signal) !== false;
+    if (signal.type !== 'beat') return;
+    if (!written) {
+      if (this.state.pending.length > awaited) this.state = beatStep(this.state, 'withheld', this.scheduler.now(), false, this.lateAckMs);
+      return;
+    }
+    if (input !== 'request') this.received = false;
+    // a check runs a turn after its tick (a long turn on a busy loop): from the tick's schedule, the next one could judge this beat almost at once
+    if (input === 'check') this.restartTicks();
   }
 }
 

@@ -31,8 +31,14 @@ interface Pending {
  * wait, in order, until the connection is READY (`openGate`).
  */
 export interface CommandLimiter {
-  /** Queues a frame; it is written as soon as its priority and the window allow. */
+  /**
+   * Queues a frame; it is written as soon as its priority and the window allow. At most one
+   * heartbeat waits: a newer one takes its place (the gateway needs only the latest sequence),
+   * and the one replaced is never written nor settled.
+   */
   send(priority: SendPriority, text: string, settle?: (result: CommandResult) => void): void;
+  /** Sends a heartbeat: true when written now; else it waits (as `send`) and `late.sent()` is called once it is written. */
+  sendHeartbeat(text: string, late: { sent(): void }): boolean;
   /** Binds to a new connection: a fresh window, the user gate shut. */
   attach(write: (text: string) => void): void;
   /** The connection is READY or RESUMED: user commands may flow. */
@@ -101,8 +107,20 @@ class SlidingWindowLimiter implements CommandLimiter {
     if (priority !== 'user' && this.write === null) return;
     // nothing waits ahead of it: write at once if the window allows (no queue entry to keep)
     if (this.nextPriority() === null && (priority !== 'user' || this.gateOpen) && this.hasRoom(priority)) return this.sendNow(text, settle);
-    this.queue(priority).push({ text, settle });
+    if (priority === 'heartbeat' && this.heartbeats.length !== 0) this.heartbeats[0] = { text, settle };
+    else this.queue(priority).push({ text, settle });
     this.drain();
+  }
+
+  sendHeartbeat(text: string, late: { sent(): void }): boolean {
+    let writtenNow: boolean | undefined;
+    this.send('heartbeat', text, (result) => {
+      if (!result.ok) return;
+      if (writtenNow === undefined) writtenNow = true;
+      else late.sent();
+    });
+    writtenNow ??= false;
+    return writtenNow;
   }
 
   attach(write: (text: string) => void): void {

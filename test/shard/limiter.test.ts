@@ -80,3 +80,19 @@ test('a new connection starts a fresh window and shuts the gate; user commands s
   });
   t.deepEqual(written.map(([, x]) => x), ['a', 'b', 'resume', 'c']);
 });
+
+test('at most one heartbeat waits for the window: a newer one takes its place, and sendHeartbeat says when it was written late', (t) => {
+  const { ts, limiter, written, write } = setup(t, { limit: 2, windowMs: 100, heartbeatReserve: 1 });
+  const late: number[] = [];
+  const clock = { sent: () => late.push(ts.now()) };
+  const now: boolean[] = [];
+  ts.run(({ flush }) => {
+    limiter.attach(write);
+    for (let i = 0; i < 5; i++) ts.schedule(() => now.push(limiter.sendHeartbeat(`hb${i}`, clock)), i * 10);
+    flush();
+  });
+  t.deepEqual(now, [true, true, false, false, false]);
+  // the window (100 ms + 5 %) opens at 105: only the newest of the three held back is written, once
+  t.deepEqual(written, [[0, 'hb0'], [10, 'hb1'], [105, 'hb4']]);
+  t.deepEqual(late, [105]);
+});
