@@ -1,13 +1,9 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { watchStep } from '../../src/testing/gateway/heartbeat-watch.js';
+import { stall } from '../helpers/markers.js';
 import { connect, emulator } from './helpers.js';
 
-/** Blocks this process's event loop for `ms`: the emulator stalled (it runs in this process). */
-const stallEventLoop = (ms: number): void => {
-  const until = performance.now() + ms;
-  while (performance.now() < until);
-};
 
 test('a heartbeat that waited unread while the emulator was stalled past the deadline still counts (20 times in a row)', async (t) => {
   const gw = await emulator(t, { heartbeatInterval: 50, heartbeatTimeoutMs: 100 });
@@ -17,7 +13,7 @@ test('a heartbeat that waited unread while the emulator was stalled past the dea
     // The heartbeat reaches the emulator's socket at once; the emulator reads it only after the
     // stall, and by then its watchdog's deadline has passed.
     c.send({ op: 1, d: null });
-    stallEventLoop(150);
+    stall(150); // the emulator stalled (it runs in this process)
     await c.frame((f) => f.op === 11 && c.frames.filter((x) => x.op === 11).length === round);
     t.deepEqual(gw.violations, [], `round ${round}`);
   }

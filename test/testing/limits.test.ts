@@ -1,5 +1,6 @@
 import test from 'ava';
 import type { FrameRecord, Violation } from '../../src/testing/index.js';
+import { stall } from '../helpers/markers.js';
 import { connect, emulator, identify, ready, TOKEN } from './helpers.js';
 
 test('more than 120 payloads in 60 s close 4008 with a violation', async (t) => {
@@ -18,16 +19,54 @@ test('more than 120 payloads in 60 s close 4008 with a violation', async (t) => 
 });
 
 test('the send limit is a sliding window and configurable', async (t) => {
-  const gw = await emulator(t, { sendLimit: { count: 5, windowMs: 150 } });
+  // A window long enough that no stall of a loaded machine spans it (a frame read after one counts from before it).
+  const gw = await emulator(t, { sendLimit: { count: 5, windowMs: 500 } });
   const c = await connect(gw.url);
   for (let i = 0; i < 5; i++) c.send({ op: 1, d: null });
   const fifth = await gw.waitFor((r): r is FrameRecord => r.kind === 'frame' && gw.records.filter((x) => x.kind === 'frame').length === 5);
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, fifth.at + 160 - performance.now())));
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, fifth.at + 510 - performance.now())));
   for (let i = 0; i < 5; i++) c.send({ op: 1, d: null });
   await c.frame((f) => f.op === 11 && c.frames.filter((x) => x.op === 11).length === 10);
   t.deepEqual(gw.violations, []);
   c.send({ op: 1, d: null });
   t.is((await c.closed).code, 4008);
+});
+
+// Serial: its stalls would also stall the other tests of this file, which run side by side.
+test.serial("the send limit does not count the emulator's own stall: frames read late after it are judged from before it, cycle after cycle; a burst is still refused", async (t) => {
+  const windowMs = 300;
+  const gw = await emulator(t, { sendLimit: { count: 5, windowMs } });
+  const c = await connect(gw.url);
+  // n frames read, or a violation (then the frames after it never come)
+  const framesRead = (n: number) => gw.waitFor((r) => r.kind === 'violation' || (r.kind === 'frame' && gw.records.filter((x) => x.kind === 'frame').length === n));
+  const sendFive = () => {
+    for (let i = 0; i < 5; i++) c.send({ op: 1, d: null });
+  };
+  const untilWindowAfter = (at: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, at + windowMs + 10 - performance.now())));
+  // Each cycle: five frames, and the emulator's loop stalls before it can read them (it reads them 200 ms
+  // late); five more a window after those were sent, read at once: less than a window after the first five were read.
+  const CYCLES = 3;
+  for (let cycle = 0; cycle < CYCLES; cycle++) {
+    const lateAt = performance.now();
+    sendFive();
+    stall(200); // the emulator runs in this process: its loop stalls too
+    await framesRead(10 * cycle + 5);
+    const firstRead = gw.records.filter((r): r is FrameRecord => r.kind === 'frame')[10 * cycle]!;
+    t.true(firstRead.at - lateAt >= 200, `cycle ${cycle}: read after the stall (${(firstRead.at - lateAt).toFixed(0)} ms after it was sent)`);
+    await untilWindowAfter(lateAt);
+    const onTimeAt = performance.now();
+    sendFive();
+    await framesRead(10 * cycle + 10);
+    t.deepEqual(gw.violations, [], `cycle ${cycle}: no 4008 for frames the emulator read late`);
+    await untilWindowAfter(onTimeAt);
+  }
+  // One more, then five at once: the fifth of those is the sixth in a window of the one before them.
+  c.send({ op: 1, d: null });
+  await framesRead(10 * CYCLES + 1);
+  sendFive();
+  t.is((await c.closed).code, 4008);
+  t.is(gw.violations.length, 1);
+  t.is(gw.violations[0]!.rule, 'send-rate-limit');
 });
 
 test('a payload over 4096 bytes closes 4002', async (t) => {

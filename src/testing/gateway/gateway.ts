@@ -14,6 +14,7 @@ import { HEARTBEAT_ACK, renderOp, template, type DispatchTemplate } from '../wir
 import { checkIdentify, checkResume, decodePayload, redact } from './inbound.js';
 import { LayoutLag } from './layout-lag.js';
 import { IdentifyBuckets, SessionStartLimit } from './limits.js';
+import { LoopWait } from './loop-wait.js';
 import { MemberRequests } from './members.js';
 import type { ResolvedOptions } from './options.js';
 import { guildCreatePayload, readyPayload } from '../world/payloads.js';
@@ -48,6 +49,8 @@ export class GatewayCore {
   private nextConnectionId = 1;
   /** Identifies held back by `identifyLag` so far. */
   private lagged = 0;
+  /** Bounds when a frame read now came, so the send limit never counts this loop's own stalls. */
+  private readonly loopWait = new LoopWait();
 
   constructor(
     private readonly opts: ResolvedOptions,
@@ -138,7 +141,7 @@ export class GatewayCore {
     const payload = redact(parsed === undefined ? text : parsed, this.opts.token);
     this.log.push({ kind: 'frame', at: now, connectionId: conn.id, shardId, path: conn.path, op, payload, bytes: data.length });
     if (!conn.open) return;
-    if (!conn.sendWindow.hit(now)) {
+    if (!conn.sendWindow.hit(now, this.loopWait.earliestArrival())) {
       return this.refuse(conn, 'send-rate-limit', 4008, `more than ${this.opts.sendLimitCount} payloads in ${this.opts.sendLimitWindowMs} ms`);
     }
     if (data.length > this.opts.maxPayloadBytes) {

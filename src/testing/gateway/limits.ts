@@ -59,7 +59,11 @@ export class SessionStartLimit {
   }
 }
 
-/** A sliding-window counter: at most `count` events in any `windowMs`. */
+/**
+ * A sliding-window counter: at most `count` events in any `windowMs`. An event may be known only
+ * within bounds (read late, see loop-wait.ts): it is judged at the latest it can have come and
+ * kept at the earliest, so a late read never makes a verdict.
+ */
 export class SlidingWindow {
   private readonly times: Float64Array;
   private next = 0;
@@ -69,15 +73,15 @@ export class SlidingWindow {
     this.times = new Float64Array(count);
   }
 
-  /** Counts one event at `now`; false when it is one too many (it is not counted then). */
-  hit(now: number): boolean {
+  /** Counts one event that came at `now` at the latest and `earliest` at the soonest; false when it is one too many (it is not counted then). */
+  hit(now: number, earliest: number = now): boolean {
     if (this.filled === this.count) {
       const oldest = this.times[this.next] ?? 0;
       if (now - oldest < this.windowMs) return false;
     } else {
       this.filled++;
     }
-    this.times[this.next] = now;
+    this.times[this.next] = Math.min(now, earliest);
     this.next = (this.next + 1) % this.count;
     return true;
   }
