@@ -1,4 +1,4 @@
-import { GatewayCloseCodes } from 'discord-api-types/v10';
+import { GatewayCloseCodes } from 'discord-api-types/gateway/v10';
 
 /** What a shard does after the gateway closes its connection with a given code. */
 export type CloseAction = 'resume' | 'reidentify' | 'fatal';
