@@ -4,6 +4,7 @@ import { createMemorySessionStore } from '../../src/cluster/session-store.js';
 import type { ClusterOptions } from '../../src/cluster/options.js';
 import { isDisclusterError } from '../../src/gateway/errors.js';
 import { type CloseRecord, createEmulator, type Emulator, type FrameRecord } from '../../src/testing/index.js';
+import { everyClose } from '../helpers/closes.js';
 import { activeResources, collect } from '../helpers/collect.js';
 import { eventually, markerCounts, stall } from '../helpers/markers.js';
 
@@ -141,8 +142,8 @@ test.serial('shutdown() during a reshard closes both sets, rejects the reshard a
   const error = await t.throwsAsync(result);
   t.true(isDisclusterError(error, 'CLUSTER_SHUT_DOWN'), String(error));
   t.deepEqual(fatals.events, []);
+  const clientCloses = (await everyClose(gw)).filter((r) => r.by === 'client');
   t.false(gw.sessions.some((s) => s.live), 'no live session in either layout');
-  const clientCloses = gw.records.filter((r) => r.kind === 'close' && r.by === 'client');
   t.true(clientCloses.length >= 6, `closed by the client: ${clientCloses.length}`);
   const deadline = performance.now() + 2000;
   while (JSON.stringify(activeResources()) !== JSON.stringify(baseline) && performance.now() < deadline) await new Promise((r) => setImmediate(r));

@@ -1,8 +1,9 @@
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
-import { createEmulator, type CloseRecord, type Emulator, type FrameRecord } from '../../src/testing/index.js';
+import { createEmulator, type Emulator, type FrameRecord } from '../../src/testing/index.js';
 import type { SessionSnapshot } from '../../src/shard/types.js';
 import { DEADLINE_EXIT_CODE } from '../../src/cluster/signal-stop.js';
+import { everyClose } from '../helpers/closes.js';
 
 const TOKEN = 'stop-on-signals-token';
 
@@ -36,7 +37,8 @@ const bot = (t: ExecutionContext, gw: Emulator, sessions: readonly SessionSnapsh
 
 const identifies = (gw: Emulator) => gw.records.filter((r): r is FrameRecord => r.kind === 'frame' && r.op === 2).length;
 const resumes = (gw: Emulator) => gw.records.filter((r): r is FrameRecord => r.kind === 'frame' && r.op === 6).length;
-const closedBy4000 = (gw: Emulator) => gw.records.filter((r): r is CloseRecord => r.kind === 'close' && r.by === 'client' && r.code === 4000).length;
+/** How many connections the client closed with 4000, once the emulator heard every close. */
+const closedBy4000 = async (gw: Emulator) => (await everyClose(gw)).filter((r) => r.by === 'client' && r.code === 4000).length;
 
 test.serial('a real SIGTERM to a process running stopOnSignals: 4000 closes, sessions saved to its store, exit 0; the next start resumes with 0 identifies', async (t) => {
   const gw = await createEmulator({ token: TOKEN, shards: 2, heartbeatInterval: 500, identifyWindowMs: 200, guilds: 4 });
@@ -47,7 +49,7 @@ test.serial('a real SIGTERM to a process running stopOnSignals: 4000 closes, ses
   const saved = JSON.parse((await first.line('SAVED')).slice('SAVED '.length)) as SessionSnapshot[];
   t.is(await first.exited, 0);
   t.deepEqual(saved.map((s) => s.shardId).sort(), [0, 1]);
-  t.is(closedBy4000(gw), 2);
+  t.is(await closedBy4000(gw), 2);
   t.false(gw.records.some((r) => r.kind === 'close' && r.code === 1006));
   t.regex(first.stderr(), /SIGTERM: stopping, keeping sessions/);
 
@@ -57,7 +59,7 @@ test.serial('a real SIGTERM to a process running stopOnSignals: 4000 closes, ses
   t.is(resumes(gw), 2);
   second.child.kill('SIGINT');
   t.is(await second.exited, 0);
-  t.is(closedBy4000(gw), 4);
+  t.is(await closedBy4000(gw), 4);
 });
 
 test.serial('a real SIGTERM whose stop cannot finish (the gateway reads nothing) exits with 124 at the deadline, saying so', async (t) => {

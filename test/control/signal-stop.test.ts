@@ -4,6 +4,7 @@ import { Subject } from 'rxjs';
 import { bridgeCluster, decodeMessage, TO_CLUSTER, TO_CLUSTER_LIMITS, TO_CONTROL, TO_CONTROL_LIMITS, type ToControlMessage, type Transport } from '../../src/control/index.js';
 import { STOP_DEADLINE_MS } from '../../src/cluster/signal-stop.js';
 import { collect } from '../helpers/collect.js';
+import { everyClose } from '../helpers/closes.js';
 import { emulator, TOKEN } from './helpers.js';
 
 const snapshot = { sessionId: 'abc', seq: 3, resumeUrl: 'wss://gateway.example', shardId: 0, totalShards: 1 };
@@ -56,8 +57,8 @@ test('bridge.stopOnSignal: stopping (with start.stopDeadlineMs), every shard clo
   const kept = out.events.find((m) => m.type === 'sessions-kept');
   t.deepEqual(kept?.type === 'sessions-kept' ? kept.sessions.map((s) => s.shardId).sort() : null, [0, 1]);
   t.true(out.events.every((m) => decodes(m)), 'every message is valid for CONTROL');
-  const closes = gw.records.filter((r) => r.kind === 'close');
-  t.is(closes.filter((r) => r.kind === 'close' && r.by === 'client' && r.code === 4000).length, 2);
+  const closes = await everyClose(gw);
+  t.is(closes.filter((r) => r.by === 'client' && r.code === 4000).length, 2);
   t.false(JSON.stringify(out.events).includes(TOKEN));
 });
 

@@ -3,7 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEmulator, type CloseRecord, type Emulator, type FrameRecord } from '../../src/testing/index.js';
+import { createEmulator, type Emulator, type FrameRecord } from '../../src/testing/index.js';
+import { everyClose } from '../helpers/closes.js';
 
 /** examples/control.ts --serve on `gw`, in a process group of its own (its clusters join it). */
 const serve = (t: ExecutionContext, gw: Emulator, file: string) => {
@@ -39,9 +40,9 @@ const serve = (t: ExecutionContext, gw: Emulator, file: string) => {
 
 const identifies = (gw: Emulator) => gw.records.filter((r): r is FrameRecord => r.kind === 'frame' && r.op === 2).length;
 const resumes = (gw: Emulator) => gw.records.filter((r): r is FrameRecord => r.kind === 'frame' && r.op === 6).length;
-/** How many connections the client closed with 4000 (a close frame), and how many ended without one. */
-const closes = (gw: Emulator) => {
-  const all = gw.records.filter((r): r is CloseRecord => r.kind === 'close');
+/** How many connections the client closed with 4000 (a close frame), and how many ended without one, once the emulator heard every close. */
+const closes = async (gw: Emulator) => {
+  const all = await everyClose(gw);
   return { by4000: all.filter((r) => r.by === 'client' && r.code === 4000).length, without: all.filter((r) => r.code === 1006).length };
 };
 
@@ -59,7 +60,7 @@ test('examples/control.ts --serve: SIGTERM, then Ctrl-C (SIGINT), to its whole p
   process.kill(-first.child.pid!, 'SIGTERM'); // CONTROL and both clusters at once, as docker stop on a process group
   t.regex(await first.line(/sessions written/), /SIGTERM: 4 sessions written/);
   t.is(await first.exited, 0);
-  t.deepEqual(closes(gw), { by4000: 4, without: 0 }, 'every shard closed with 4000 by the client');
+  t.deepEqual(await closes(gw), { by4000: 4, without: 0 }, 'every shard closed with 4000 by the client');
   const saved = JSON.parse(await readFile(file, 'utf8')) as Array<{ shardId: number }>;
   t.deepEqual(saved.map((s) => s.shardId).sort(), [0, 1, 2, 3]);
   t.regex(first.output().stderr, /control: SIGTERM: stopping/);
@@ -71,6 +72,6 @@ test('examples/control.ts --serve: SIGTERM, then Ctrl-C (SIGINT), to its whole p
   process.kill(-second.child.pid!, 'SIGINT'); // Ctrl-C in a terminal
   t.regex(await second.line(/sessions written/), /SIGINT: 4 sessions written/);
   t.is(await second.exited, 0);
-  t.deepEqual(closes(gw), { by4000: 8, without: 0 });
+  t.deepEqual(await closes(gw), { by4000: 8, without: 0 });
   t.deepEqual(gw.violations, []);
 });

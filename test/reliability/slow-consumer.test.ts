@@ -3,6 +3,7 @@ import { fork } from 'node:child_process';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import { createCluster } from '../../src/cluster/cluster.js';
 import { spawnCluster } from '../../src/control/index.js';
+import { stall } from '../helpers/markers.js';
 
 const HEARTBEAT_MS = 300;
 const BLOCK_MS = 2_000; // longer than the interval and than the gateway's heartbeat timeout (1.5 × 300 + 1000)
@@ -27,12 +28,6 @@ const remoteEmulator = async (t: ExecutionContext) => {
   return { url, ask };
 };
 
-const blockFor = (ms: number) => {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    // a subscriber doing CPU work without yielding
-  }
-};
 
 test.serial('worker mode: bot code blocking the main thread for 2 s per event does not disturb the shards', async (t) => {
   const gateway = await remoteEmulator(t);
@@ -58,7 +53,7 @@ test.serial('worker mode: bot code blocking the main thread for 2 s per event do
       toArray(),
     ),
   );
-  cluster.messages$.pipe(filter((m) => m.type === 'dispatch')).subscribe(() => blockFor(BLOCK_MS));
+  cluster.messages$.pipe(filter((m) => m.type === 'dispatch')).subscribe(() => stall(BLOCK_MS));
   await gateway.ask({ cmd: 'dispatch', shardId: 1, count: 3 });
   t.is((await received).length, 3);
   const stats = await cluster.stats();
@@ -85,7 +80,7 @@ test.serial('same thread: a subscriber blocking past the heartbeat timeout gets 
   const events: string[] = [];
   cluster.lifecycle$.subscribe((e) => e.type !== 'heartbeat' && events.push(e.type === 'status' ? `${e.shardId}:${e.status}` : `${'shardId' in e ? e.shardId : '-'}:${e.type}`));
   const back = firstValueFrom(cluster.status$.pipe(filter((e) => e.shardId === 1 && e.status === 'ready')));
-  cluster.dispatch$.pipe(filter((e) => e.t === 'MESSAGE_CREATE'), take(1)).subscribe(() => blockFor(BLOCK_MS));
+  cluster.dispatch$.pipe(filter((e) => e.t === 'MESSAGE_CREATE'), take(1)).subscribe(() => stall(BLOCK_MS));
   await gateway.ask({ cmd: 'dispatch', shardId: 1, count: 1 });
   await back;
   const report = await gateway.ask<Report>({ cmd: 'report' });
