@@ -22,9 +22,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
-import { Observable, type Subscription } from 'rxjs';
 import WebSocket from 'ws';
-import type { IdentifyQueue } from '../src/shard/types.js';
 
 export const CONTENDERS = ['ours', 'ours-metrics', 'djs', 'djs-zlib-sync', 'ws-zlib-stream', 'ws-zlib-sync', 'ws-node-sync', 'ws-frames'] as const;
 /**
@@ -115,26 +113,6 @@ const loadMetrics = async () => {
   return { registerMetrics, Registry };
 };
 
-/**
- * A queue whose inner lease is released as the grant is passed on: the window counts from the send.
- * The grant is told the identify was sent first (it is, right after), so the inner queue starts the
- * bucket's window and spends the unit as it did before only identifies sent counted.
- */
-const countedFromSend = (inner: IdentifyQueue): IdentifyQueue => ({
-  acquire: (shardId) =>
-    new Observable<void>((subscriber) => {
-      const lease: Subscription = inner.acquire(shardId).subscribe({
-        next: (grant: unknown) => {
-          (grant as { sent?: () => void } | undefined)?.sent?.();
-          lease.unsubscribe();
-          subscriber.next();
-        },
-        error: (error: unknown) => subscriber.error(error),
-      });
-      return () => lease.unsubscribe();
-    }),
-});
-
 const ours = async (cfg: ClientConfig, hooks: Hooks, withMetrics = false): Promise<RunningClient> => {
   const { createCluster, createMemoryIdentifyQueue } = await loadOurs();
   const metrics = withMetrics ? await loadMetrics() : undefined;
@@ -144,7 +122,7 @@ const ours = async (cfg: ClientConfig, hooks: Hooks, withMetrics = false): Promi
       ? createMemoryIdentifyQueue({ maxConcurrency: cfg.maxConcurrency, windowMs: cfg.identifyWindowMs, ...(margin !== undefined ? { safetyMarginMs: margin } : {}) })
       : undefined;
   const cluster = createCluster({
-    ...(queue !== undefined ? { identifyQueue: cfg.identifyCountFrom === 'send' ? countedFromSend(queue) : queue } : {}),
+    ...(queue !== undefined ? { identifyQueue: cfg.identifyCountFrom === 'send' ? (await import('./counted-from-send.js')).countedFromSend(queue) : queue } : {}),
     token: cfg.token,
     intents: cfg.intents,
     shardIds: cfg.shardIds,

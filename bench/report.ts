@@ -165,7 +165,7 @@ export const markdown = (r: Results): string => {
       const rows = r.storm.filter((s) => `${s.shards}×${s.guildsPerShard}×${s.kib ?? 100}` === shape);
       const first = rows[0] as StormRow;
       parts.push(`### Startup storm: ${first.shards} shards READY, then ${first.guildsPerShard} GUILD_CREATEs of ~${first.kib ?? 100} KiB each per shard, written at once (zlib-stream)`);
-      parts.push(table(['contender', 'heartbeat', 'storm → last GUILD_CREATE', 'client CPU', 'peak RSS', 'longest event-loop delay', 'connections closed by the client', 'closes (by, code, reason)', 'runs (ms)'], rows.map((s) => [s.contender, `${s.heartbeatMs} ms`, lastGuild(s), `${round(s.cpuMs, 0)} ms`, `${round(s.peakRssMiB, 1)} MiB`, `${round(s.maxLoopDelayMs, 0)} ms`, s.reconnects, (s.closes ?? []).join('; ') || 'none', s.runs.map((v) => v.toFixed(0)).join(', ')])));
+      parts.push(table(['contender', 'heartbeat', 'storm → last GUILD_CREATE', 'client CPU (of it system; other threads)', 'context switches (voluntary/involuntary)', 'peak RSS (of it, code loaded)', 'longest event-loop delay', 'connections closed by the client', 'closes (by, code, reason)', 'runs (ms)'], rows.map((s) => [s.contender, `${s.heartbeatMs} ms`, lastGuild(s), `${round(s.cpuMs, 0)} ms (${round(s.systemCpuMs ?? Number.NaN, 0)}; ${round(s.otherThreadsCpuMs ?? Number.NaN, 0)} ms)`, s.switches ?? '', `${round(s.peakRssMiB, 1)} MiB (${round(s.loadedRssMiB ?? Number.NaN, 1)})`, `${round(s.maxLoopDelayMs, 0)} ms`, s.reconnects, (s.closes ?? []).join('; ') || 'none', s.runs.map((v) => v.toFixed(0)).join(', ')])));
     }
   }
 

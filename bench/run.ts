@@ -158,7 +158,8 @@ try {
   // not in a tiny run, and in a quick one only when asked for (--only=storm): ~400 MB rendered per run
   if (runs('storm') && !tiny && (!quick || only?.has('storm') === true)) await timed('storm', async () => {
     log(`[${elapsed()}] startup storm`);
-    results.storm = await startupStorm(emu, sizes, log, pick(STORM_CONTENDERS));
+    // ws-node-sync (a bare client with this library's decoder) only when named: it splits ours from the floor at the decoder
+    results.storm = await startupStorm(emu, sizes, log, contendersArg?.includes('ws-node-sync') === true ? pick([...STORM_CONTENDERS, 'ws-node-sync']) : pick(STORM_CONTENDERS));
   });
   if (runs('recovery')) await timed('recovery', async () => {
     log(`[${elapsed()}] recovery`);

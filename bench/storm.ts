@@ -22,7 +22,15 @@ interface Run {
   /** GUILD_CREATEs delivered (fewest over the runs), of `shards * guildsPerShard`. */
   delivered: number;
   cpuMs: number;
+  /** The part of `cpuMs` spent in the kernel (reads, pauses, loopback TCP), ms. */
+  systemCpuMs: number;
+  /** The part of `cpuMs` spent by threads other than the main one (V8's GC and compiler threads), ms. */
+  otherThreadsCpuMs: number;
+  /** Context switches over the run: voluntary (the loop waited for I/O) / involuntary (preempted). */
+  switches: string;
   peakRssMiB: number;
+  /** The process's RSS with its contender's code loaded, before it connects (no collection forced: the storm starts from the heap it would have): what of the peak is code, not the storm. */
+  loadedRssMiB: number;
   /** The client's longest event-loop delay over the run, ms (how late a heartbeat could go out; median over the runs). */
   maxLoopDelayMs: number;
   /** Connections closed by the client during the run (most over the runs): must be 0. */
@@ -72,6 +80,10 @@ interface Done {
   delivered: number;
   elapsedMs: number;
   cpuUs: number;
+  cpuSystemUs: number;
+  cpuOtherThreadsUs: number;
+  voluntarySwitches: number;
+  involuntarySwitches: number;
   maxRss: number;
   maxLoopDelayMs: number;
 }
@@ -97,6 +109,11 @@ export const startupStorm = async (emu: Peer, _sizes: Sizes, log: Log, contender
       for (let r = 0; r < STORM_RUNS; r++) {
         for (const contender of contenders) {
           const emulator = { shards: size.shards, maxConcurrency: size.shards, identifyWindowMs: 0, heartbeatInterval: heartbeatMs, sessionBufferSize: 1, zlibMode: 'precompressed' as const };
+          let loadedRss = Number.NaN;
+          const loaded = async (client: Peer) => {
+            await client.call('load', { contender });
+            loadedRss = (await client.call<{ rss: number }>('memory')).rss;
+          };
           const run = await session(emu, emulator, (url) => baseConfig(contender, url, size.shards), async (client) => {
             await emu.call('prepareStorm', { count: size.guilds, kib: size.kib }, STORM_WAIT_MS);
             await client.call('begin', { expectedFrames: Infinity, latency: 0, expectedEvents: expected });
@@ -106,8 +123,8 @@ export const startupStorm = async (emu: Peer, _sizes: Sizes, log: Log, contender
             const d = await done.catch(() => client.call<Done>('progress'));
             const { clientCloses, closes } = await emu.call<{ clientCloses: number; closes: string[] }>('info');
             const complete = d.delivered >= expected;
-            return { lastGuildMs: complete ? d.elapsedMs : Number.NaN, delivered: d.delivered, cpuMs: d.cpuUs / 1000, peakRssMiB: d.maxRss / 2 ** 20, maxLoopDelayMs: d.maxLoopDelayMs, reconnects: clientCloses, closes: countCloses(closes) };
-          });
+            return { lastGuildMs: complete ? d.elapsedMs : Number.NaN, delivered: d.delivered, cpuMs: d.cpuUs / 1000, systemCpuMs: d.cpuSystemUs / 1000, otherThreadsCpuMs: d.cpuOtherThreadsUs / 1000, switches: `${d.voluntarySwitches}/${d.involuntarySwitches}`, peakRssMiB: d.maxRss / 2 ** 20, loadedRssMiB: loadedRss / 2 ** 20, maxLoopDelayMs: d.maxLoopDelayMs, reconnects: clientCloses, closes: countCloses(closes) };
+          }, [], loaded);
           runs.get(contender)?.push(run);
           log(`  storm ${size.shards}×${size.guilds}×${size.kib} KiB heartbeat ${heartbeatMs} ms #${r + 1} ${contender}: ${JSON.stringify(run)}`);
         }
@@ -124,7 +141,11 @@ export const startupStorm = async (emu: Peer, _sizes: Sizes, log: Log, contender
           lastGuildMs: rs.some((x) => Number.isNaN(x.lastGuildMs)) ? Number.NaN : median(rs.map((x) => x.lastGuildMs)),
           delivered: Math.min(...rs.map((x) => x.delivered)),
           cpuMs: median(rs.map((x) => x.cpuMs)),
+          systemCpuMs: median(rs.map((x) => x.systemCpuMs)),
+          otherThreadsCpuMs: median(rs.map((x) => x.otherThreadsCpuMs)),
+          switches: rs.map((x) => x.switches).join(' '),
           peakRssMiB: median(rs.map((x) => x.peakRssMiB)),
+          loadedRssMiB: median(rs.map((x) => x.loadedRssMiB)),
           maxLoopDelayMs: median(rs.map((x) => x.maxLoopDelayMs)),
           reconnects: Math.max(...rs.map((x) => x.reconnects)),
           closes: worst?.closes ?? [],
