@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { GatewayOpcodes } from 'discord-api-types/v10';
+import { GatewayOpcodes } from 'discord-api-types/gateway/v10';
 import type { OutgoingPayload } from '../gateway/encode.js';
 import type { ResolvedShardOptions } from './options.js';
 import type { LiveSession } from './session.js';
