@@ -67,6 +67,17 @@ export const runTicket = (ctx: TicketContext, keys: BucketKeys, ticket: string, 
     ctx.scripts.sent([keys.budget, keys.reserved], ticket).catch((error: unknown) => ctx.health.failed(describe(error)));
   };
   const emit = () => subscriber.next({ sent });
+  /**
+   * Emits once this process's own clock allows. A timer can fire a few ms before its delay has
+   * passed on the monotonic clock (Node counts it from the loop's cached time, which lags while a
+   * turn runs): then it waits again for the rest.
+   */
+  const emitWhenDue = () => {
+    hold = null;
+    const early = ctx.notBefore() - ctx.now();
+    if (early <= 0) emit();
+    else hold = scheduler.schedule(emitWhenDue, Math.max(1, Math.ceil(early)));
+  };
   /** Runs `step` after `ms`, replacing the pending poll or renewal. */
   const later = (step: () => void, ms: number) => {
     next?.unsubscribe();
@@ -118,9 +129,7 @@ export const runTicket = (ctx: TicketContext, keys: BucketKeys, ticket: string, 
             later(renew, Math.max(1, Math.floor(ctx.leaseTtlMs / 4)));
             // Belt and braces on this process's monotonic clock: should Redis's wall clock step
             // forward, a grant could come early; never let two identifies of this process closer.
-            const early = ctx.notBefore() - ctx.now();
-            if (early <= 0) emit();
-            else hold = scheduler.schedule(emit, early);
+            emitWhenDue();
           } else if (code === 2) {
             stop();
             subscriber.error(
