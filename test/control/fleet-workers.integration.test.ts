@@ -202,3 +202,40 @@ test.serial(`a cluster ${mode === 'worker' ? 'thread' : 'process'} killed while 
   t.deepEqual((await members.a!.handle.stats()).shards.map((s) => s.shardId), [0, 1]);
 });
 }
+
+test.serial("CONTROL's ledger failing for 2 s across the switch (child processes): the copies it could not judge go out at-least-once, counted in fallbacks and reported to CONTROL; nothing lost", async (t) => {
+  const { gw, queue, ledger, members } = await fleet(t, 'process', PLAN, { old: 0, new: 0 });
+  const all = Object.values(members);
+  const traffic = gw.markerTraffic({ rate: 400 });
+  t.teardown(() => traffic.stop());
+  t.true(await eventually(() => markerCounts(all).size > 20));
+  let outage: Promise<void> = Promise.resolve();
+  const report = await reshardFleet({ a: members.a!.handle, b: members.b!.handle }, PLAN, {
+    identifyQueue: queue,
+    onPhase: (phase) => {
+      if (phase !== 'switching') return;
+      // every cluster is prepared and its crossing copies are being offered: CONTROL's ledger fails
+      // every offer (answered `failed`), for 2 s of wall time (the outage's length, not a wait for a state)
+      ledger.failing = true;
+      outage = new Promise((resolve) => setTimeout(resolve, 2_000)).then(() => void (ledger.failing = false));
+    },
+  });
+  await outage;
+  traffic.stop();
+  const { sent } = await traffic.done;
+  const tail = gw.guilds.map((g, i) => (gw.dispatchMessage(g.id, `tail-${i}`), `tail-${i}`));
+  t.true(await eventually(() => tail.every((m) => markerCounts(all).has(m)), 20_000), 'the tail markers reached CONTROL');
+  const counts = markerCounts(all);
+  t.deepEqual(traffic.markers.filter((m) => !counts.has(m)), [], `nothing lost (of ${sent})`);
+  const fallbacks = report.clusters.a!.ledger!.fallbacks + report.clusters.b!.ledger!.fallbacks;
+  const repeated = [...counts.values()].filter((n) => n > 1).length;
+  t.true(fallbacks > 0, 'copies went out without a verdict');
+  t.true(repeated <= fallbacks, `repeats (${repeated}) only among the copies sent without a verdict (${fallbacks})`);
+  for (const id of ['a', 'b'] as const) {
+    const states = members[id]!.inbound.events.flatMap((m) => (m.type === 'reshard-ledger' ? [m.state] : []));
+    if (report.clusters[id]!.ledger!.fallbacks > 0) t.is(states[0], 'unreachable', `${id} told CONTROL of the outage`);
+    t.deepEqual(members[id]!.inbound.events.filter((m) => m.type === 'fatal'), []);
+  }
+  t.deepEqual(gw.violations, []);
+  t.log(`${sent} markers, ${fallbacks} copies sent without a verdict, ${repeated} markers twice`);
+});
