@@ -139,7 +139,7 @@ for (const mode of ['process', 'worker'] as const) {
     t.true(order.indexOf(early) < stalledAt && early !== report, 'the moment behind before the stall was reported before it, apart');
     // read after the stall: everything queued while CONTROL was blocked (and before, unread)
     const ahead = order.slice(stalledAt, order.indexOf(fatal)).filter((m) => m.type === 'dispatch').length;
-    t.log(`${mode}: ${ahead} dispatches ahead of the fatal; first report: ${report.total} dropped over ${report.lastAt - report.firstAt} ms`);
+    t.log(`${mode}: ${ahead} dispatches ahead of the fatal; the stall's report: ${report.total} dropped over ${report.lastAt - report.firstAt} ms`);
     t.true(report.total > 0 && report.dispatches['MESSAGE_CREATE'] === report.total);
     t.true(report.lastAt - report.firstAt > STALL_MS / 2, 'the report spans the stall');
     t.true(ahead * CONTENT_BYTES <= WINDOW + CONTENT_BYTES, 'the fatal waited behind at most the window');
