@@ -110,6 +110,18 @@ const markerCounts = (members: readonly Member[]) => {
   for (const { inbound } of members) for (const m of inbound.events) if (m.type === 'dispatch' && m.t === 'MESSAGE_CREATE') counts.set(contentOf(m), (counts.get(contentOf(m)) ?? 0) + 1);
   return counts;
 };
+/**
+ * Ends the marker traffic, then sends one tail marker per guild and waits until each reached
+ * CONTROL: every marker sent before them has arrived by then, or is lost. Returns how many markers
+ * the traffic sent and how often each arrived.
+ */
+const afterTraffic = async (t: ExecutionContext, gw: Emulator, traffic: ReturnType<Emulator['markerTraffic']>, members: readonly Member[]) => {
+  traffic.stop();
+  const { sent } = await traffic.done;
+  const tail = gw.guilds.map((g, i) => (gw.dispatchMessage(g.id, `tail-${i}`), `tail-${i}`));
+  t.true(await eventually(() => tail.every((m) => markerCounts(members).has(m)), 20_000), 'the tail markers reached CONTROL');
+  return { sent, counts: markerCounts(members) };
+};
 const PLAN: FleetReshardPlan = {
   from: { totalShards: 4, clusters: { a: [0, 1], b: [2, 3] } },
   to: { totalShards: 6, clusters: { a: [0, 1, 2], b: [3, 4, 5] } },
@@ -147,11 +159,7 @@ for (const [mode, plan, oldLag, newLag, kind] of [
       const phases = members[id]!.inbound.events.filter((m): m is ToControlOf<'reshard-progress'> => m.type === 'reshard-progress').map((m) => m.phase);
       t.deepEqual(phases.filter((p, i) => p !== phases[i - 1]), ['preparing', 'prepared', 'handing-over', 'done']);
     }
-    traffic.stop();
-    const { sent } = await traffic.done;
-    const tail = gw.guilds.map((g, i) => (gw.dispatchMessage(g.id, `tail-${i}`), `tail-${i}`));
-    t.true(await eventually(() => tail.every((m) => markerCounts(all).has(m)), 20_000), "the tail markers reached CONTROL");
-    const counts = markerCounts(all);
+    const { sent, counts } = await afterTraffic(t, gw, traffic, all);
     t.deepEqual(traffic.markers.filter((m) => !counts.has(m)), [], `lost markers (of ${sent})`);
     t.deepEqual([...counts].filter(([, n]) => n > 1), [], 'markers twice');
     t.deepEqual(gw.violations, []);
@@ -221,11 +229,7 @@ test.serial("CONTROL's ledger failing for 2 s across the switch (child processes
     },
   });
   await outage;
-  traffic.stop();
-  const { sent } = await traffic.done;
-  const tail = gw.guilds.map((g, i) => (gw.dispatchMessage(g.id, `tail-${i}`), `tail-${i}`));
-  t.true(await eventually(() => tail.every((m) => markerCounts(all).has(m)), 20_000), 'the tail markers reached CONTROL');
-  const counts = markerCounts(all);
+  const { sent, counts } = await afterTraffic(t, gw, traffic, all);
   t.deepEqual(traffic.markers.filter((m) => !counts.has(m)), [], `nothing lost (of ${sent})`);
   const fallbacks = report.clusters.a!.ledger!.fallbacks + report.clusters.b!.ledger!.fallbacks;
   const repeated = [...counts.values()].filter((n) => n > 1).length;
