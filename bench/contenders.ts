@@ -15,6 +15,9 @@
  *   held equal, so what remains between the two is the library's own logic.
  * - `ws-frames`: a bare `ws` client that inflates only until READY, then counts frames: the
  *   floor of reading the socket at all.
+ * - `ws-zlib-sync-deps` (storm only): `ws-zlib-sync` in a process that has also loaded, unused,
+ *   the runtime dependencies the package loads (`PACKAGE_DEPENDENCIES`): the floor with that code
+ *   held equal, so what remains between it and ours is the package's own code and its reading.
  *
  * Clients other than ours have no way to skip unwanted events: they parse every frame and then
  * filter on `t`, as a bot using them would.
@@ -31,7 +34,17 @@ export const CONTENDERS = ['ours', 'ours-metrics', 'djs', 'djs-zlib-sync', 'ws-z
  * streaming node:zlib `ZstdDecompress` (a thread-pool round trip per message) + `JSON.parse`.
  */
 export const ZSTD_CONTENDERS = ['ws-zstd-sync', 'ws-zstd-stream'] as const;
-export type ContenderName = (typeof CONTENDERS)[number] | (typeof ZSTD_CONTENDERS)[number];
+/** Contenders the startup storm adds to its own list (bench/storm.ts), beside the floor they extend. */
+export const LOADED_FLOORS = ['ws-zlib-sync-deps'] as const;
+export type ContenderName = (typeof CONTENDERS)[number] | (typeof ZSTD_CONTENDERS)[number] | (typeof LOADED_FLOORS)[number];
+
+/** What dist/index.js imports from npm besides `ws`, as it imports it. */
+export const PACKAGE_DEPENDENCIES = ['rxjs', 'io-ts', 'fp-ts/lib/Either.js', 'io-ts/lib/PathReporter.js', 'discord-api-types/gateway/v10'] as const;
+
+/** Loads the package's dependencies without the package (for `ws-zlib-sync-deps`). */
+const loadDependencies = async (): Promise<void> => {
+  for (const name of PACKAGE_DEPENDENCIES) await import(name);
+};
 
 /** What every contender is told. */
 export interface ClientConfig {
@@ -335,7 +348,8 @@ export const preload = async (contender: ContenderName): Promise<void> => {
   else if (contender === 'ours-metrics') await Promise.all([loadOurs(), loadMetrics()]);
   else if (contender === 'ws-node-sync') await nodeSyncDecoder();
   else if (contender === 'djs' || contender === 'djs-zlib-sync') await import('@discordjs/ws');
-  if (contender === 'djs-zlib-sync' || contender === 'ws-zlib-sync' || contender === 'ws-frames') loadZlibSync();
+  else if (contender === 'ws-zlib-sync-deps') await loadDependencies();
+  if (contender === 'djs-zlib-sync' || contender === 'ws-zlib-sync' || contender === 'ws-zlib-sync-deps' || contender === 'ws-frames') loadZlibSync();
 };
 
 /**
@@ -355,6 +369,9 @@ export const startClient = async (cfg: ClientConfig, hooks: Hooks): Promise<Runn
     case 'ws-zlib-stream':
       return bare(cfg, hooks, zlibStreamDecoder);
     case 'ws-zlib-sync':
+      return bare(cfg, hooks, zlibSyncDecoder);
+    case 'ws-zlib-sync-deps':
+      await loadDependencies();
       return bare(cfg, hooks, zlibSyncDecoder);
     case 'ws-node-sync':
       return bare(cfg, hooks, await nodeSyncDecoder());

@@ -74,7 +74,7 @@ const heartbeatsFromEnv = (): readonly number[] | undefined => process.env.BENCH
 const STORM_RUNS = 1;
 /** How long a run may take before it counts as incomplete (a complete one takes ~10 s). */
 const STORM_WAIT_MS = 90_000;
-export const STORM_CONTENDERS: readonly ContenderName[] = ['ours', 'djs-zlib-sync', 'ws-zlib-sync'];
+export const STORM_CONTENDERS: readonly ContenderName[] = ['ours', 'djs-zlib-sync', 'ws-zlib-sync', 'ws-zlib-sync-deps'];
 
 interface Done {
   delivered: number;
