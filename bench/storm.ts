@@ -10,7 +10,7 @@
  * session it could not resume, so the emulator had nowhere to send the rest) never gets to the
  * last one: its row says how many it got when the wait ended, instead of a time.
  */
-import type { ContenderName } from './contenders.js';
+import { LOADED_FLOORS, type ContenderName } from './contenders.js';
 import type { Peer } from './ipc.js';
 import { baseConfig, type Log, session, type Sizes } from './scenarios.js';
 import { median } from './stats.js';
@@ -74,7 +74,7 @@ const heartbeatsFromEnv = (): readonly number[] | undefined => process.env.BENCH
 const STORM_RUNS = 1;
 /** How long a run may take before it counts as incomplete (a complete one takes ~10 s). */
 const STORM_WAIT_MS = 90_000;
-export const STORM_CONTENDERS: readonly ContenderName[] = ['ours', 'djs-zlib-sync', 'ws-zlib-sync', 'ws-zlib-sync-deps'];
+export const STORM_CONTENDERS: readonly ContenderName[] = ['ours', 'djs-zlib-sync', 'ws-zlib-sync', ...LOADED_FLOORS];
 
 interface Done {
   delivered: number;
