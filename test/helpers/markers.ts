@@ -24,3 +24,22 @@ export const stall = (ms: number): void => {
   const end = performance.now() + ms;
   while (performance.now() < end);
 };
+
+/**
+ * What a ledger outage during a fleet reshard may cost, checked: no marker lost, some copies sent
+ * without the ledger's verdict (`fallbacks`), and markers seen twice only among those. Returns
+ * how many were seen twice, for the log.
+ */
+export const expectAtLeastOnceByFallbacks = (
+  t: { deepEqual(actual: unknown, expected: unknown, message?: string): unknown; true(actual: boolean, message?: string): unknown },
+  markers: readonly string[],
+  counts: ReadonlyMap<string, number>,
+  sent: number,
+  fallbacks: number,
+): number => {
+  t.deepEqual(markers.filter((m) => !counts.has(m)), [], `nothing lost (of ${sent})`);
+  const repeated = [...counts.values()].filter((n) => n > 1).length;
+  t.true(fallbacks > 0, 'copies went out without a verdict');
+  t.true(repeated <= fallbacks, `repeats (${repeated}) only among the copies sent without a verdict (${fallbacks})`);
+  return repeated;
+};
